@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import type { Asset } from './asset.ts';
+import type { HttpClient, HttpMethod } from './http.ts';
+import type { JsonValue } from './json.ts';
+import type { Logger } from './logger.ts';
+
+/** What `read()` yields: assets, and checkpoints that cover every asset yielded before them. */
+export type ConnectorEvent =
+  | { readonly type: 'asset'; readonly asset: Asset }
+  /**
+   * A resumable position. Committed only after every asset yielded before it was accepted by
+   * the catalog; a resumed run receives it as `ctx.cursor` and must not yield those assets again.
+   */
+  | { readonly type: 'checkpoint'; readonly cursor: JsonValue };
+
+/** A non-read call the connector makes to authenticate, e.g. `POST /v1/login`. */
+export interface AuthCall {
+  readonly method: Exclude<HttpMethod, 'GET' | 'HEAD'>;
+  /** Exact URL path; `*` matches one path segment. */
+  readonly path: string;
+}
+
+/** A resource a control-plane UI can offer for selection (a datastore, a workspace, a model). */
+export interface DiscoveredResource {
+  /** Kind of resource, e.g. `datastore`. */
+  readonly kind: string;
+  /** The id to put in the run params to select it. */
+  readonly id: string;
+  readonly name: string;
+  /** Id of the enclosing resource (a workspace for a model). */
+  readonly parentId?: string;
+  /** Small non-secret facts for the dropdown: type, provider, engine. */
+  readonly attributes?: Readonly<Record<string, JsonValue>>;
+}
+
+/** What `check()` reports when credentials and reach are good. */
+export interface CheckReport {
+  /** One line for the operator, e.g. `logged in; 12 datastores visible`. No secrets. */
+  readonly summary: string;
+}
+
+/** Everything a connector gets for one operation. No module state: all of it comes from here. */
+export interface ConnectorContext<Config, Params> {
+  /** The connection settings, validated; credential fields are SecretValues. */
+  readonly config: Config;
+  /** The operation's params, validated. */
+  readonly params: Params;
+  /** Aborted on shutdown, cancellation or timeout. Pass it to every request and wait. */
+  readonly signal: AbortSignal;
+  /** Bound to `{ component: 'connector', connector, runId }`. */
+  readonly logger: Logger;
+  /** The connection's HTTP client, bound to its destination policy. */
+  readonly http: HttpClient;
+  /** Cursor of the last committed checkpoint; undefined on a first attempt. */
+  readonly cursor: JsonValue | undefined;
+  /** Id of the run, for logs. */
+  readonly runId: string;
+}
+
+/**
+ * A connector: one source system. Declared with {@link defineConnector} in
+ * `connectors/<name>/index.ts` and listed in `connectors/index.ts`.
+ */
+export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
+  /** Equals the folder name under connectors/ (kebab-case). */
+  readonly name: string;
+  /** Semantic version, reported in heartbeats. */
+  readonly version: string;
+  /** One line saying what the connector extracts. */
+  readonly description: string;
+  /**
+   * Schema of a connection's settings. Credentials live under `credentials` and are declared
+   * with `secretValueSchema()`: in a job file they are references, resolved before the call.
+   */
+  readonly configSchema: C;
+  /** Schema of the params of discover/extract (e.g. a selection of datastores). */
+  readonly paramsSchema: P;
+  /** Hosts it may reach by default (`host`, `host:port`, `*.domain`); operators may add more. */
+  readonly defaultHosts: readonly string[];
+  /** Non-GET calls it makes to authenticate; every other non-GET/HEAD is refused. */
+  readonly authCalls: readonly AuthCall[];
+  /** Tests credentials and reach cheaply. Throws a PerimeterError when either is bad. */
+  check(ctx: ConnectorContext<z.output<C>, z.output<P>>): Promise<CheckReport>;
+  /** Lists the selectable resources. */
+  discover(ctx: ConnectorContext<z.output<C>, z.output<P>>): AsyncIterable<DiscoveredResource>;
+  /**
+   * Streams the metadata. Pulled, never pushed: the runner waits at each `yield` while the
+   * catalog is busy. Must stop promptly when `ctx.signal` aborts and release resources in
+   * `finally`. Throws PerimeterErrors (SOURCE_*) on failure.
+   */
+  read(ctx: ConnectorContext<z.output<C>, z.output<P>>): AsyncIterable<ConnectorEvent>;
+}
+
+/** Declares a connector; a typed identity function. */
+export function defineConnector<C extends z.ZodType, P extends z.ZodType>(
+  connector: Connector<C, P>,
+): Connector<C, P> {
+  return connector;
+}
