@@ -64,7 +64,14 @@ export default defineConfig(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', '!../plugin-api/*'], message: 'plugin-api imports only zod and node built-ins.' }] },
+        {
+          patterns: [
+            {
+              group: ['../*', '!../plugin-api/*'],
+              message: 'plugin-api imports only zod and node built-ins.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -10,7 +10,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['agent/**/*.test.ts', 'connectors/**/*.test.ts', 'secrets/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          include: [
+            'agent/**/*.test.ts',
+            'connectors/**/*.test.ts',
+            'secrets/**/*.test.ts',
+            'test/conformance/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

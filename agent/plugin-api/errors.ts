@@ -20,22 +20,26 @@ export const ERROR_CODES = {
   CONFIG_INVALID: {
     retryable: false,
     exitCode: 2,
-    action: 'The configuration failed validation. Fix each listed key (the path names it) and restart.',
+    action:
+      'The configuration failed validation. Fix each listed key (the path names it) and restart.',
   },
   JOB_INVALID: {
     retryable: false,
     exitCode: 2,
-    action: 'The job file or run instruction is malformed. Fix each listed key against docs/job-file.md.',
+    action:
+      'The job file or run instruction is malformed. Fix each listed key against docs/job-file.md.',
   },
   CONNECTOR_UNKNOWN: {
     retryable: false,
     exitCode: 2,
-    action: 'No connector of that name is registered. Use one of the names `perimeter --help` lists.',
+    action:
+      'No connector of that name is registered. Use one of the names `perimeter --help` lists.',
   },
   CONNECTION_UNKNOWN: {
     retryable: false,
     exitCode: 2,
-    action: 'The run names a connection id that is not defined locally. Add it under `connections` or fix the id.',
+    action:
+      'The run names a connection id that is not defined locally. Add it under `connections` or fix the id.',
   },
   POLICY_DENIED: {
     retryable: false,
@@ -58,57 +62,68 @@ export const ERROR_CODES = {
   SECRET_NOT_FOUND: {
     retryable: false,
     exitCode: 1,
-    action: 'The secret store has no such secret or version. Check the name, version and region of the reference.',
+    action:
+      'The secret store has no such secret or version. Check the name, version and region of the reference.',
   },
   SECRET_ACCESS_DENIED: {
     retryable: false,
     exitCode: 1,
-    action: "The store refused Perimeter's identity. Grant its workload identity read access to this secret.",
+    action:
+      "The store refused Perimeter's identity. Grant its workload identity read access to this secret.",
   },
   SECRET_UNAVAILABLE: {
     retryable: true,
     exitCode: 1,
-    action: 'The secret store could not be reached or throttled the call. Perimeter retries; check the network path if it persists.',
+    action:
+      'The secret store could not be reached or throttled the call. Perimeter retries; check the network path if it persists.',
   },
   SECRET_SELECTOR_INVALID: {
     retryable: false,
     exitCode: 1,
-    action: 'The #selector does not match the secret: the value is not JSON or has no such key. Fix the selector or the secret.',
+    action:
+      'The #selector does not match the secret: the value is not JSON or has no such key. Fix the selector or the secret.',
   },
   SOURCE_AUTH_FAILED: {
     retryable: false,
     exitCode: 1,
-    action: 'The source rejected the credentials (401). Check that the referenced secret holds a current credential.',
+    action:
+      'The source rejected the credentials (401). Check that the referenced secret holds a current credential.',
   },
   SOURCE_ACCESS_DENIED: {
     retryable: false,
     exitCode: 1,
-    action: "The source refused access (403). Give the credential's account the read-only role the connector's README names.",
+    action:
+      "The source refused access (403). Give the credential's account the read-only role the connector's README names.",
   },
   SOURCE_RATE_LIMITED: {
     retryable: true,
     exitCode: 1,
-    action: 'The source asked Perimeter to slow down (429). The run retries after the advertised delay.',
+    action:
+      'The source asked Perimeter to slow down (429). The run retries after the advertised delay.',
   },
   SOURCE_UNAVAILABLE: {
     retryable: true,
     exitCode: 1,
-    action: 'The source could not be reached, timed out or answered 5xx. The run retries; check DNS, proxy and firewall if it persists.',
+    action:
+      'The source could not be reached, timed out or answered 5xx. The run retries; check DNS, proxy and firewall if it persists.',
   },
   SOURCE_REQUEST_FAILED: {
     retryable: false,
     exitCode: 1,
-    action: 'The source refused a request (4xx). Check the connection settings and params, e.g. a selected id that no longer exists.',
+    action:
+      'The source refused a request (4xx). Check the connection settings and params, e.g. a selected id that no longer exists.',
   },
   SOURCE_RESPONSE_INVALID: {
     retryable: false,
     exitCode: 1,
-    action: 'The source answered with an unexpected shape. The error names the endpoint; report it with the connector version.',
+    action:
+      'The source answered with an unexpected shape. The error names the endpoint; report it with the connector version.',
   },
   SOURCE_RESPONSE_TOO_LARGE: {
     retryable: false,
     exitCode: 1,
-    action: 'A source response exceeded the size cap. Raise `http.maxResponseBytes` if the response is legitimate.',
+    action:
+      'A source response exceeded the size cap. Raise `http.maxResponseBytes` if the response is legitimate.',
   },
   TLS_UNTRUSTED: {
     retryable: false,
@@ -119,17 +134,20 @@ export const ERROR_CODES = {
   ASSET_INVALID: {
     retryable: false,
     exitCode: 1,
-    action: 'A connector produced an asset that fails docs/schemas/asset.schema.json. This is a connector bug: report it.',
+    action:
+      'A connector produced an asset that fails docs/schemas/asset.schema.json. This is a connector bug: report it.',
   },
   SINK_REJECTED: {
     retryable: false,
     exitCode: 1,
-    action: 'The catalog refused a batch (4xx). Check the catalog URL and token; the run fails without claiming completeness.',
+    action:
+      'The catalog refused a batch (4xx). Check the catalog URL and token; the run fails without claiming completeness.',
   },
   SINK_UNAVAILABLE: {
     retryable: true,
     exitCode: 1,
-    action: 'The catalog could not be reached or answered 408/429/5xx after retries. The run resumes from its last checkpoint.',
+    action:
+      'The catalog could not be reached or answered 408/429/5xx after retries. The run resumes from its last checkpoint.',
   },
   OUTPUT_FAILED: {
     retryable: false,
@@ -149,42 +167,50 @@ export const ERROR_CODES = {
   RUN_TIMEOUT: {
     retryable: true,
     exitCode: 1,
-    action: 'The run exceeded `queue.runTimeoutMs`. Raise it for large sources or narrow the selection.',
+    action:
+      'The run exceeded `queue.runTimeoutMs`. Raise it for large sources or narrow the selection.',
   },
   INSTRUCTION_INVALID: {
     retryable: false,
     exitCode: 2,
-    action: 'An instruction from the control plane failed validation; it was refused and reported. No local action needed.',
+    action:
+      'An instruction from the control plane failed validation; it was refused and reported. No local action needed.',
   },
   INSTRUCTION_UNSIGNED: {
     retryable: false,
     exitCode: 2,
-    action: 'An instruction arrived without a signature while a public key is pinned. It was refused; check the control plane.',
+    action:
+      'An instruction arrived without a signature while a public key is pinned. It was refused; check the control plane.',
   },
   INSTRUCTION_SIGNATURE_INVALID: {
     retryable: false,
     exitCode: 2,
-    action: 'An instruction signature did not verify against the pinned key: tampered or signed by another key. It was refused.',
+    action:
+      'An instruction signature did not verify against the pinned key: tampered or signed by another key. It was refused.',
   },
   INSTRUCTION_EXPIRED: {
     retryable: false,
     exitCode: 2,
-    action: "An instruction arrived after its expiresAt (or is dated too far ahead). It was refused; check both sides' clocks.",
+    action:
+      "An instruction arrived after its expiresAt (or is dated too far ahead). It was refused; check both sides' clocks.",
   },
   CONTROL_PLANE_UNAVAILABLE: {
     retryable: true,
     exitCode: 1,
-    action: 'The control plane could not be reached. Perimeter backs off with jitter and keeps runs going meanwhile.',
+    action:
+      'The control plane could not be reached. Perimeter backs off with jitter and keeps runs going meanwhile.',
   },
   CONTROL_PLANE_REJECTED: {
     retryable: false,
     exitCode: 1,
-    action: "The control plane refused Perimeter's agent token (401/403). Check the token the reference points to.",
+    action:
+      "The control plane refused Perimeter's agent token (401/403). Check the token the reference points to.",
   },
   REDIS_UNAVAILABLE: {
     retryable: true,
     exitCode: 1,
-    action: 'Redis could not be reached. Perimeter reconnects by itself; check `redis.url` and the Redis service.',
+    action:
+      'Redis could not be reached. Perimeter reconnects by itself; check `redis.url` and the Redis service.',
   },
   INTERNAL: {
     retryable: false,
@@ -197,7 +223,9 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Context carried by an error: identifiers and numbers only, never bodies, headers or secrets. */
-export type ErrorContext = Readonly<Record<string, string | number | boolean | null | undefined | readonly string[]>>;
+export type ErrorContext = Readonly<
+  Record<string, string | number | boolean | null | undefined | readonly string[]>
+>;
 
 /** Options of {@link PerimeterError}. */
 export interface PerimeterErrorOptions {
@@ -235,7 +263,12 @@ export class PerimeterError extends Error {
 
   /** A JSON-safe summary for events, acks and /status: code, message, retryable, context. */
   toSummary(): ErrorSummary {
-    return { code: this.code, message: this.message, retryable: this.retryable, context: this.context };
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      context: this.context,
+    };
   }
 }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** A JSON value: what checkpoints, asset attributes and params are made of. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** Zod schema of {@link JsonValue} (finite numbers only). */
 export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>

@@ -50,7 +50,8 @@ export class SecretValue {
  */
 export function secretValueSchema(): z.ZodType<SecretValue> {
   return z.instanceof(SecretValue, {
-    message: 'must be a secret reference (scheme://locator, e.g. env://NAME), never a literal value',
+    message:
+      'must be a secret reference (scheme://locator, e.g. env://NAME), never a literal value',
   });
 }
 

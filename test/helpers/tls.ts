@@ -33,10 +33,33 @@ function createPki(): TestPki {
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'ignore' });
   };
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=Perimeter Test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  issue(openssl, file, 'server', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,DNS:*.vault.azure.net,DNS:*.localhost\nextendedKeyUsage=serverAuth');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Perimeter Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  issue(
+    openssl,
+    file,
+    'server',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,DNS:*.vault.azure.net,DNS:*.localhost\nextendedKeyUsage=serverAuth',
+  );
   issue(openssl, file, 'client', 'extendedKeyUsage=clientAuth');
   const read = (name: string): string => readFileSync(file(name), 'utf8');
   return {
@@ -59,8 +82,35 @@ function issue(
   extensions: string,
 ): void {
   writeFileSync(file(`${name}.ext`), `${extensions}\n`);
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=perimeter-test-${name}`);
-  openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-out', file(`${name}.pem`), '-days', '2', '-extfile', file(`${name}.ext`));
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    file(`${name}.key`),
+    '-out',
+    file(`${name}.csr`),
+    '-subj',
+    `/CN=perimeter-test-${name}`,
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file(`${name}.csr`),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file(`${name}.pem`),
+    '-days',
+    '2',
+    '-extfile',
+    file(`${name}.ext`),
+  );
 }
