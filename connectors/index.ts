@@ -1,0 +1,7 @@
+import type { Connector } from '../agent/plugin-api/index.ts';
+
+/**
+ * The shipped connectors, registered explicitly (never discovered from the filesystem). A test
+ * checks that every folder under connectors/ is listed and that each name equals its folder.
+ */
+export const connectors: readonly Connector[] = [];

@@ -1,0 +1,4 @@
+import type { ConnectorFixture } from './connector-fixture.ts';
+
+/** Every connector's conformance fixture; the suite runs each one. */
+export const connectorFixtures: readonly ConnectorFixture[] = [];
