@@ -1,5 +1,10 @@
 // Regenerates the docs that are derived from code: `npm run docs:gen`.
 import { writeFileSync } from 'node:fs';
+import { renderAssetSchema } from './asset-schema-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
 
 writeFileSync(new URL('../../docs/errors.md', import.meta.url), renderErrorsDoc());
+writeFileSync(
+  new URL('../../docs/schemas/asset.schema.json', import.meta.url),
+  renderAssetSchema(),
+);

@@ -1,0 +1,180 @@
+import { parseJobFile } from '../config/job-file.ts';
+import type { Registry } from '../config/load.ts';
+import type { HttpMethod } from '../plugin-api/index.ts';
+import { toPerimeterError } from '../plugin-api/index.ts';
+import type { PreparedRun } from '../runtime/prepare.ts';
+import type { RunSpec } from '../runtime/types.ts';
+import type { CliArgs } from './cli.ts';
+import type { CliIo } from './io.ts';
+import { openSession, readJobFile } from './session.ts';
+import type { Session } from './session.ts';
+
+/** One line of `perimeter check`. */
+interface CheckLine {
+  readonly ok: boolean;
+  readonly check: 'config' | 'job' | 'secret' | 'store' | 'reach' | 'source';
+  readonly subject: string;
+  readonly detail: string;
+  readonly code?: string;
+}
+
+const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
+
+/**
+ * `perimeter check [JOB_FILE]`: the configuration, every secret reference (resolved, never
+ * printed), every store profile, every host's reachability and, with a job file, the connector's
+ * own credential check. One line each; exit 1 if any failed, 2 for bad config or job file.
+ */
+export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
+  const lines: CheckLine[] = [];
+  const print = (): void => {
+    io.stdout(args.json ? `${JSON.stringify(lines, null, 2)}\n` : lines.map(formatLine).join(''));
+  };
+  let session: Session;
+  try {
+    session = await openSession(io, registry, { ...(args.config === undefined ? {} : { configPath: args.config }), output: { kind: 'none' } });
+  } catch (error) {
+    lines.push(failure('config', args.config ?? io.env['PERIMETER_CONFIG'] ?? '(environment)', error));
+    print();
+    return 2;
+  }
+  try {
+    lines.push(configLine(session));
+    const jobPath = args.positionals[0];
+    const runs = await runsToCheck(session, io, jobPath, lines);
+    if (runs === undefined) {
+      print();
+      return 2;
+    }
+    for (const run of runs) {
+      lines.push(...(await secretLines(session, run, io.signal)));
+    }
+    lines.push(...(await storeLines(session, io.signal)));
+    lines.push(...(await reachLines(session, runs, io.signal)));
+    if (jobPath !== undefined && runs[0] !== undefined) {
+      lines.push(await sourceLine(session, runs[0].spec, io.signal));
+    }
+    print();
+    return lines.every((line) => line.ok) ? 0 : 1;
+  } finally {
+    await session.runtime.close();
+  }
+}
+
+function configLine(session: Session): CheckLine {
+  const { config } = session;
+  const counts = `${Object.keys(config.connections).length} connections, ${Object.keys(config.secretStores).length} secret store profiles, ${config.jobs.length} jobs`;
+  return { ok: true, check: 'config', subject: session.configPath ?? '(environment)', detail: counts };
+}
+
+async function runsToCheck(session: Session, io: CliIo, jobPath: string | undefined, lines: CheckLine[]): Promise<PreparedRun[] | undefined> {
+  const specs: RunSpec[] = [];
+  if (jobPath !== undefined) {
+    try {
+      specs.push({ ...parseJobFile(jobPath, await readJobFile(io, jobPath)), operation: 'check' });
+    } catch (error) {
+      lines.push(failure('job', jobPath, error));
+      return undefined;
+    }
+  } else {
+    for (const id of Object.keys(session.config.connections)) {
+      specs.push({ runId: `check-${id}`, operation: 'check', connectionId: id, params: {}, origin: 'local' });
+    }
+  }
+  const prepared: PreparedRun[] = [];
+  for (const spec of specs) {
+    try {
+      prepared.push(session.runtime.prepare(spec));
+    } catch (error) {
+      lines.push(failure('job', spec.connectionId ?? jobPath ?? spec.runId, error));
+      if (jobPath !== undefined) {
+        return undefined;
+      }
+    }
+  }
+  return prepared;
+}
+
+async function secretLines(session: Session, run: PreparedRun, signal: AbortSignal): Promise<CheckLine[]> {
+  const base = run.spec.connectionId === undefined ? 'connection' : `connections.${run.spec.connectionId}`;
+  const lines: CheckLine[] = [];
+  for (const [name, ref] of Object.entries(run.credentialRefs)) {
+    const subject = `${base}.credentials.${name}`;
+    try {
+      const info = session.runtime.resolver.check(ref, run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs });
+      await session.runtime.resolver.resolve(ref, { signal, ...(run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs }) });
+      lines.push({ ok: true, check: 'secret', subject, detail: `resolvable: ${info.scheme}://${info.locator} (profile ${info.profile})` });
+    } catch (error) {
+      lines.push(failure('secret', subject, error));
+    }
+  }
+  return lines;
+}
+
+async function storeLines(session: Session, signal: AbortSignal): Promise<CheckLine[]> {
+  const lines: CheckLine[] = [];
+  for (const profile of session.runtime.resolver.listProfiles()) {
+    try {
+      await session.runtime.resolver.probe(profile.name, { signal });
+      lines.push({ ok: true, check: 'store', subject: profile.name, detail: `${profile.scheme} reachable` });
+    } catch (error) {
+      lines.push(failure('store', profile.name, error));
+    }
+  }
+  return lines;
+}
+
+async function reachLines(session: Session, runs: readonly PreparedRun[], signal: AbortSignal): Promise<CheckLine[]> {
+  const targets = new Map<string, { url: URL; errorDomain: 'source' | 'sink'; run?: PreparedRun }>();
+  if (session.config.catalog !== undefined) {
+    const url = new URL(session.config.catalog.url);
+    targets.set(url.origin, { url, errorDomain: 'sink' });
+  }
+  for (const run of runs) {
+    const baseUrl = run.settings['baseUrl'];
+    if (typeof baseUrl === 'string' && URL.canParse(baseUrl)) {
+      const url = new URL(baseUrl);
+      targets.set(url.origin, { url, errorDomain: 'source', run });
+    }
+  }
+  const lines: CheckLine[] = [];
+  for (const { url, errorDomain, run } of targets.values()) {
+    lines.push(await reach(session, url, errorDomain, run, signal));
+  }
+  return lines;
+}
+
+async function reach(session: Session, url: URL, errorDomain: 'source' | 'sink', run: PreparedRun | undefined, signal: AbortSignal): Promise<CheckLine> {
+  const policy = run?.policy ?? { allowedHosts: [url.host], allowedCalls: [] };
+  const client = session.runtime.httpClient(policy, { errorDomain });
+  try {
+    const method: HttpMethod = 'HEAD';
+    const response = await client.request({ method, url: url.origin, signal, retry: false, acceptStatus: ANY_STATUS, endpoint: 'HEAD /' });
+    await response.dump();
+    return { ok: true, check: 'reach', subject: url.origin, detail: `reachable (HTTP ${response.status})` };
+  } catch (error) {
+    return failure('reach', url.origin, error);
+  } finally {
+    await client.close();
+  }
+}
+
+async function sourceLine(session: Session, spec: RunSpec, signal: AbortSignal): Promise<CheckLine> {
+  try {
+    const result = await session.runtime.executor.execute({ ...spec, operation: 'check' }, { signal });
+    return { ok: true, check: 'source', subject: result.connector, detail: result.check?.summary ?? 'credentials accepted' };
+  } catch (error) {
+    return failure('source', spec.connection?.connector ?? spec.connectionId ?? spec.runId, error);
+  }
+}
+
+function failure(check: CheckLine['check'], subject: string, error: unknown): CheckLine {
+  const failed = toPerimeterError(error);
+  return { ok: false, check, subject, detail: `${failed.message} (what to do: ${failed.action})`, code: failed.code };
+}
+
+function formatLine(line: CheckLine): string {
+  const status = line.ok ? 'ok  ' : 'FAIL';
+  const code = line.code === undefined ? '' : `${line.code}: `;
+  return `${status}  ${line.check.padEnd(6)}  ${line.subject}  ${code}${line.detail}\n`;
+}

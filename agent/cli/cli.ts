@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import type { Registry } from '../config/load.ts';
+import { ERROR_CODES, PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import { VERSION } from '../version.ts';
+import { checkCommand } from './check.ts';
+import { discoverCommand, runCommand } from './run.ts';
+import { helpText } from './help.ts';
+import type { CliIo } from './io.ts';
+
+/** Parsed command line. */
+export interface CliArgs {
+  readonly command: string | undefined;
+  readonly positionals: readonly string[];
+  readonly config: string | undefined;
+  readonly output: string | undefined;
+  readonly role: string | undefined;
+  readonly json: boolean;
+}
+
+/** A command: returns the process exit code. */
+export type Command = (args: CliArgs, io: CliIo, registry: Registry) => Promise<number>;
+
+/** Extra commands main.ts adds (`start`, which needs signals). */
+export type CommandTable = Readonly<Record<string, Command>>;
+
+const BASE_COMMANDS: CommandTable = { run: runCommand, check: checkCommand, discover: discoverCommand };
+
+/**
+ * Runs the command line and returns the exit code: 0 success, 1 failure, 2 bad input. Errors
+ * print their code, message and what to do, never a secret or a response body.
+ */
+export async function runCli(argv: readonly string[], io: CliIo, registry: Registry, extra: CommandTable = {}): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCommandLine(argv);
+  } catch (error) {
+    io.stderr(`error: ${(error as Error).message}\nRun perimeter --help for usage.\n`);
+    return 2;
+  }
+  const commands = { ...BASE_COMMANDS, ...extra };
+  if (args.command === 'help' || argv.includes('--help') || argv.includes('-h') || args.command === undefined) {
+    io.stdout(helpText(registry.connectors));
+    return args.command === undefined && !argv.some((a) => a === '--help' || a === '-h') ? 2 : 0;
+  }
+  if (argv.includes('--version') || argv.includes('-v') || args.command === 'version') {
+    io.stdout(`perimeter ${VERSION}\n`);
+    return 0;
+  }
+  const command = commands[args.command];
+  if (command === undefined) {
+    io.stderr(`error: unknown command "${args.command}"; commands: ${Object.keys(commands).join(', ')}\nRun perimeter --help for usage.\n`);
+    return 2;
+  }
+  try {
+    return await command(args, io, registry);
+  } catch (error) {
+    return reportError(io, error);
+  }
+}
+
+function parseCommandLine(argv: readonly string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      output: { type: 'string' },
+      role: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  return {
+    command: positionals[0],
+    positionals: positionals.slice(1),
+    config: values.config,
+    output: values.output,
+    role: values.role,
+    json: values.json,
+  };
+}
+
+/** Prints an error as `error CODE: message` and what to do; returns its exit code. */
+export function reportError(io: CliIo, error: unknown): number {
+  const failure = toPerimeterError(error);
+  io.stderr(`error ${failure.code}: ${failure.message}\n  what to do: ${failure.action}\n`);
+  return ERROR_CODES[failure.code].exitCode;
+}
+
+/** Checks a command's positional arguments; a missing JOB_FILE is bad input. */
+export function requirePositional(args: CliArgs, name: string, usage: string): string {
+  const value = args.positionals[0];
+  if (value === undefined) {
+    throw new PerimeterError('JOB_INVALID', `${name} is missing. Usage: ${usage}`);
+  }
+  return value;
+}

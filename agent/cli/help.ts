@@ -1,0 +1,31 @@
+import type { Connector } from '../plugin-api/index.ts';
+import { VERSION } from '../version.ts';
+
+/** The text of `perimeter --help`. */
+export function helpText(connectors: readonly Connector[]): string {
+  return `perimeter ${VERSION}: a self-deployed metadata runtime. Credentials never leave the perimeter.
+
+Usage:
+  perimeter start [--role link|worker|all] [--config FILE]
+      Run the agent: control-plane link (or the config's jobs, standalone), queue workers on
+      Redis, and the health server.
+  perimeter run JOB_FILE [--output DIR] [--config FILE]
+      Run one job in-process: no Redis, no control plane. With --output, write the batches as
+      NDJSON files to DIR instead of pushing them (a dry run to inspect before anything leaves).
+  perimeter check [JOB_FILE] [--config FILE] [--json]
+      Check the configuration, each secret reference (resolvable; never printed), each host's
+      reachability and, with a job file, the connector's credentials. One line per check.
+  perimeter discover JOB_FILE [--config FILE]
+      List the resources the job's connection can select (JSON on stdout).
+
+Options:
+  --config FILE   YAML config file (default: $PERIMETER_CONFIG; settings also come from
+                  PERIMETER_* variables, see docs/configuration.md)
+  -h, --help      This help.   -v, --version   The version.
+
+Connectors: ${connectors.map((c) => `${c.name} ${c.version}`).join(', ') || '(none)'}
+
+Exit codes: 0 success, 1 the run or a check failed, 2 bad input (config, job file, reference).
+Every error prints its code and what to do; docs/errors.md lists them all.
+`;
+}

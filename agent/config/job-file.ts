@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { JsonValueSchema } from '../plugin-api/index.ts';
+import type { JsonObject } from '../plugin-api/index.ts';
+import type { RunSpec } from '../runtime/types.ts';
+import { describeYamlError } from './load.ts';
+import { problemsError, problemsFromZod } from './problems.ts';
+import { OperationSchema, RUN_ID_PATTERN } from './sections.ts';
+
+/** A job file: one run's instruction in local form (docs/job-file.md). */
+export const JobFileSchema = z
+  .strictObject({
+    connector: z.string().min(1).optional().describe('Connector name; required with an inline connection.'),
+    operation: OperationSchema.default('extract').describe('extract, discover or check.'),
+    connection: z
+      .union([z.string().min(1), z.record(z.string(), z.unknown())])
+      .describe('Inline connection settings, or the id of a connection in the config file.'),
+    params: z.record(z.string(), JsonValueSchema).default({}).describe("The operation's params."),
+    runId: z
+      .string()
+      .regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits')
+      .optional()
+      .describe('Run id; generated when absent.'),
+  })
+  .refine((job) => typeof job.connection === 'string' || job.connector !== undefined, {
+    message: 'an inline connection needs `connector` (e.g. connector: cyera)',
+    path: ['connector'],
+  });
+
+/**
+ * Parses a job file (YAML or JSON) into a RunSpec. Shape problems throw JOB_INVALID listing
+ * every key path at once; the connector, its settings, params and secret references are checked
+ * by the executor before anything runs.
+ */
+export function parseJobFile(path: string, text: string, newRunId: () => string = generateRunId): RunSpec {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: false });
+  } catch (error) {
+    throw problemsError('JOB_INVALID', `The job file ${path}`, [{ path, message: describeYamlError(error) }]);
+  }
+  const parsed = JobFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw problemsError('JOB_INVALID', `The job file ${path}`, problemsFromZod(parsed.error));
+  }
+  const job = parsed.data;
+  const base = { runId: job.runId ?? newRunId(), operation: job.operation, params: job.params, origin: 'local' as const };
+  if (typeof job.connection === 'string') {
+    return { ...base, connectionId: job.connection };
+  }
+  return { ...base, connection: { connector: job.connector ?? '', config: job.connection as JsonObject } };
+}
+
+/** `run-<utc stamp>-<random>`: sortable and unique. */
+export function generateRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `run-${stamp}-${randomBytes(4).toString('hex')}`;
+}

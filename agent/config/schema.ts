@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { HttpSettingsSchema } from '../http/settings.ts';
+import type { SecretStoreDefinition } from '../plugin-api/index.ts';
+import { buildSecretStoresSchema } from '../secrets/profiles.ts';
+import { SecretsSettingsSchema } from '../secrets/settings.ts';
+import { CatalogSettingsSchema } from '../sink/settings.ts';
+import {
+  AgentSettingsSchema,
+  ConnectionSettingsSchema,
+  ID_PATTERN,
+  LocalJobSchema,
+  PolicySettingsSchema,
+} from './sections.ts';
+
+/**
+ * The whole configuration: one strict schema composed of each module's section. Built from the
+ * registered secret stores, whose profile settings are part of it.
+ */
+// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types -- inferred from the composed section schemas
+export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
+  return z.strictObject({
+    agent: AgentSettingsSchema.prefault({}),
+    http: HttpSettingsSchema.prefault({}).describe('Outbound HTTP: proxy, CA bundle, timeouts, retries.'),
+    catalog: CatalogSettingsSchema.optional().describe(
+      'The catalog metadata is pushed to. Required for runs, unless `perimeter run --output DIR`.',
+    ),
+    secrets: SecretsSettingsSchema.prefault({}).describe('Secret resolution and caching.'),
+    secretStores: buildSecretStoresSchema(stores)
+      .prefault({})
+      .describe('Secret store profiles by name: type, allowlist, endpoint and auth.'),
+    policy: PolicySettingsSchema.prefault({}),
+    connections: z
+      .record(z.string().regex(ID_PATTERN, 'connection ids are lower-case, digits and dashes'), ConnectionSettingsSchema)
+      .default({})
+      .describe('Connections by id: connector, settings, credentials as secret references.'),
+    jobs: z.array(LocalJobSchema).default([]).describe('Standalone-mode jobs: run once at start or on a schedule.'),
+  });
+}
+
+/** The parsed configuration. */
+export type AgentConfig = z.output<ReturnType<typeof buildConfigSchema>>;

@@ -1,0 +1,163 @@
+import type { Logger as PinoLogger } from 'pino';
+import type { Registry } from '../config/load.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { createHttpClient } from '../http/client.ts';
+import { readCaBundle } from '../http/settings.ts';
+import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from '../http/types.ts';
+import type { Redactor } from '../logging/redactor.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { PerimeterError } from '../plugin-api/index.ts';
+import type { Connector, SecretStoreNetwork } from '../plugin-api/index.ts';
+import { createSecretResolver } from '../secrets/resolver.ts';
+import type { SecretResolver } from '../secrets/resolver.ts';
+import { catalogDestinationPolicy, createCatalogSink } from '../sink/catalog-sink.ts';
+import { createDirectorySink } from '../sink/directory-sink.ts';
+import type { Sink } from '../sink/types.ts';
+import { USER_AGENT } from '../version.ts';
+import { createRunExecutor } from './executor.ts';
+import { prepareRun } from './prepare.ts';
+import type { PreparedRun } from './prepare.ts';
+import type { RunExecutor, RunSpec } from './types.ts';
+
+/** What the runtime is assembled from. */
+export interface RuntimeOptions {
+  readonly config: AgentConfig;
+  readonly registry: Registry;
+  readonly logger: PinoLogger;
+  readonly redactor: Redactor;
+  readonly metrics: Metrics;
+  /** The process environment, for the env secret store. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where extracted batches go: the catalog (default), a directory (`perimeter run --output`),
+   * or nowhere for commands that never extract (`check`, `discover`).
+   */
+  readonly output?: { readonly kind: 'catalog' } | { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'none' };
+}
+
+/** The assembled pieces that run jobs. */
+export interface Runtime {
+  readonly resolver: SecretResolver;
+  readonly executor: RunExecutor;
+  readonly sink: Sink;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  /** Checks a run without secrets or network (the link uses it to accept instructions). */
+  prepare(spec: RunSpec): PreparedRun;
+  /** Builds an HTTP client with the agent's proxy, CA and timeouts (checks, catalog, control plane). */
+  httpClient(
+    policy: DestinationPolicy,
+    options: { readonly errorDomain: ErrorDomain; readonly clientCert?: { readonly certPem: string; readonly keyPem: string } },
+  ): ClosableHttpClient;
+  /** Closes the sink, the secret stores (revoking login tokens) and HTTP pools. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Assembles resolver, HTTP clients, sink and executor from a loaded configuration. */
+export function assembleRuntime(options: RuntimeOptions): Runtime {
+  const { config, logger, redactor, metrics } = options;
+  const extraCaPem = config.http.caFile === undefined ? undefined : readCaBundle(config.http.caFile);
+  const network: SecretStoreNetwork = {
+    extraCaPem,
+    httpsProxy: config.http.httpsProxy,
+    noProxy: config.http.noProxy,
+  };
+  const resolver = createSecretResolver({
+    stores: options.registry.stores,
+    profiles: config.secretStores,
+    settings: config.secrets,
+    network,
+    redactor,
+    logger: logger.child({ component: 'secrets' }),
+    metrics,
+    environment: options.env,
+  });
+  const httpClient = (
+    policy: DestinationPolicy,
+    errorDomain: ErrorDomain,
+    clientCert?: { readonly certPem: string; readonly keyPem: string },
+  ): ClosableHttpClient =>
+    createHttpClient({
+      policy,
+      settings: config.http,
+      redactor,
+      logger: logger.child({ component: 'http' }),
+      errorDomain,
+      userAgent: USER_AGENT,
+      metrics,
+      ...(extraCaPem === undefined ? {} : { extraCaPem }),
+      ...(clientCert === undefined ? {} : { clientCert }),
+    });
+  const sink = buildSink(options, resolver, (policy) => httpClient(policy, 'sink'));
+  const connectors = new Map(options.registry.connectors.map((c) => [c.name, c]));
+  const prepareDeps = {
+    config,
+    connectors,
+    checkRef: (ref: string, allowRefs: readonly string[] | undefined) => {
+      resolver.check(ref, allowRefs === undefined ? {} : { allowRefs });
+    },
+  };
+  const executor = createRunExecutor({
+    ...prepareDeps,
+    resolver,
+    httpClientFor: (policy) => httpClient(policy, 'source'),
+    sink,
+    logger,
+    metrics,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    resolver,
+    executor,
+    sink,
+    connectors,
+    prepare: (spec) => prepareRun(spec, prepareDeps),
+    httpClient: (policy, { errorDomain, clientCert }) => httpClient(policy, errorDomain, clientCert),
+    close: () => {
+      closing ??= Promise.allSettled([sink.close(), resolver.close()]).then(() => undefined);
+      return closing;
+    },
+  };
+}
+
+/** The sink of commands that never extract: opening it is a programming error. */
+const refusingSink: Sink = {
+  open: () => {
+    throw new PerimeterError('INTERNAL', 'This command does not push metadata');
+  },
+  close: () => Promise.resolve(),
+};
+
+function buildSink(
+  options: RuntimeOptions,
+  resolver: SecretResolver,
+  sinkHttpClient: (policy: DestinationPolicy) => ClosableHttpClient,
+): Sink {
+  const logger = options.logger.child({ component: 'sink' });
+  const output = options.output ?? { kind: 'catalog' };
+  if (output.kind === 'directory') {
+    return createDirectorySink({
+      directory: output.dir,
+      logger,
+      metrics: options.metrics,
+      ...(options.config.catalog === undefined ? {} : { batching: options.config.catalog }),
+    });
+  }
+  if (output.kind === 'none') {
+    return refusingSink;
+  }
+  const catalog = options.config.catalog;
+  if (catalog === undefined) {
+    throw new PerimeterError('CONFIG_INVALID', 'No catalog is configured: set catalog.url (PERIMETER_CATALOG_URL), or write to a directory with --output DIR', {
+      context: { problems: ['catalog.url'] },
+    });
+  }
+  const http = sinkHttpClient(catalogDestinationPolicy(catalog));
+  const tokenRef = catalog.token;
+  return createCatalogSink({
+    settings: catalog,
+    http,
+    token: async () => (tokenRef === undefined ? undefined : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) })),
+    logger,
+    metrics: options.metrics,
+  });
+}

@@ -1,0 +1,71 @@
+import { envName, isEnvSettable } from '../../agent/config/env.ts';
+import { buildConfigSchema } from '../../agent/config/schema.ts';
+import { walkSettings } from '../../agent/config/walk.ts';
+import type { SettingInfo } from '../../agent/config/walk.ts';
+import { secretStores } from '../../secrets/index.ts';
+
+/** Renders docs/configuration.md from the config schema, the single source of every setting. */
+export function renderConfigDoc(): string {
+  const settings = walkSettings(buildConfigSchema(secretStores));
+  const sections = new Map<string, SettingInfo[]>();
+  for (const setting of settings) {
+    const section = setting.path[0] ?? '';
+    sections.set(section, [...(sections.get(section) ?? []), setting]);
+  }
+  const parts = [...sections.entries()].map(([section, rows]) => [`## \`${section}\``, '', ...table(rows), ''].join('\n'));
+  const stores = secretStores.map((store) =>
+    [`### \`secretStores.<profile>\` with \`type: ${store.scheme}\``, '', ...table(walkSettings(store.profileSchema, ['secretStores', '<profile>']), false), ''].join('\n'),
+  );
+  return [
+    '# Configuration reference',
+    '',
+    'Perimeter reads an optional YAML file (path in `PERIMETER_CONFIG` or `--config FILE`) and then',
+    'environment variables on top: every setting that is not a map can be given as',
+    '`PERIMETER_<SECTION>_<KEY>` (camelCase split by underscores, lists comma-separated). The',
+    'standard `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` and `NODE_EXTRA_CA_CERTS` are honoured too',
+    '(a `PERIMETER_HTTP_*` variable wins). Unknown keys and unknown `PERIMETER_` variables are',
+    'errors, so a typo never goes unnoticed. Every problem is reported at once, at startup, with its',
+    'key path and what to do; values are never echoed. Secrets are never literal values here: only',
+    'secret references (docs/secrets.md).',
+    '',
+    ...parts,
+    '## Secret store profiles',
+    '',
+    'Each profile has `type` (the store), `allow` (globs over the canonical locator; a reference',
+    'outside them is refused before any call) and the settings of its store:',
+    '',
+    ...stores,
+    '<!-- Generated from the config schemas by `npm run docs:gen`; a test keeps it in step. -->',
+    '',
+  ].join('\n');
+}
+
+function table(rows: readonly SettingInfo[], withEnv = true): string[] {
+  const header = withEnv ? '| key | env | type | default | description |' : '| key | type | default | description |';
+  const rule = withEnv ? '|---|---|---|---|---|' : '|---|---|---|---|';
+  return [
+    header,
+    rule,
+    ...rows.map((s) => {
+      const env = isEnvSettable(s) ? `\`${envName(s.path)}\`` : 'YAML only';
+      const cells = [`\`${s.path.join('.')}\``, ...(withEnv ? [env] : []), typeOf(s), defaultOf(s), escape(s.description)];
+      return `| ${cells.join(' | ')} |`;
+    }),
+  ];
+}
+
+function typeOf(setting: SettingInfo): string {
+  return setting.kind === 'enum' ? (setting.values ?? []).map((v) => `\`${v}\``).join(' \\| ') : setting.kind;
+}
+
+function defaultOf(setting: SettingInfo): string {
+  if (setting.defaultValue === undefined) {
+    return setting.required ? '**required**' : '';
+  }
+  const value = JSON.stringify(setting.defaultValue);
+  return value === '{}' || value === '[]' ? `\`${value}\`` : `\`${escape(value)}\``;
+}
+
+function escape(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
