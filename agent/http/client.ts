@@ -1,0 +1,170 @@
+import type { Dispatcher } from 'undici';
+import type { Redactor } from '../logging/redactor.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { PerimeterError } from '../plugin-api/index.ts';
+import type { HttpRequest, HttpResponse, Logger } from '../plugin-api/index.ts';
+import {
+  CREDENTIAL_HEADERS,
+  registerCredentialHeaders,
+  registerProxyCredentials,
+} from './credentials.ts';
+import { createDispatcher } from './dispatcher.ts';
+import type { FailureContext } from './error-map.ts';
+import { statusError } from './error-map.ts';
+import { exchange, failureContext, firstValue } from './exchange.ts';
+import type { ExchangeDeps, Hop } from './exchange.ts';
+import { buildOutgoing } from './outgoing.ts';
+import { assertDestination } from './policy.ts';
+import { createHttpResponse, discardBody } from './response.ts';
+import type { HttpSettings } from './settings.ts';
+import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from './types.ts';
+
+/** What a client is built from. One client per connection (source) or per catalog/control plane. */
+export interface HttpClientOptions {
+  readonly policy: DestinationPolicy;
+  readonly settings: HttpSettings;
+  /** Every credential header the client sends is registered here. */
+  readonly redactor: Redactor;
+  readonly logger: Logger;
+  /** Which family of error codes failures map to. */
+  readonly errorDomain: ErrorDomain;
+  /** e.g. `perimeter/0.1.0`. */
+  readonly userAgent: string;
+  /** PEM certificates trusted besides the system roots, already read (see readCaBundle). */
+  readonly extraCaPem?: string;
+  /** mTLS client certificate. */
+  readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
+  /** Counts retries in `retriesTotal{component=errorDomain, reason}`. */
+  readonly metrics?: Metrics;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** How long close() lets in-flight requests finish before it destroys the sockets. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Creates the HTTP client: destination policy before every hop, redirects for reads, retries
+ * with backoff, errors mapped to the domain's codes, capped and streamed bodies.
+ */
+export function createHttpClient(options: HttpClientOptions): ClosableHttpClient {
+  const { settings, redactor } = options;
+  registerProxyCredentials(redactor, settings.httpsProxy);
+  registerProxyCredentials(redactor, settings.httpProxy);
+  const dispatcher = createDispatcher(settings, options);
+  const deps: ExchangeDeps = {
+    dispatcher,
+    settings,
+    logger: options.logger,
+    metrics: options.metrics,
+    domain: options.errorDomain,
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    request: async (request: HttpRequest): Promise<HttpResponse> => {
+      if (closing !== undefined) {
+        throw new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.');
+      }
+      return send(options, deps, request);
+    },
+    close: (): Promise<void> => (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS)),
+  };
+}
+
+async function send(
+  options: HttpClientOptions,
+  deps: ExchangeDeps,
+  request: HttpRequest,
+): Promise<HttpResponse> {
+  const outgoing = buildOutgoing(request, options.userAgent);
+  registerCredentialHeaders(options.redactor, outgoing.headers);
+  const isRead = request.method === 'GET' || request.method === 'HEAD';
+  let hop: Hop = {
+    method: request.method,
+    url: outgoing.url,
+    endpoint: outgoing.endpoint,
+    headers: outgoing.headers,
+    body: outgoing.body,
+    signal: request.signal,
+    retry: request.retry ?? isRead,
+    accepts: (status) =>
+      (status >= 200 && status <= 299) || request.acceptStatus?.includes(status) === true,
+  };
+  for (let redirects = 0; ; redirects += 1) {
+    assertDestination(options.policy, { ...hop, domain: deps.domain });
+    const { raw, attempt, retryAfterMs } = await exchange(deps, hop);
+    const context = failureContext(deps, hop, attempt);
+    if (hop.accepts(raw.statusCode)) {
+      return createHttpResponse({
+        status: raw.statusCode,
+        headers: flattenHeaders(raw.headers),
+        body: raw.body,
+        context,
+        signal: request.signal,
+        maxResponseBytes: deps.settings.maxResponseBytes,
+        maxLineBytes: deps.settings.maxLineBytes,
+      });
+    }
+    // An error status's body is discarded unread: it may quote data or credentials.
+    await discardBody(raw.body, request.signal);
+    if (!isRead || !REDIRECT_STATUSES.has(raw.statusCode)) {
+      throw statusError(raw.statusCode, context, { retryAfterMs });
+    }
+    if (redirects >= deps.settings.maxRedirects) {
+      const problem = `redirected more than ${deps.settings.maxRedirects} times`;
+      throw statusError(raw.statusCode, context, { problem });
+    }
+    hop = redirectHop(hop, raw, context);
+  }
+}
+
+/** The next hop of a redirect; credentials stay behind when the origin changes. */
+function redirectHop(hop: Hop, raw: Dispatcher.ResponseData, context: FailureContext): Hop {
+  const location = firstValue(raw.headers['location']);
+  if (location === undefined || !URL.canParse(location, hop.url.href)) {
+    const problem = `answered ${raw.statusCode} without a usable Location`;
+    throw statusError(raw.statusCode, context, { problem });
+  }
+  const url = new URL(location, hop.url);
+  if (hop.url.protocol === 'https:' && url.protocol === 'http:') {
+    throw new PerimeterError(
+      'POLICY_DENIED',
+      `Refused ${hop.endpoint}: ${hop.url.host} redirected from https to plain http.`,
+      { context: { host: url.host, method: hop.method, endpoint: hop.endpoint } },
+    );
+  }
+  if (url.origin === hop.url.origin) {
+    return { ...hop, url };
+  }
+  const headers = Object.fromEntries(
+    Object.entries(hop.headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name)),
+  );
+  return { ...hop, url, headers };
+}
+
+function flattenHeaders(
+  headers: Dispatcher.ResponseData['headers'],
+): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+async function closeWithin(dispatcher: Dispatcher, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('expired');
+    }, graceMs);
+  });
+  const outcome = await Promise.race([
+    dispatcher.close().then(() => 'closed' as const),
+    expired,
+  ]).catch(() => 'failed' as const);
+  clearTimeout(timer);
+  if (outcome !== 'closed') {
+    await dispatcher.destroy().catch(() => undefined);
+  }
+}
