@@ -83,6 +83,18 @@ export const ERROR_CODES = {
     action:
       'The #selector does not match the secret: the value is not JSON or has no such key. Fix the selector or the secret.',
   },
+  SECRET_DECODE_INVALID: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The reference asks for decode=base64 or base64url but the secret is not valid in that encoding. Fix the decode param or the secret.',
+  },
+  SECRET_TOO_LARGE: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The secret exceeds the size cap of its store (1 MiB for file://). Reference a file or secret that holds only the credential.',
+  },
   SOURCE_AUTH_FAILED: {
     retryable: false,
     exitCode: 1,
@@ -136,6 +148,12 @@ export const ERROR_CODES = {
     exitCode: 1,
     action:
       'A connector produced an asset that fails docs/schemas/asset.schema.json. This is a connector bug: report it.',
+  },
+  ASSET_TOO_LARGE: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'One asset is larger as NDJSON than `catalog.batchMaxBytes`. Raise it if the catalog accepts larger bodies, or report the connector.',
   },
   SINK_REJECTED: {
     retryable: false,
@@ -205,6 +223,12 @@ export const ERROR_CODES = {
     exitCode: 1,
     action:
       "The control plane refused Perimeter's agent token (401/403). Check the token the reference points to.",
+  },
+  CONTROL_PLANE_RESPONSE_INVALID: {
+    retryable: true,
+    exitCode: 1,
+    action:
+      'The control plane answered with a body that is not the v1 protocol (docs/protocol/control-plane.md). Perimeter backs off and retries; check the control-plane URL and version.',
   },
   REDIS_UNAVAILABLE: {
     retryable: true,

@@ -6,5 +6,5 @@ import { renderErrorsDoc } from './errors-doc.ts';
 writeFileSync(new URL('../../docs/errors.md', import.meta.url), renderErrorsDoc());
 writeFileSync(
   new URL('../../docs/schemas/asset.schema.json', import.meta.url),
-  renderAssetSchema(),
+  await renderAssetSchema(),
 );

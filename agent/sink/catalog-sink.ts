@@ -1,0 +1,189 @@
+import { statusRetryReason, transportRetryReason } from '../http/error-map.ts';
+import type { RetryReason } from '../http/error-map.ts';
+import { planRetry, waitOrAbort } from '../http/retry.ts';
+import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import {
+  PerimeterError,
+  isAbortError,
+  isPerimeterError,
+  toPerimeterError,
+} from '../plugin-api/index.ts';
+import type { Logger, SecretValue } from '../plugin-api/index.ts';
+import { GzipBody } from './gzip-body.ts';
+import { createSinkRegistry } from './registry.ts';
+import type { CatalogSettings } from './settings.ts';
+import type { BatchOutcome, BatchTransport, SealedBatch, Sink, SinkSummary } from './types.ts';
+
+const BATCHES_ENDPOINT = 'POST /v1/runs/{runId}/batches';
+const COMPLETE_ENDPOINT = 'POST /v1/runs/{runId}/complete';
+
+/** What the catalog sink needs. */
+export interface CatalogSinkOptions {
+  readonly settings: CatalogSettings;
+  /** A client built with {@link catalogDestinationPolicy} and `errorDomain: 'sink'`; closed by the sink. */
+  readonly http: ClosableHttpClient;
+  /** The bearer token, fetched for every batch so that a rotated token is picked up. */
+  readonly token: () => Promise<SecretValue | undefined>;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** How long `abort()` waits for batches in flight. @default 10000 */
+  readonly abortWaitMs?: number;
+}
+
+/**
+ * The destination policy of the catalog client: the catalog's host only, and only the two calls
+ * of the push protocol (DESIGN §5) below the configured base path.
+ */
+export function catalogDestinationPolicy(
+  settings: Pick<CatalogSettings, 'url'>,
+): DestinationPolicy {
+  const url = new URL(settings.url);
+  const base = url.pathname.replace(/\/+$/, '');
+  return {
+    allowedHosts: [url.host],
+    allowedCalls: [
+      { method: 'POST', path: `${base}/v1/runs/*/batches` },
+      { method: 'POST', path: `${base}/v1/runs/*/complete` },
+    ],
+  };
+}
+
+/** The sink that pushes gzip NDJSON batches to the catalog over HTTPS. */
+export function createCatalogSink(options: CatalogSinkOptions): Sink {
+  const logger = options.logger.child({ component: 'sink' });
+  return createSinkRegistry({
+    batching: options.settings,
+    logger,
+    metrics: options.metrics,
+    abortWaitMs: options.abortWaitMs ?? 10_000,
+    transportFor: ({ runId }) => new CatalogTransport(runId, options, logger.child({ runId })),
+    closeTransport: () => options.http.close(),
+  });
+}
+
+/** Posts one run's batches and its completion. */
+class CatalogTransport implements BatchTransport<Buffer> {
+  readonly #runId: string;
+  readonly #options: CatalogSinkOptions;
+  readonly #logger: Logger;
+  readonly #runUrl: string;
+
+  constructor(runId: string, options: CatalogSinkOptions, logger: Logger) {
+    this.#runId = runId;
+    this.#options = options;
+    this.#logger = logger;
+    this.#runUrl = `${options.settings.url}/v1/runs/${encodeURIComponent(runId)}`;
+  }
+
+  createBody(): GzipBody {
+    return new GzipBody(this.#options.settings.gzipLevel);
+  }
+
+  async send(batch: SealedBatch<Buffer>, signal: AbortSignal): Promise<BatchOutcome> {
+    const idempotencyKey = `${this.#runId}:${batch.seq}`;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#post(batch, idempotencyKey, signal);
+      } catch (error) {
+        await this.#beforeRetry(error, attempt, batch.seq, signal);
+      }
+    }
+  }
+
+  async complete(summary: SinkSummary, signal: AbortSignal): Promise<void> {
+    const response = await this.#options.http.request({
+      method: 'POST',
+      url: `${this.#runUrl}/complete`,
+      headers: await this.#authHeaders(),
+      json: { assets: summary.assets, batches: summary.batches, complete: true },
+      signal,
+      endpoint: COMPLETE_ENDPOINT,
+      retry: true,
+    });
+    await response.dump();
+    this.#logger.info({ ...summary }, 'Catalog run completed');
+  }
+
+  async #post(
+    batch: SealedBatch<Buffer>,
+    idempotencyKey: string,
+    signal: AbortSignal,
+  ): Promise<BatchOutcome> {
+    const response = await this.#options.http.request({
+      method: 'POST',
+      url: `${this.#runUrl}/batches`,
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+        'idempotency-key': idempotencyKey,
+        ...(await this.#authHeaders()),
+      },
+      body: batch.payload,
+      signal,
+      endpoint: BATCHES_ENDPOINT,
+      retry: false,
+    });
+    await response.dump();
+    return response.status === 200 ? 'duplicate' : 'stored';
+  }
+
+  /** Waits before the next attempt, or throws the error when it is final. */
+  async #beforeRetry(
+    error: unknown,
+    attempt: number,
+    seq: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!isPerimeterError(error, 'SINK_UNAVAILABLE') || signal.aborted) {
+      throw this.#finalError(error, seq);
+    }
+    const plan = planRetry(attempt, error.retryAfterMs, this.#options.settings.retry);
+    if (!plan.retry) {
+      throw new PerimeterError(
+        'SINK_UNAVAILABLE',
+        `The catalog did not accept batch ${seq} of run ${this.#runId} after ${attempt} attempt(s); the run resumes from its last checkpoint.`,
+        {
+          cause: error,
+          context: { runId: this.#runId, seq, attempts: attempt },
+          retryAfterMs: plan.retryAfterMs,
+        },
+      );
+    }
+    const reason = retryReason(error);
+    this.#options.metrics?.retriesTotal.inc({ component: 'sink', reason });
+    this.#logger.warn({ seq, attempt, reason, delayMs: plan.delayMs }, 'Batch retried');
+    try {
+      await waitOrAbort(plan.delayMs, signal);
+    } catch (abort) {
+      throw isAbortError(abort) ? toPerimeterError(signal.reason) : abort;
+    }
+  }
+
+  /** A refusal gets the run and the batch in its context; other errors pass unchanged. */
+  #finalError(error: unknown, seq: number): unknown {
+    if (!isPerimeterError(error, 'SINK_REJECTED')) {
+      return error;
+    }
+    this.#options.metrics?.batchesTotal.inc({ outcome: 'rejected' });
+    const status = error.context['status'];
+    return new PerimeterError(
+      'SINK_REJECTED',
+      `The catalog refused batch ${seq} of run ${this.#runId} (${String(status)}). Check catalog.url and catalog.token; the run fails without claiming completeness.`,
+      { cause: error, context: { runId: this.#runId, seq, status } },
+    );
+  }
+
+  async #authHeaders(): Promise<Record<string, string>> {
+    const token = await this.#options.token();
+    return token === undefined ? {} : { authorization: `Bearer ${token.reveal()}` };
+  }
+}
+
+/** The `reason` label of a retry: the status family, or the kind of network failure. */
+function retryReason(error: PerimeterError): RetryReason {
+  const status = error.context['status'];
+  const reason =
+    typeof status === 'number' ? statusRetryReason(status) : transportRetryReason(error.cause);
+  return reason ?? 'network';
+}

@@ -1,0 +1,296 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Metrics } from '../metrics/metrics.ts';
+import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import type { Asset, JsonValue, Logger } from '../plugin-api/index.ts';
+import type { RunProgress } from '../runtime/types.ts';
+import { CommitTracker } from './commit-tracker.ts';
+import { checkpointDecision, endsBeforeLine } from './cut-rules.ts';
+import { encodeAssetLine } from './ndjson.ts';
+import type { BatchingSettings } from './settings.ts';
+import type {
+  BatchBody,
+  BatchOutcome,
+  BatchTransport,
+  SealedBatch,
+  SinkOpenOptions,
+  SinkRun,
+  SinkSummary,
+} from './types.ts';
+
+/** What a sink gives each run it opens. */
+export interface SinkRunDeps<P> {
+  /** The transport of this run (bound to its run id). */
+  readonly transport: BatchTransport<P>;
+  readonly batching: BatchingSettings;
+  /** Logger already bound to `component: sink` and the run id. */
+  readonly logger: Logger;
+  readonly metrics: Metrics | undefined;
+  /** How long `abort()` waits for batches in flight before cancelling them. */
+  readonly abortWaitMs: number;
+  /** Called once the run completed or its abort finished. */
+  readonly onSettled?: () => void;
+}
+
+type RunState = 'open' | 'completing' | 'completed' | 'aborted';
+
+interface Totals {
+  assets: number;
+  bytes: number;
+}
+
+/**
+ * The batching core shared by every sink: validation and NDJSON encoding, the cut rules, seq
+ * numbering from the resume point, bounded batches in flight, and in-order commits. The
+ * transport only builds bodies and delivers them.
+ */
+export class BatchingSinkRun<P> implements SinkRun {
+  readonly #options: SinkOpenOptions;
+  readonly #deps: SinkRunDeps<P>;
+  readonly #tracker: CommitTracker;
+  readonly #inFlight = new Map<number, Promise<void>>();
+  readonly #waiters = new Set<() => void>();
+  readonly #sendController = new AbortController();
+  /** Seq of the batch being filled. */
+  #seq: number;
+  #body: BatchBody<P> | undefined;
+  #pending: Totals = { assets: 0, bytes: 0 };
+  /** Totals of every batch sealed so far (resumed part included): what a checkpoint carries. */
+  readonly #sealed: Totals;
+  readonly #acked: Totals & { batches: number };
+  #failure: PerimeterError | undefined;
+  #state: RunState = 'open';
+  #busy = false;
+  #aborting: Promise<void> | undefined;
+
+  constructor(options: SinkOpenOptions, deps: SinkRunDeps<P>) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#seq = options.resume?.nextSeq ?? 0;
+    this.#sealed = { assets: options.resume?.assets ?? 0, bytes: options.resume?.bytes ?? 0 };
+    this.#acked = { ...this.#sealed, batches: this.#seq };
+    this.#tracker = new CommitTracker(this.#seq, async (checkpoint) => {
+      await options.onCommit(checkpoint);
+      deps.logger.debug(
+        { nextSeq: checkpoint.nextSeq, assets: checkpoint.assets },
+        'Checkpoint committed',
+      );
+    });
+  }
+
+  get progress(): RunProgress {
+    return { assets: this.#acked.assets, batches: this.#acked.batches, bytes: this.#acked.bytes };
+  }
+
+  async write(asset: Asset): Promise<void> {
+    this.#enter('write');
+    try {
+      const line = encodeAssetLine(asset, this.#deps.batching.batchMaxBytes);
+      if (endsBeforeLine(this.#pending, line.length, this.#deps.batching)) {
+        await this.#cut();
+      }
+      this.#body ??= this.#deps.transport.createBody(this.#seq);
+      await this.#body.append(line);
+      this.#pending.assets += 1;
+      this.#pending.bytes += line.length;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async checkpoint(cursor: JsonValue): Promise<void> {
+    this.#enter('checkpoint');
+    try {
+      const decision = checkpointDecision(this.#pending, this.#deps.batching);
+      if (decision === 'skip') {
+        this.#deps.logger.debug({ pendingAssets: this.#pending.assets }, 'Checkpoint skipped');
+        return;
+      }
+      if (decision === 'cut') {
+        await this.#cut();
+      }
+      this.#tracker.add({ cursor, nextSeq: this.#seq, ...this.#sealed });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async complete(): Promise<SinkSummary> {
+    this.#enter('complete');
+    this.#state = 'completing';
+    try {
+      if (this.#pending.assets > 0) {
+        await this.#cut();
+      }
+      await Promise.all(this.#inFlight.values());
+      this.#throwIfFailed();
+      await this.#tracker.settled();
+      const summary: SinkSummary = { ...this.#sealed, batches: this.#seq };
+      await this.#deps.transport.complete(summary, this.#options.signal);
+      this.#state = 'completed';
+      this.#deps.onSettled?.();
+      return summary;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  abort(): Promise<void> {
+    this.#aborting ??= this.#abort();
+    return this.#aborting;
+  }
+
+  async #abort(): Promise<void> {
+    const wasCompleted = this.#state === 'completed';
+    this.#state = 'aborted';
+    this.#body?.discard();
+    this.#body = undefined;
+    if (wasCompleted) {
+      return;
+    }
+    const started = Date.now();
+    const inFlight = this.#inFlight.size;
+    const waited = await withDeadline(
+      Promise.all(this.#inFlight.values()).then(() => this.#tracker.settled()),
+      this.#deps.abortWaitMs,
+    );
+    this.#sendController.abort(new PerimeterError('RUN_ABORTED', 'The run was aborted'));
+    await Promise.all(this.#inFlight.values());
+    this.#tracker.stop();
+    this.#deps.onSettled?.();
+    this.#deps.logger.info(
+      {
+        inFlightBatches: inFlight,
+        waitedMs: Date.now() - started,
+        drained: waited,
+        committedSeq: this.#tracker.committed?.nextSeq,
+      },
+      'Sink run aborted',
+    );
+  }
+
+  /** Guards a call: the run must be open, healthy, and not inside another call. */
+  #enter(call: string): void {
+    this.#throwIfFailed();
+    const misuse =
+      this.#state !== 'open'
+        ? `after the run was ${this.#state}`
+        : this.#busy
+          ? 'during another call'
+          : undefined;
+    if (misuse !== undefined) {
+      throw new PerimeterError('INTERNAL', `SinkRun.${call} was called ${misuse}`, {
+        context: { runId: this.#options.runId },
+      });
+    }
+    this.#busy = true;
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) {
+      throw this.#failure;
+    }
+    const commitFailure = this.#tracker.failure;
+    if (commitFailure !== undefined) {
+      throw toPerimeterError(commitFailure.error);
+    }
+  }
+
+  /** Ends the batch being filled and hands it to the transport once there is room. */
+  async #cut(): Promise<void> {
+    const body = this.#body;
+    if (body === undefined) {
+      return;
+    }
+    const meta = { seq: this.#seq, ...this.#pending };
+    this.#body = undefined;
+    this.#seq += 1;
+    this.#pending = { assets: 0, bytes: 0 };
+    this.#sealed.assets += meta.assets;
+    this.#sealed.bytes += meta.bytes;
+    const payload = await body.finish();
+    await this.#waitForRoom();
+    this.#dispatch({ ...meta, payload });
+  }
+
+  async #waitForRoom(): Promise<void> {
+    while (this.#inFlight.size >= this.#deps.batching.maxInFlightBatches) {
+      this.#throwIfFailed();
+      await this.#nextSettle();
+    }
+    this.#throwIfFailed();
+  }
+
+  /** Resolves when a batch in flight settles; rejects with the run's abort reason. */
+  #nextSettle(): Promise<void> {
+    const { signal } = this.#options;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters.delete(wake);
+        reject(toPerimeterError(signal.reason));
+      };
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      this.#waiters.add(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #dispatch(batch: SealedBatch<P>): void {
+    const task = this.#deps.transport
+      .send(batch, this.#sendController.signal)
+      .then(
+        (outcome) => {
+          this.#onAcked(batch, outcome);
+        },
+        (error: unknown) => {
+          this.#failure ??= toPerimeterError(error);
+          this.#deps.logger.debug({ seq: batch.seq, err: error }, 'Batch failed');
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(batch.seq);
+        for (const wake of [...this.#waiters]) {
+          this.#waiters.delete(wake);
+          wake();
+        }
+      });
+    this.#inFlight.set(batch.seq, task);
+  }
+
+  #onAcked(batch: SealedBatch<P>, outcome: BatchOutcome): void {
+    this.#acked.assets += batch.assets;
+    this.#acked.bytes += batch.bytes;
+    this.#acked.batches += 1;
+    const { metrics } = this.#deps;
+    metrics?.batchesTotal.inc({ outcome });
+    metrics?.batchBytesTotal.inc(batch.bytes);
+    metrics?.assetsTotal.inc({ connector: this.#options.connector }, batch.assets);
+    this.#deps.logger.debug(
+      { seq: batch.seq, assets: batch.assets, bytes: batch.bytes, outcome },
+      'Batch acknowledged',
+    );
+    this.#tracker.acked(batch.seq);
+  }
+}
+
+/** Waits for `work` at most `ms`; true when it settled in time. Never rejects. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: timer.signal, ref: false }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}

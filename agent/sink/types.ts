@@ -1,0 +1,88 @@
+import type { Asset, JsonValue } from '../plugin-api/index.ts';
+import type { RunCheckpoint, RunProgress } from '../runtime/types.ts';
+
+/** Where a run's assets go: the catalog (HTTPS) or a directory (`perimeter run --output`). */
+export interface Sink {
+  /** Starts the sink side of one run attempt. */
+  open(options: SinkOpenOptions): SinkRun;
+  /** Aborts the runs still open and releases the transport. Idempotent, bounded in time. */
+  close(): Promise<void>;
+}
+
+/** One run attempt, as the run executor opens it. */
+export interface SinkOpenOptions {
+  readonly runId: string;
+  /** Connector name: a metrics label and a manifest field. */
+  readonly connector: string;
+  /** The last committed checkpoint when resuming: batch numbers and totals carry on from it. */
+  readonly resume?: RunCheckpoint;
+  /** The run's signal: stops waiting for room; batches in flight get `abort()`'s bounded wait. */
+  readonly signal: AbortSignal;
+  /** Called, in order, each time a checkpoint becomes committed. */
+  readonly onCommit: (checkpoint: RunCheckpoint) => Promise<void>;
+}
+
+/** Totals of a finished run, including the part done by earlier attempts. */
+export interface SinkSummary {
+  readonly assets: number;
+  readonly batches: number;
+  readonly bytes: number;
+}
+
+/**
+ * The sink side of one run attempt. Calls are sequential: await each before the next.
+ */
+export interface SinkRun {
+  /**
+   * Validates and adds one asset; resolves once there is room (backpressure: at most
+   * maxInFlightBatches batches in flight plus the one being filled). Throws the sink's error if
+   * an earlier batch failed for good.
+   */
+  write(asset: Asset): Promise<void>;
+  /** The connector's checkpoint after everything written so far. */
+  checkpoint(cursor: JsonValue): Promise<void>;
+  /** After a normal end only: flush, await every acknowledgement, then `complete`. */
+  complete(): Promise<SinkSummary>;
+  /**
+   * After an abort or failure: send nothing new, wait (bounded) for batches in flight so the
+   * last commit is as late as possible, never call complete. Idempotent; never throws.
+   */
+  abort(): Promise<void>;
+  /** Acknowledged totals so far, including the resumed part. */
+  readonly progress: RunProgress;
+}
+
+/** How a batch was acknowledged: a metrics label. */
+export type BatchOutcome = 'stored' | 'duplicate' | 'written';
+
+/** The body of the batch being filled, in the transport's own encoding. */
+export interface BatchBody<P> {
+  /** Adds one NDJSON line (newline included). */
+  append(line: Buffer): Promise<void>;
+  /** Ends the body and returns what the transport sends. Called at most once. */
+  finish(): Promise<P>;
+  /** Drops the body without sending it. */
+  discard(): void;
+}
+
+/** A finished batch, ready to be sent (and re-sent: the payload never changes). */
+export interface SealedBatch<P> {
+  readonly seq: number;
+  readonly assets: number;
+  /** Uncompressed NDJSON bytes. */
+  readonly bytes: number;
+  readonly payload: P;
+}
+
+/** What differs between sinks: how a body is built and where it goes. */
+export interface BatchTransport<P> {
+  /** Starts the body of batch `seq`. */
+  createBody(seq: number): BatchBody<P>;
+  /**
+   * Delivers one batch, retrying as the transport sees fit; resolves once it is acknowledged.
+   * Throws a PerimeterError when it fails for good. `signal` cuts retries and requests.
+   */
+  send(batch: SealedBatch<P>, signal: AbortSignal): Promise<BatchOutcome>;
+  /** Declares the run complete, after every batch was acknowledged. */
+  complete(summary: SinkSummary, signal: AbortSignal): Promise<void>;
+}
