@@ -54,7 +54,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     batchesTotal: new Counter({
       ...on,
       name: 'perimeter_batches_total',
-      help: 'Batches by outcome: stored (202), duplicate (200), rejected (4xx).',
+      help: 'Batches by outcome: stored (202), duplicate (200), rejected (4xx), written (--output files).',
       labelNames: ['outcome'],
     }),
     batchBytesTotal: new Counter({

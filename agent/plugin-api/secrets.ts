@@ -120,6 +120,11 @@ export interface SecretStoreDeps {
   readonly profileName: string;
   readonly logger: Logger;
   readonly network: SecretStoreNetwork;
+  /**
+   * The agent's environment, for stores that read it (`env://`, SDK default credential chains);
+   * handed in by the composition root, the one place that reads `process.env`.
+   */
+  readonly environment: Readonly<Record<string, string | undefined>>;
   /** Registers a derived credential (Vault token, OAuth token) with the log redactor. */
   redact(value: string): void;
   /**

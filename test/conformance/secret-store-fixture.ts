@@ -1,16 +1,42 @@
+import type { SecretStoreDefinition } from '../../agent/plugin-api/index.ts';
+
 /**
  * What each secret store gives the secret-store conformance suite: a faithful fake of its wire
  * protocol, driven by the real SDK through the store's client. One fixture per store, listed in
  * `secret-store-fixtures.ts`.
+ *
+ * Additions since the first version (all optional, so existing fixtures keep compiling):
+ * - `capabilities`: a store that by its nature cannot be denied, fail transiently or be slowed
+ *   down (env reads process memory) says so, and the suite does not generate those cases for it;
+ *   `remove` opts in to the "never stale after not found" case.
+ * - `harness.store`: the definition to use instead of the registered one of the same scheme (env
+ *   over the fixture's environment, file over a fault-injecting reader).
+ * - `harness.remove(name)`: deletes a secret, so a cached reference turns into not found.
  */
 export interface SecretStoreFixture {
   /** The store's scheme, e.g. `aws-sm`. */
   readonly scheme: string;
+  /** What the store can be made to do; omitted means every default below. */
+  readonly capabilities?: SecretStoreCapabilities;
   /** Starts the fake(s) and returns a harness. Each call gets fresh state. */
   start(): Promise<SecretStoreHarness>;
 }
 
+/** Which conformance cases a store can take part in. */
+export interface SecretStoreCapabilities {
+  /** `deniedRef()` gives a reference the store refuses. Default true. */
+  readonly denied?: boolean;
+  /** `failNext()` and `failAll()` make reads fail transiently. Default true. */
+  readonly transientFailures?: boolean;
+  /** `delay()` slows reads down. Default true. */
+  readonly delay?: boolean;
+  /** `harness.remove()` is implemented. Default false. */
+  readonly remove?: boolean;
+}
+
 export interface SecretStoreHarness {
+  /** The definition to use for this scheme instead of the one registered in secrets/index.ts. */
+  readonly store?: SecretStoreDefinition;
   /**
    * The `secretStores.<profile>` config entry (type, allow and store settings) that points the
    * store at the fake. The suite registers it under the profile name `conformance`.
@@ -22,6 +48,8 @@ export interface SecretStoreHarness {
    * records a new version and the floating reference now points at it.
    */
   put(name: string, value: string | Buffer): Promise<string>;
+  /** Deletes a secret (every version); required when `capabilities.remove` is true. */
+  remove?(name: string): Promise<void>;
   /** A reference, within the allowlist, to a secret the fake does not hold. */
   missingRef(): string;
   /** A reference, within the allowlist, that the fake answers with access denied. */

@@ -1,0 +1,104 @@
+import { PerimeterError } from '../plugin-api/index.ts';
+import type { SecretRef, SecretStoreDefinition } from '../plugin-api/index.ts';
+import type { StoreClients } from './clients.ts';
+import type { PayloadRequest } from './fetcher.ts';
+import { compileGlob, matchesAny } from './glob.ts';
+import type { Glob } from './glob.ts';
+import type { ResolvedProfile } from './profiles.ts';
+import { parseSecretRef } from './ref.ts';
+
+/** A reference ready to read: parsed, canonical, within every allowlist. */
+export interface Target extends PayloadRequest {
+  readonly ref: SecretRef;
+}
+
+/**
+ * Turns reference text into a {@link Target} without any network call: parse, pick the profile,
+ * let the store canonicalise, then check the profile allowlist and the inline allowlist.
+ */
+export class TargetFinder {
+  readonly #stores: readonly SecretStoreDefinition[];
+  readonly #profiles: ReadonlyMap<string, ResolvedProfile>;
+  readonly #clients: StoreClients;
+  readonly #inlineGlobs = new Map<string, Glob>();
+
+  constructor(
+    stores: readonly SecretStoreDefinition[],
+    profiles: ReadonlyMap<string, ResolvedProfile>,
+    clients: StoreClients,
+  ) {
+    this.#stores = stores;
+    this.#profiles = profiles;
+    this.#clients = clients;
+  }
+
+  /** Parses a reference against the registered stores (SECRET_INVALID_REF). */
+  parse(ref: string): SecretRef {
+    return parseSecretRef(ref, this.#stores);
+  }
+
+  /** Parse, profile, canonical form, allowlists: everything that needs no network. */
+  find(text: string, allowRefs: readonly string[] | undefined): Target {
+    const ref = this.parse(text);
+    const profile = this.#profileFor(ref);
+    const canonical = this.#clients.get(profile).canonicalize(ref);
+    const display = `${ref.scheme}://${canonical.locator}${canonical.version === undefined ? '' : `?version=${canonical.version}`}`;
+    if (!matchesAny(profile.allow, canonical.locator)) {
+      throw new PerimeterError(
+        'SECRET_REF_DENIED',
+        `The reference is outside the allowlist of secretStores.${profile.name}. Add a matching glob to secretStores.${profile.name}.allow if it should be readable`,
+        { context: { ref: display, profile: profile.name } },
+      );
+    }
+    if (
+      allowRefs !== undefined &&
+      !matchesAny(this.#inlineAllowlist(allowRefs), `${ref.scheme}://${canonical.locator}`)
+    ) {
+      throw new PerimeterError(
+        'SECRET_REF_DENIED',
+        "The reference is outside the connector's inline allowlist for control-plane connections. Add a matching glob to policy.connectors.<connector>.inlineSecretRefs if it should be readable",
+        { context: { ref: display, profile: profile.name } },
+      );
+    }
+    const key = [profile.name, ref.scheme, canonical.locator, canonical.version ?? ''].join(
+      '\u0000',
+    );
+    return { ref, profile, canonical, key, display, maxAgeSeconds: ref.maxAgeSeconds };
+  }
+
+  #profileFor(ref: SecretRef): ResolvedProfile {
+    const profile = this.#profiles.get(ref.profile);
+    if (profile === undefined) {
+      const how =
+        ref.profile === ref.scheme
+          ? `add secretStores.${ref.scheme} (type: ${ref.scheme}) or name a configured profile with ?store=`
+          : `add secretStores.${ref.profile} (type: ${ref.scheme}) or fix ?store=`;
+      throw new PerimeterError(
+        'SECRET_INVALID_REF',
+        `No secret store profile "${ref.profile}": ${how}`,
+        {
+          context: { ref: ref.raw, profile: ref.profile },
+        },
+      );
+    }
+    if (profile.store.scheme !== ref.scheme) {
+      throw new PerimeterError(
+        'SECRET_INVALID_REF',
+        `The profile "${profile.name}" is of type ${profile.store.scheme}; a ${ref.scheme}:// reference needs a profile of type ${ref.scheme}`,
+        { context: { ref: ref.raw, profile: profile.name } },
+      );
+    }
+    return profile;
+  }
+
+  #inlineAllowlist(patterns: readonly string[]): Glob[] {
+    return patterns.map((pattern) => {
+      let glob = this.#inlineGlobs.get(pattern);
+      if (glob === undefined) {
+        glob = compileGlob(pattern);
+        this.#inlineGlobs.set(pattern, glob);
+      }
+      return glob;
+    });
+  }
+}
