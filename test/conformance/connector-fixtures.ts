@@ -1,4 +1,5 @@
+import { cyeraConnectorFixture } from '../fakes/cyera/fixture.ts';
 import type { ConnectorFixture } from './connector-fixture.ts';
 
 /** Every connector's conformance fixture; the suite runs each one. */
-export const connectorFixtures: readonly ConnectorFixture[] = [];
+export const connectorFixtures: readonly ConnectorFixture[] = [cyeraConnectorFixture];

@@ -1,0 +1,236 @@
+import type { z } from 'zod';
+import { PerimeterError, isPerimeterError } from '../../agent/plugin-api/index.ts';
+import type { HttpClient, HttpQuery, HttpResponse, Logger } from '../../agent/plugin-api/index.ts';
+import type { CyeraConfig } from './config.ts';
+import {
+  DatastoreSchema,
+  IdentitySchema,
+  IssueSchema,
+  LoginResponseSchema,
+  pageSchema,
+} from './records.ts';
+import type { Datastore, Identity, Issue, LoginResponse } from './records.ts';
+
+/** Endpoint names used in errors, logs and metrics (templates, never ids). */
+export const ENDPOINTS = {
+  login: 'POST /v1/login',
+  datastores: 'GET /v2/datastores',
+  tables: 'GET /v1/tables/stream',
+  issues: 'GET /v3/issues',
+  identities: 'GET /v1/datastores/{uid}/identities',
+} as const;
+
+// Lifetime assumed when a login answer gives neither expiresIn nor expires.
+const DEFAULT_TOKEN_LIFETIME_MS = 15 * 60_000;
+// Log in again this long before expiry (at most 1 min, at most a tenth of the lifetime).
+const MAX_REFRESH_MARGIN_MS = 60_000;
+
+/** What a {@link CyeraClient} needs: the connection, its HTTP client and the run's signal. */
+export interface CyeraClientOptions {
+  readonly config: CyeraConfig;
+  readonly http: HttpClient;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Clock in ms since the epoch; tests move it to reach a token's refresh time. */
+  readonly now?: () => number;
+}
+
+interface Token {
+  readonly jwt: string;
+  /** When to log in again, in ms since the epoch (before the real expiry). */
+  readonly refreshAtMs: number;
+}
+
+/** An authenticated GET of {@link CyeraClient.get}. */
+export interface GetRequest {
+  readonly path: string;
+  readonly endpoint: string;
+  readonly query?: HttpQuery;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly acceptStatus?: readonly number[];
+}
+
+/**
+ * Cyera's API for one run: a JWT from `POST /v1/login`, renewed before it expires and once
+ * after a data call is refused with 401/403; one async generator per paginated resource.
+ */
+export class CyeraClient {
+  readonly #options: CyeraClientOptions;
+  readonly #now: () => number;
+  #token: Token | undefined;
+  #pending: Promise<Token> | undefined;
+
+  constructor(options: CyeraClientOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Logs in now (for `check`), replacing any token held. */
+  async login(): Promise<void> {
+    this.#token = undefined;
+    await this.#currentToken();
+  }
+
+  /** Number of datastores the credential can see: one cheap page of `/v2/datastores`. */
+  async countDatastores(): Promise<number> {
+    const response = await this.get({
+      path: '/v2/datastores',
+      endpoint: ENDPOINTS.datastores,
+      query: { limit: 1, offset: 0 },
+    });
+    const page = await response.json(pageSchema(DatastoreSchema));
+    return page.total ?? page.results.length;
+  }
+
+  /** Every datastore, page by page. */
+  datastores(): AsyncGenerator<Datastore> {
+    const pageSize = this.#options.config.pageSizes.datastores;
+    return this.#paginate('/v2/datastores', ENDPOINTS.datastores, DatastoreSchema, pageSize);
+  }
+
+  /** Every issue of the tenant, page by page. */
+  issues(): AsyncGenerator<Issue> {
+    const pageSize = this.#options.config.pageSizes.issues;
+    return this.#paginate('/v3/issues', ENDPOINTS.issues, IssueSchema, pageSize);
+  }
+
+  /** The identities with access to one datastore, page by page. */
+  identities(datastoreUid: string): AsyncGenerator<Identity> {
+    const path = `/v1/datastores/${encodeURIComponent(datastoreUid)}/identities`;
+    const pageSize = this.#options.config.pageSizes.identities;
+    return this.#paginate(path, ENDPOINTS.identities, IdentitySchema, pageSize);
+  }
+
+  /** Opens `GET /v1/tables/stream` for one datastore; the caller reads its lines. */
+  openTableStream(datastoreUid: string): Promise<HttpResponse> {
+    return this.get({
+      path: '/v1/tables/stream',
+      endpoint: ENDPOINTS.tables,
+      query: { datastoreUid },
+      headers: { accept: 'application/x-ndjson' },
+    });
+  }
+
+  /** An authenticated GET. A 401/403 logs in again once, then the call is repeated once. */
+  async get(request: GetRequest): Promise<HttpResponse> {
+    const token = await this.#currentToken();
+    try {
+      return await this.#send(request, token.jwt);
+    } catch (error) {
+      if (!isPerimeterError(error, 'SOURCE_AUTH_FAILED', 'SOURCE_ACCESS_DENIED')) {
+        throw error;
+      }
+      this.#options.logger.info(
+        { endpoint: request.endpoint, code: error.code },
+        'Cyera refused the token; logging in again',
+      );
+      this.#forget(token);
+      const fresh = await this.#currentToken();
+      return await this.#send(request, fresh.jwt);
+    }
+  }
+
+  #send(request: GetRequest, jwt: string): Promise<HttpResponse> {
+    const { config, http, signal } = this.#options;
+    return http.request({
+      method: 'GET',
+      url: `${config.baseUrl}${request.path}`,
+      query: request.query,
+      headers: { accept: 'application/json', ...request.headers, authorization: `Bearer ${jwt}` },
+      endpoint: request.endpoint,
+      acceptStatus: request.acceptStatus,
+      signal,
+    });
+  }
+
+  async *#paginate<T>(
+    path: string,
+    endpoint: string,
+    item: z.ZodType<T>,
+    pageSize: number,
+  ): AsyncGenerator<T> {
+    const schema = pageSchema(item);
+    for (let offset = 0; ;) {
+      const query = { limit: pageSize, offset };
+      // Some Cyera list endpoints answer 204 for an empty page.
+      const response = await this.get({ path, endpoint, query, acceptStatus: [204] });
+      if (response.status === 204) {
+        await response.dump();
+        return;
+      }
+      const page = await response.json(schema);
+      yield* page.results;
+      // The server clamps `limit` silently, so a short page is not the end: `total` is.
+      offset += page.results.length;
+      if (page.results.length === 0 || (page.total !== undefined && offset >= page.total)) {
+        return;
+      }
+    }
+  }
+
+  async #currentToken(): Promise<Token> {
+    if (this.#token !== undefined && this.#now() < this.#token.refreshAtMs) {
+      return this.#token;
+    }
+    // Single flight: callers that find the token stale together share one login.
+    this.#pending ??= this.#login().finally(() => {
+      this.#pending = undefined;
+    });
+    this.#token = await this.#pending;
+    return this.#token;
+  }
+
+  #forget(token: Token): void {
+    if (this.#token === token) {
+      this.#token = undefined;
+    }
+  }
+
+  async #login(): Promise<Token> {
+    const { config, http, signal } = this.#options;
+    const response = await http.request({
+      method: 'POST',
+      url: `${config.baseUrl}/v1/login`,
+      headers: { accept: 'application/json' },
+      json: {
+        clientId: config.credentials.clientId.reveal(),
+        secret: config.credentials.secret.reveal(),
+      },
+      endpoint: ENDPOINTS.login,
+      // Logging in changes nothing at Cyera, so it may be retried like a read.
+      retry: true,
+      acceptStatus: [401, 403],
+      signal,
+    });
+    if (response.status === 401 || response.status === 403) {
+      await response.dump();
+      throw new PerimeterError(
+        'SOURCE_AUTH_FAILED',
+        `Cyera refused the client id and secret (${ENDPOINTS.login} answered ${response.status}). Check that the referenced secrets hold an active Cyera API key.`,
+        { context: { endpoint: ENDPOINTS.login, status: response.status } },
+      );
+    }
+    return this.#tokenOf(await response.json(LoginResponseSchema));
+  }
+
+  #tokenOf(body: LoginResponse): Token {
+    const now = this.#now();
+    const expiresAtMs = expiryOf(body, now);
+    const margin = Math.min(MAX_REFRESH_MARGIN_MS, (expiresAtMs - now) / 10);
+    this.#options.logger.debug(
+      { endpoint: ENDPOINTS.login, expiresInMs: expiresAtMs - now },
+      'Logged in to Cyera',
+    );
+    // The refine in LoginResponseSchema guarantees one of the three.
+    const jwt = body.jwt ?? body.token ?? body.accessToken ?? '';
+    return { jwt, refreshAtMs: expiresAtMs - margin };
+  }
+}
+
+function expiryOf(body: LoginResponse, nowMs: number): number {
+  if (body.expiresIn !== undefined) {
+    return nowMs + body.expiresIn * 1000;
+  }
+  const expires = body.expires === undefined ? Number.NaN : Date.parse(body.expires);
+  return Number.isFinite(expires) && expires > nowMs ? expires : nowMs + DEFAULT_TOKEN_LIFETIME_MS;
+}
