@@ -7,23 +7,47 @@ import type { CommandTable } from './cli/cli.ts';
 import type { CliIo } from './cli/io.ts';
 import type { Registry } from './config/load.ts';
 import { PerimeterError } from './plugin-api/index.ts';
+import { fatalStop } from './runtime/lifecycle.ts';
 
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15 };
+/**
+ * Once the command returned, the event loop should end by itself; a handle left open by a hung
+ * dependency (a socket that never closes) must not keep a stopped daemon alive.
+ */
+const EXIT_BACKSTOP_MS = 2_000;
 
 /**
  * Runs the command line with the given connectors and stores. The first SIGINT/SIGTERM aborts
  * the command's signal (a run stops at a checkpoint; the daemon drains); a second one forces.
+ * An uncaught exception or unhandled rejection aborts it too, with a fatal reason: the daemon
+ * logs it `fatal`, drains, and the process exits 1. Nothing swallows them.
  */
 export async function main(registry: Registry, extra: CommandTable = {}): Promise<void> {
   const controller = new AbortController();
+  const seen = { fatal: false };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
     }
     controller.abort(new PerimeterError('RUN_ABORTED', `Stopped by ${signal}`));
   };
+  const onFatal = (error: unknown): void => {
+    seen.fatal = true;
+    if (!controller.signal.aborted) {
+      controller.abort(fatalStop(error));
+      return;
+    }
+    // Already stopping, so the command's logger may be gone: a line without the message,
+    // which could quote a value, only the error's class.
+    const name = error instanceof Error ? error.name : typeof error;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', time: new Date().toISOString(), errorName: name, msg: 'Fatal error while stopping' })}\n`,
+    );
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -32,9 +56,13 @@ export async function main(registry: Registry, extra: CommandTable = {}): Promis
     signal: controller.signal,
     cwd: process.cwd(),
   };
-  process.exitCode = await runCli(process.argv.slice(2), io, registry, extra);
+  const code = await runCli(process.argv.slice(2), io, registry, extra);
+  process.exitCode = seen.fatal ? Math.max(code, 1) : code;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  setTimeout(() => {
+    process.exit();
+  }, EXIT_BACKSTOP_MS).unref();
 }
 
 if (import.meta.main) {

@@ -32,9 +32,14 @@ export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry)
   };
   let session: Session;
   try {
-    session = await openSession(io, registry, { ...(args.config === undefined ? {} : { configPath: args.config }), output: { kind: 'none' } });
+    session = await openSession(io, registry, {
+      ...(args.config === undefined ? {} : { configPath: args.config }),
+      output: { kind: 'none' },
+    });
   } catch (error) {
-    lines.push(failure('config', args.config ?? io.env['PERIMETER_CONFIG'] ?? '(environment)', error));
+    lines.push(
+      failure('config', args.config ?? io.env['PERIMETER_CONFIG'] ?? '(environment)', error),
+    );
     print();
     return 2;
   }
@@ -64,10 +69,20 @@ export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry)
 function configLine(session: Session): CheckLine {
   const { config } = session;
   const counts = `${Object.keys(config.connections).length} connections, ${Object.keys(config.secretStores).length} secret store profiles, ${config.jobs.length} jobs`;
-  return { ok: true, check: 'config', subject: session.configPath ?? '(environment)', detail: counts };
+  return {
+    ok: true,
+    check: 'config',
+    subject: session.configPath ?? '(environment)',
+    detail: counts,
+  };
 }
 
-async function runsToCheck(session: Session, io: CliIo, jobPath: string | undefined, lines: CheckLine[]): Promise<PreparedRun[] | undefined> {
+async function runsToCheck(
+  session: Session,
+  io: CliIo,
+  jobPath: string | undefined,
+  lines: CheckLine[],
+): Promise<PreparedRun[] | undefined> {
   const specs: RunSpec[] = [];
   if (jobPath !== undefined) {
     try {
@@ -78,7 +93,13 @@ async function runsToCheck(session: Session, io: CliIo, jobPath: string | undefi
     }
   } else {
     for (const id of Object.keys(session.config.connections)) {
-      specs.push({ runId: `check-${id}`, operation: 'check', connectionId: id, params: {}, origin: 'local' });
+      specs.push({
+        runId: `check-${id}`,
+        operation: 'check',
+        connectionId: id,
+        params: {},
+        origin: 'local',
+      });
     }
   }
   const prepared: PreparedRun[] = [];
@@ -95,15 +116,31 @@ async function runsToCheck(session: Session, io: CliIo, jobPath: string | undefi
   return prepared;
 }
 
-async function secretLines(session: Session, run: PreparedRun, signal: AbortSignal): Promise<CheckLine[]> {
-  const base = run.spec.connectionId === undefined ? 'connection' : `connections.${run.spec.connectionId}`;
+async function secretLines(
+  session: Session,
+  run: PreparedRun,
+  signal: AbortSignal,
+): Promise<CheckLine[]> {
+  const base =
+    run.spec.connectionId === undefined ? 'connection' : `connections.${run.spec.connectionId}`;
   const lines: CheckLine[] = [];
   for (const [name, ref] of Object.entries(run.credentialRefs)) {
     const subject = `${base}.credentials.${name}`;
     try {
-      const info = session.runtime.resolver.check(ref, run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs });
-      await session.runtime.resolver.resolve(ref, { signal, ...(run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs }) });
-      lines.push({ ok: true, check: 'secret', subject, detail: `resolvable: ${info.scheme}://${info.locator} (profile ${info.profile})` });
+      const info = session.runtime.resolver.check(
+        ref,
+        run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs },
+      );
+      await session.runtime.resolver.resolve(ref, {
+        signal,
+        ...(run.allowRefs === undefined ? {} : { allowRefs: run.allowRefs }),
+      });
+      lines.push({
+        ok: true,
+        check: 'secret',
+        subject,
+        detail: `resolvable: ${info.scheme}://${info.locator} (profile ${info.profile})`,
+      });
     } catch (error) {
       lines.push(failure('secret', subject, error));
     }
@@ -116,7 +153,12 @@ async function storeLines(session: Session, signal: AbortSignal): Promise<CheckL
   for (const profile of session.runtime.resolver.listProfiles()) {
     try {
       await session.runtime.resolver.probe(profile.name, { signal });
-      lines.push({ ok: true, check: 'store', subject: profile.name, detail: `${profile.scheme} reachable` });
+      lines.push({
+        ok: true,
+        check: 'store',
+        subject: profile.name,
+        detail: `${profile.scheme} reachable`,
+      });
     } catch (error) {
       lines.push(failure('store', profile.name, error));
     }
@@ -124,8 +166,15 @@ async function storeLines(session: Session, signal: AbortSignal): Promise<CheckL
   return lines;
 }
 
-async function reachLines(session: Session, runs: readonly PreparedRun[], signal: AbortSignal): Promise<CheckLine[]> {
-  const targets = new Map<string, { url: URL; errorDomain: 'source' | 'sink'; run?: PreparedRun }>();
+async function reachLines(
+  session: Session,
+  runs: readonly PreparedRun[],
+  signal: AbortSignal,
+): Promise<CheckLine[]> {
+  const targets = new Map<
+    string,
+    { url: URL; errorDomain: 'source' | 'sink'; run?: PreparedRun }
+  >();
   if (session.config.catalog !== undefined) {
     const url = new URL(session.config.catalog.url);
     targets.set(url.origin, { url, errorDomain: 'sink' });
@@ -144,14 +193,32 @@ async function reachLines(session: Session, runs: readonly PreparedRun[], signal
   return lines;
 }
 
-async function reach(session: Session, url: URL, errorDomain: 'source' | 'sink', run: PreparedRun | undefined, signal: AbortSignal): Promise<CheckLine> {
+async function reach(
+  session: Session,
+  url: URL,
+  errorDomain: 'source' | 'sink',
+  run: PreparedRun | undefined,
+  signal: AbortSignal,
+): Promise<CheckLine> {
   const policy = run?.policy ?? { allowedHosts: [url.host], allowedCalls: [] };
   const client = session.runtime.httpClient(policy, { errorDomain });
   try {
     const method: HttpMethod = 'HEAD';
-    const response = await client.request({ method, url: url.origin, signal, retry: false, acceptStatus: ANY_STATUS, endpoint: 'HEAD /' });
+    const response = await client.request({
+      method,
+      url: url.origin,
+      signal,
+      retry: false,
+      acceptStatus: ANY_STATUS,
+      endpoint: 'HEAD /',
+    });
     await response.dump();
-    return { ok: true, check: 'reach', subject: url.origin, detail: `reachable (HTTP ${response.status})` };
+    return {
+      ok: true,
+      check: 'reach',
+      subject: url.origin,
+      detail: `reachable (HTTP ${response.status})`,
+    };
   } catch (error) {
     return failure('reach', url.origin, error);
   } finally {
@@ -159,10 +226,22 @@ async function reach(session: Session, url: URL, errorDomain: 'source' | 'sink',
   }
 }
 
-async function sourceLine(session: Session, spec: RunSpec, signal: AbortSignal): Promise<CheckLine> {
+async function sourceLine(
+  session: Session,
+  spec: RunSpec,
+  signal: AbortSignal,
+): Promise<CheckLine> {
   try {
-    const result = await session.runtime.executor.execute({ ...spec, operation: 'check' }, { signal });
-    return { ok: true, check: 'source', subject: result.connector, detail: result.check?.summary ?? 'credentials accepted' };
+    const result = await session.runtime.executor.execute(
+      { ...spec, operation: 'check' },
+      { signal },
+    );
+    return {
+      ok: true,
+      check: 'source',
+      subject: result.connector,
+      detail: result.check?.summary ?? 'credentials accepted',
+    };
   } catch (error) {
     return failure('source', spec.connection?.connector ?? spec.connectionId ?? spec.runId, error);
   }
@@ -170,7 +249,13 @@ async function sourceLine(session: Session, spec: RunSpec, signal: AbortSignal):
 
 function failure(check: CheckLine['check'], subject: string, error: unknown): CheckLine {
   const failed = toPerimeterError(error);
-  return { ok: false, check, subject, detail: `${failed.message} (what to do: ${failed.action})`, code: failed.code };
+  return {
+    ok: false,
+    check,
+    subject,
+    detail: `${failed.message} (what to do: ${failed.action})`,
+    code: failed.code,
+  };
 }
 
 function formatLine(line: CheckLine): string {

@@ -4,6 +4,7 @@ import { ERROR_CODES, PerimeterError, toPerimeterError } from '../plugin-api/ind
 import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
 import { discoverCommand, runCommand } from './run.ts';
+import { startCommand } from './start.ts';
 import { helpText } from './help.ts';
 import type { CliIo } from './io.ts';
 
@@ -20,16 +21,26 @@ export interface CliArgs {
 /** A command: returns the process exit code. */
 export type Command = (args: CliArgs, io: CliIo, registry: Registry) => Promise<number>;
 
-/** Extra commands main.ts adds (`start`, which needs signals). */
+/** Extra commands a test entry or another build adds. */
 export type CommandTable = Readonly<Record<string, Command>>;
 
-const BASE_COMMANDS: CommandTable = { run: runCommand, check: checkCommand, discover: discoverCommand };
+const BASE_COMMANDS: CommandTable = {
+  run: runCommand,
+  check: checkCommand,
+  discover: discoverCommand,
+  start: startCommand,
+};
 
 /**
  * Runs the command line and returns the exit code: 0 success, 1 failure, 2 bad input. Errors
  * print their code, message and what to do, never a secret or a response body.
  */
-export async function runCli(argv: readonly string[], io: CliIo, registry: Registry, extra: CommandTable = {}): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  registry: Registry,
+  extra: CommandTable = {},
+): Promise<number> {
   let args: CliArgs;
   try {
     args = parseCommandLine(argv);
@@ -38,7 +49,12 @@ export async function runCli(argv: readonly string[], io: CliIo, registry: Regis
     return 2;
   }
   const commands = { ...BASE_COMMANDS, ...extra };
-  if (args.command === 'help' || argv.includes('--help') || argv.includes('-h') || args.command === undefined) {
+  if (
+    args.command === 'help' ||
+    argv.includes('--help') ||
+    argv.includes('-h') ||
+    args.command === undefined
+  ) {
     io.stdout(helpText(registry.connectors));
     return args.command === undefined && !argv.some((a) => a === '--help' || a === '-h') ? 2 : 0;
   }
@@ -48,7 +64,9 @@ export async function runCli(argv: readonly string[], io: CliIo, registry: Regis
   }
   const command = commands[args.command];
   if (command === undefined) {
-    io.stderr(`error: unknown command "${args.command}"; commands: ${Object.keys(commands).join(', ')}\nRun perimeter --help for usage.\n`);
+    io.stderr(
+      `error: unknown command "${args.command}"; commands: ${Object.keys(commands).join(', ')}\nRun perimeter --help for usage.\n`,
+    );
     return 2;
   }
   try {

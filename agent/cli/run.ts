@@ -13,11 +13,15 @@ export async function runCommand(args: CliArgs, io: CliIo, registry: Registry): 
   const spec = parseJobFile(jobPath, await readJobFile(io, jobPath));
   const session = await openSession(io, registry, {
     ...(args.config === undefined ? {} : { configPath: args.config }),
-    output: args.output === undefined ? { kind: 'catalog' } : { kind: 'directory', dir: resolve(io.cwd, args.output) },
+    output:
+      args.output === undefined
+        ? { kind: 'catalog' }
+        : { kind: 'directory', dir: resolve(io.cwd, args.output) },
   });
   try {
     const result = await session.runtime.executor.execute(spec, { signal: io.signal });
-    const where = args.output === undefined ? `catalog ${new URL(session.config.catalog?.url ?? 'http://-').host}` : args.output;
+    const where =
+      args.output ?? `catalog ${new URL(session.config.catalog?.url ?? 'http://-').host}`;
     io.stdout(`${summarise(result)} -> ${where}\n`);
     if (result.check) {
       io.stdout(`${result.check.summary}\n`);
@@ -32,9 +36,16 @@ export async function runCommand(args: CliArgs, io: CliIo, registry: Registry): 
 }
 
 /** `perimeter discover JOB_FILE`: the selectable resources as JSON on stdout. */
-export async function discoverCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
+export async function discoverCommand(
+  args: CliArgs,
+  io: CliIo,
+  registry: Registry,
+): Promise<number> {
   const jobPath = requirePositional(args, 'JOB_FILE', 'perimeter discover JOB_FILE');
-  const spec = { ...parseJobFile(jobPath, await readJobFile(io, jobPath)), operation: 'discover' as const };
+  const spec = {
+    ...parseJobFile(jobPath, await readJobFile(io, jobPath)),
+    operation: 'discover' as const,
+  };
   const session = await openSession(io, registry, {
     ...(args.config === undefined ? {} : { configPath: args.config }),
     output: { kind: 'none' },

@@ -33,10 +33,17 @@ export interface Session {
 export async function openSession(
   io: CliIo,
   registry: Registry,
-  options: { readonly configPath?: string; readonly output?: RuntimeOptions['output']; readonly logLevel?: string },
+  options: {
+    readonly configPath?: string;
+    readonly output?: RuntimeOptions['output'];
+    readonly logLevel?: string;
+  },
 ): Promise<Session> {
   const configPath = options.configPath ?? io.env[CONFIG_FILE_ENV];
-  const sources: ConfigSources = { env: io.env, ...(configPath ? { file: await readConfigFile(io, configPath) } : {}) };
+  const sources: ConfigSources = {
+    env: io.env,
+    ...(configPath ? { file: await readConfigFile(io, configPath) } : {}),
+  };
   const config = loadConfig(sources, registry);
   const redactor = new Redactor();
   const level = (options.logLevel ?? config.agent.logLevel) as AgentConfig['agent']['logLevel'];
@@ -72,10 +79,14 @@ async function readConfigFile(io: CliIo, path: string): Promise<{ path: string; 
   try {
     return { path, text: await readFile(resolve(io.cwd, path), 'utf8') };
   } catch (error) {
-    throw new PerimeterError('CONFIG_INVALID', `The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given by --config or ${CONFIG_FILE_ENV}`, {
-      cause: error,
-      context: { problems: [path] },
-    });
+    throw new PerimeterError(
+      'CONFIG_INVALID',
+      `The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given by --config or ${CONFIG_FILE_ENV}`,
+      {
+        cause: error,
+        context: { problems: [path] },
+      },
+    );
   }
 }
 
@@ -84,9 +95,13 @@ export async function readJobFile(io: CliIo, path: string): Promise<string> {
   try {
     return await readFile(resolve(io.cwd, path), 'utf8');
   } catch (error) {
-    throw new PerimeterError('JOB_INVALID', `The job file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, {
-      cause: error,
-      context: { problems: [path] },
-    });
+    throw new PerimeterError(
+      'JOB_INVALID',
+      `The job file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`,
+      {
+        cause: error,
+        context: { problems: [path] },
+      },
+    );
   }
 }

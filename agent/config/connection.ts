@@ -1,8 +1,4 @@
-import {
-  PerimeterError,
-  SecretValue,
-  isPerimeterError,
-} from '../plugin-api/index.ts';
+import { PerimeterError, SecretValue, isPerimeterError } from '../plugin-api/index.ts';
 import type { Connector } from '../plugin-api/index.ts';
 import { formatPath, problemsFromZod } from './problems.ts';
 import type { ConfigProblem } from './problems.ts';
@@ -17,24 +13,35 @@ export type HostChecker = (url: URL) => boolean;
  * Validates a connection's settings against its connector without resolving any secret: every
  * credential must be a reference that parses and is allowed, and the settings must satisfy the
  * connector's schema with placeholders in place of the values. Used for config connections,
- * job files and inline connections from instructions alike.
+ * job files and inline connections from instructions alike. Whether the base URL is inside the
+ * destination policy is a separate question: {@link checkBaseUrl}.
  */
 export function checkConnectionConfig(
   connector: Connector,
   raw: Readonly<Record<string, unknown>>,
-  options: { readonly path: readonly PropertyKey[]; readonly checkRef: RefChecker; readonly isHostAllowed: HostChecker },
+  options: {
+    readonly path: readonly PropertyKey[];
+    readonly checkRef: RefChecker;
+    readonly isHostAllowed: HostChecker;
+  },
 ): ConfigProblem[] {
   const { path } = options;
   const problems: ConfigProblem[] = [];
   const placeholders: Record<string, SecretValue> = {};
-  const credentials = raw['credentials'] ?? {};
+  const credentials: unknown = raw['credentials'] ?? {};
   if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
-    problems.push({ path: formatPath([...path, 'credentials']), message: 'must map credential names to secret references' });
+    problems.push({
+      path: formatPath([...path, 'credentials']),
+      message: 'must map credential names to secret references',
+    });
   } else {
     for (const [name, ref] of Object.entries(credentials)) {
       const refPath = formatPath([...path, 'credentials', name]);
       if (typeof ref !== 'string') {
-        problems.push({ path: refPath, message: 'must be a secret reference such as env://NAME, never a literal value' });
+        problems.push({
+          path: refPath,
+          message: 'must be a secret reference such as env://NAME, never a literal value',
+        });
         continue;
       }
       try {
@@ -51,11 +58,11 @@ export function checkConnectionConfig(
   if (!parsed.success) {
     problems.push(...problemsFromZod(parsed.error, path));
   }
-  problems.push(...checkBaseUrl(connector, raw, options));
   return problems;
 }
 
-function checkBaseUrl(
+/** A problem when the connection's `baseUrl` host is outside the connector's allowed hosts. */
+export function checkBaseUrl(
   connector: Connector,
   raw: Readonly<Record<string, unknown>>,
   options: { readonly path: readonly PropertyKey[]; readonly isHostAllowed: HostChecker },

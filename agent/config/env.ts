@@ -18,7 +18,9 @@ const STANDARD_VARIABLES: Readonly<Record<string, string>> = {
 
 /** `['catalog', 'batchMaxAssets']` → `PERIMETER_CATALOG_BATCH_MAX_ASSETS`. */
 export function envName(path: readonly string[]): string {
-  return PREFIX + path.map((key) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return (
+    PREFIX + path.map((key) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')
+  );
 }
 
 /** Whether a setting can be given as an environment variable (maps are YAML-only). */
@@ -41,7 +43,10 @@ export function envOverlay(
   const assign = (setting: SettingInfo, name: string, raw: string): void => {
     const value = coerce(setting, raw);
     if (value === undefined) {
-      problems.push({ path: name, message: `must be ${describeKind(setting)} (sets ${setting.path.join('.')})` });
+      problems.push({
+        path: name,
+        message: `must be ${describeKind(setting)} (sets ${setting.path.join('.')})`,
+      });
       return;
     }
     setIn(overlay, setting.path, value);
@@ -59,7 +64,10 @@ export function envOverlay(
     }
     const setting = byName.get(name);
     if (setting === undefined) {
-      problems.push({ path: name, message: `unknown setting${suggest(name, byName)}; see docs/configuration.md` });
+      problems.push({
+        path: name,
+        message: `unknown setting${suggest(name, byName)}; see docs/configuration.md`,
+      });
       continue;
     }
     assign(setting, name, raw);
@@ -76,7 +84,10 @@ function coerce(setting: SettingInfo, raw: string): unknown {
     case 'boolean':
       return { true: true, '1': true, false: false, '0': false }[raw.trim().toLowerCase()];
     case 'list':
-      return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
     case 'string':
     case 'enum':
       return raw;
@@ -115,7 +126,9 @@ function distance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+      current.push(
+        Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
+      );
     }
     previous = current;
   }
@@ -123,7 +136,11 @@ function distance(a: string, b: string): number {
 }
 
 /** Sets `value` at `path` in a plain object tree, creating objects on the way. */
-export function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+export function setIn(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+): void {
   let node = target;
   path.slice(0, -1).forEach((key) => {
     const next = node[key];

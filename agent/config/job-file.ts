@@ -8,10 +8,16 @@ import { describeYamlError } from './load.ts';
 import { problemsError, problemsFromZod } from './problems.ts';
 import { OperationSchema, RUN_ID_PATTERN } from './sections.ts';
 
+const INLINE_NEEDS_CONNECTOR = 'an inline connection needs `connector` (e.g. connector: cyera)';
+
 /** A job file: one run's instruction in local form (docs/job-file.md). */
 export const JobFileSchema = z
   .strictObject({
-    connector: z.string().min(1).optional().describe('Connector name; required with an inline connection.'),
+    connector: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Connector name; required with an inline connection.'),
     operation: OperationSchema.default('extract').describe('extract, discover or check.'),
     connection: z
       .union([z.string().min(1), z.record(z.string(), z.unknown())])
@@ -24,36 +30,66 @@ export const JobFileSchema = z
       .describe('Run id; generated when absent.'),
   })
   .refine((job) => typeof job.connection === 'string' || job.connector !== undefined, {
-    message: 'an inline connection needs `connector` (e.g. connector: cyera)',
+    message: INLINE_NEEDS_CONNECTOR,
     path: ['connector'],
   });
+
+/** The refinement above only runs on an otherwise valid file; checked by hand on a bad one. */
+function lacksConnector(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null) {
+    return false;
+  }
+  const job = raw as Record<string, unknown>;
+  return typeof job['connection'] === 'object' && job['connector'] === undefined;
+}
 
 /**
  * Parses a job file (YAML or JSON) into a RunSpec. Shape problems throw JOB_INVALID listing
  * every key path at once; the connector, its settings, params and secret references are checked
  * by the executor before anything runs.
  */
-export function parseJobFile(path: string, text: string, newRunId: () => string = generateRunId): RunSpec {
+export function parseJobFile(
+  path: string,
+  text: string,
+  newRunId: () => string = generateRunId,
+): RunSpec {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: false });
   } catch (error) {
-    throw problemsError('JOB_INVALID', `The job file ${path}`, [{ path, message: describeYamlError(error) }]);
+    throw problemsError('JOB_INVALID', `The job file ${path}`, [
+      { path, message: describeYamlError(error, text) },
+    ]);
   }
   const parsed = JobFileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    throw problemsError('JOB_INVALID', `The job file ${path}`, problemsFromZod(parsed.error));
+    const problems = problemsFromZod(parsed.error);
+    if (lacksConnector(raw) && !problems.some((problem) => problem.path === 'connector')) {
+      problems.push({ path: 'connector', message: INLINE_NEEDS_CONNECTOR });
+    }
+    throw problemsError('JOB_INVALID', `The job file ${path}`, problems);
   }
   const job = parsed.data;
-  const base = { runId: job.runId ?? newRunId(), operation: job.operation, params: job.params, origin: 'local' as const };
+  const base = {
+    runId: job.runId ?? newRunId(),
+    operation: job.operation,
+    params: job.params,
+    origin: 'local' as const,
+  };
   if (typeof job.connection === 'string') {
     return { ...base, connectionId: job.connection };
   }
-  return { ...base, connection: { connector: job.connector ?? '', config: job.connection as JsonObject } };
+  return {
+    ...base,
+    connection: { connector: job.connector ?? '', config: job.connection as JsonObject },
+  };
 }
 
 /** `run-<utc stamp>-<random>`: sortable and unique. */
 export function generateRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `run-${stamp}-${randomBytes(4).toString('hex')}`;
 }

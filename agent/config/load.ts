@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
-import { checkConnectionConfig } from './connection.ts';
+import { checkBaseUrl, checkConnectionConfig } from './connection.ts';
 import type { HostChecker, RefChecker } from './connection.ts';
 import { envOverlay } from './env.ts';
 import { formatPath, problemsError, problemsFromZod } from './problems.ts';
@@ -29,7 +29,9 @@ export interface Registry {
 export function loadConfig(sources: ConfigSources, registry: Registry): AgentConfig {
   const schema = buildConfigSchema(registry.stores);
   const problems: ConfigProblem[] = [];
-  const fromFile = sources.file ? parseConfigText(sources.file.path, sources.file.text, problems) : {};
+  const fromFile = sources.file
+    ? parseConfigText(sources.file.path, sources.file.text, problems)
+    : {};
   const { overlay, problems: envProblems } = envOverlay(sources.env, walkSettings(schema));
   problems.push(...envProblems);
   const parsed = schema.safeParse(deepMerge(fromFile, overlay));
@@ -50,28 +52,39 @@ export function loadConfig(sources: ConfigSources, registry: Registry): AgentCon
 export function checkConfig(
   config: AgentConfig,
   registry: Registry,
-  checks: { readonly checkRef: RefChecker; readonly hostCheckerFor: (connector: Connector) => HostChecker },
+  checks: {
+    readonly checkRef: RefChecker;
+    readonly hostCheckerFor: (connector: Connector) => HostChecker;
+  },
 ): void {
   const byName = new Map(registry.connectors.map((c) => [c.name, c]));
   const known = [...byName.keys()].join(', ');
   const problems: ConfigProblem[] = [];
   for (const name of Object.keys(config.policy.connectors)) {
     if (!byName.has(name)) {
-      problems.push({ path: `policy.connectors.${name}`, message: `unknown connector; known: ${known}` });
+      problems.push({
+        path: `policy.connectors.${name}`,
+        message: `unknown connector; known: ${known}`,
+      });
     }
   }
   for (const [id, connection] of Object.entries(config.connections)) {
     const connector = byName.get(connection.connector);
     if (connector === undefined) {
-      problems.push({ path: `connections.${id}.connector`, message: `unknown connector; known: ${known}` });
+      problems.push({
+        path: `connections.${id}.connector`,
+        message: `unknown connector; known: ${known}`,
+      });
       continue;
     }
+    const options = {
+      path: ['connections', id],
+      checkRef: checks.checkRef,
+      isHostAllowed: checks.hostCheckerFor(connector),
+    };
     problems.push(
-      ...checkConnectionConfig(connector, connection, {
-        path: ['connections', id],
-        checkRef: checks.checkRef,
-        isHostAllowed: checks.hostCheckerFor(connector),
-      }),
+      ...checkConnectionConfig(connector, connection, options),
+      ...checkBaseUrl(connector, connection, options),
     );
   }
   config.jobs.forEach((job, index) => {
@@ -81,7 +94,10 @@ export function checkConfig(
     try {
       checks.checkRef(ref);
     } catch (error) {
-      problems.push({ path: 'catalog.token', message: error instanceof Error ? error.message : 'invalid reference' });
+      problems.push({
+        path: 'catalog.token',
+        message: error instanceof Error ? error.message : 'invalid reference',
+      });
     }
   }
   if (problems.length > 0) {
@@ -97,7 +113,12 @@ function checkJob(
 ): ConfigProblem[] {
   const connection = config.connections[job.connection];
   if (connection === undefined) {
-    return [{ path: formatPath([...path, 'connection']), message: 'no connection of that id under `connections`' }];
+    return [
+      {
+        path: formatPath([...path, 'connection']),
+        message: 'no connection of that id under `connections`',
+      },
+    ];
   }
   const connector = byName.get(connection.connector);
   if (connector === undefined) {
@@ -107,39 +128,48 @@ function checkJob(
   return params.success ? [] : problemsFromZod(params.error, [...path, 'params']);
 }
 
-function parseConfigText(path: string, text: string, problems: ConfigProblem[]): Record<string, unknown> {
+function parseConfigText(
+  path: string,
+  text: string,
+  problems: ConfigProblem[],
+): Record<string, unknown> {
   try {
     const value: unknown = parseYaml(text, { prettyErrors: false });
     if (value === null || value === undefined) {
       return {};
     }
     if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({ path, message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)' });
+      problems.push({
+        path,
+        message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
+      });
       return {};
     }
     return value as Record<string, unknown>;
   } catch (error) {
-    problems.push({ path, message: describeYamlError(error) });
+    problems.push({ path, message: describeYamlError(error, text) });
     return {};
   }
 }
 
 /** A YAML syntax error by position and code only: the parser's own message quotes the line. */
-export function describeYamlError(error: unknown): string {
+export function describeYamlError(error: unknown, text: string): string {
   if (error instanceof YAMLParseError) {
-    const position = error.linePos?.[0];
-    const where = position ? `line ${position.line}, column ${position.col}` : 'unknown position';
+    const before = text.slice(0, error.pos[0]).split('\n');
+    const where = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
     return `YAML syntax error at ${where} (${error.code}); fix the file's syntax`;
   }
   return 'could not be parsed as YAML or JSON';
 }
 
-function deepMerge(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  base: Record<string, unknown>,
+  top: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(top)) {
     const below = out[key];
-    out[key] =
-      isPlainObject(below) && isPlainObject(value) ? deepMerge(below, value) : value;
+    out[key] = isPlainObject(below) && isPlainObject(value) ? deepMerge(below, value) : value;
   }
   return out;
 }

@@ -12,7 +12,9 @@ export interface ConfigProblem {
 /** Renders a key path: `connections.cyera-prod.credentials.secret`, `jobs[2].id`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .map((key, index) =>
+      typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
+    )
     .join('');
 }
 
@@ -20,7 +22,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * Turns zod issues into problems under a path prefix. zod's messages name expected types and
  * allowed values, never the value received, so they are safe to print.
  */
-export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): ConfigProblem[] {
+export function problemsFromZod(
+  error: z.ZodError,
+  prefix: readonly PropertyKey[] = [],
+): ConfigProblem[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { HttpSettingsSchema } from '../http/settings.ts';
 import type { SecretStoreDefinition } from '../plugin-api/index.ts';
+import { HealthSettingsSchema } from '../health/settings.ts';
+import { ControlPlaneSettingsSchema } from '../link/settings.ts';
+import { QueueSettingsSchema, RedisSettingsSchema } from '../queue/settings.ts';
 import { buildSecretStoresSchema } from '../secrets/profiles.ts';
 import { SecretsSettingsSchema } from '../secrets/settings.ts';
 import { CatalogSettingsSchema } from '../sink/settings.ts';
@@ -20,7 +23,9 @@ import {
 export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
   return z.strictObject({
     agent: AgentSettingsSchema.prefault({}),
-    http: HttpSettingsSchema.prefault({}).describe('Outbound HTTP: proxy, CA bundle, timeouts, retries.'),
+    http: HttpSettingsSchema.prefault({}).describe(
+      'Outbound HTTP: proxy, CA bundle, timeouts, retries.',
+    ),
     catalog: CatalogSettingsSchema.optional().describe(
       'The catalog metadata is pushed to. Required for runs, unless `perimeter run --output DIR`.',
     ),
@@ -30,10 +35,20 @@ export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
       .describe('Secret store profiles by name: type, allowlist, endpoint and auth.'),
     policy: PolicySettingsSchema.prefault({}),
     connections: z
-      .record(z.string().regex(ID_PATTERN, 'connection ids are lower-case, digits and dashes'), ConnectionSettingsSchema)
+      .record(
+        z.string().regex(ID_PATTERN, 'connection ids are lower-case, digits and dashes'),
+        ConnectionSettingsSchema,
+      )
       .default({})
       .describe('Connections by id: connector, settings, credentials as secret references.'),
-    jobs: z.array(LocalJobSchema).default([]).describe('Standalone-mode jobs: run once at start or on a schedule.'),
+    controlPlane: ControlPlaneSettingsSchema.optional(),
+    redis: RedisSettingsSchema.prefault({}),
+    queue: QueueSettingsSchema.prefault({}),
+    health: HealthSettingsSchema.prefault({}),
+    jobs: z
+      .array(LocalJobSchema)
+      .default([])
+      .describe('Standalone-mode jobs: run once at start or on a schedule.'),
   });
 }
 

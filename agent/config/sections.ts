@@ -46,7 +46,9 @@ export const ConnectorPolicySchema = z
       .min(1)
       .max(64)
       .default(1)
-      .describe('Runs of one connection at the same time; 1 means a source is never hit twice at once.'),
+      .describe(
+        'Runs of one connection at the same time; 1 means a source is never hit twice at once.',
+      ),
   })
   .describe('Local policy of one connector.');
 
@@ -78,7 +80,10 @@ export const ScheduleSchema = z
   .strictObject({
     cron: z.string().min(9).optional().describe('Cron expression (5 or 6 fields).'),
     everySeconds: z.int().min(60).optional().describe('Fixed interval in seconds (at least 60).'),
-    timezone: z.string().optional().describe('IANA time zone of the cron expression. Default: UTC.'),
+    timezone: z
+      .string()
+      .optional()
+      .describe('IANA time zone of the cron expression. Default: UTC.'),
   })
   .refine((s) => (s.cron === undefined) !== (s.everySeconds === undefined), {
     message: 'give exactly one of cron or everySeconds',

@@ -5,7 +5,9 @@ export function abortReason(signal: AbortSignal): PerimeterError {
   const reason: unknown = signal.reason;
   return isPerimeterError(reason)
     ? reason
-    : new PerimeterError('RUN_ABORTED', 'The run was stopped before it finished', { cause: reason });
+    : new PerimeterError('RUN_ABORTED', 'The run was stopped before it finished', {
+        cause: reason,
+      });
 }
 
 /**
@@ -20,7 +22,9 @@ export function runError(error: unknown, signal: AbortSignal): PerimeterError {
     return error;
   }
   if (isAbortError(error)) {
-    return new PerimeterError('RUN_ABORTED', 'The run was stopped before it finished', { cause: error });
+    return new PerimeterError('RUN_ABORTED', 'The run was stopped before it finished', {
+      cause: error,
+    });
   }
   return new PerimeterError('INTERNAL', 'Unexpected error during the run', { cause: error });
 }
@@ -61,7 +65,7 @@ export async function* iterateUntilAborted<T>(
     detach();
     if (!finished) {
       await Promise.race([
-        iterator.return?.()?.catch(() => undefined),
+        iterator.return?.().catch(() => undefined),
         new Promise((resolve) => setTimeout(resolve, 1000).unref()),
       ]);
     }

@@ -32,7 +32,10 @@ export interface RuntimeOptions {
    * Where extracted batches go: the catalog (default), a directory (`perimeter run --output`),
    * or nowhere for commands that never extract (`check`, `discover`).
    */
-  readonly output?: { readonly kind: 'catalog' } | { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'none' };
+  readonly output?:
+    | { readonly kind: 'catalog' }
+    | { readonly kind: 'directory'; readonly dir: string }
+    | { readonly kind: 'none' };
 }
 
 /** The assembled pieces that run jobs. */
@@ -46,7 +49,10 @@ export interface Runtime {
   /** Builds an HTTP client with the agent's proxy, CA and timeouts (checks, catalog, control plane). */
   httpClient(
     policy: DestinationPolicy,
-    options: { readonly errorDomain: ErrorDomain; readonly clientCert?: { readonly certPem: string; readonly keyPem: string } },
+    options: {
+      readonly errorDomain: ErrorDomain;
+      readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
+    },
   ): ClosableHttpClient;
   /** Closes the sink, the secret stores (revoking login tokens) and HTTP pools. Idempotent. */
   close(): Promise<void>;
@@ -55,7 +61,8 @@ export interface Runtime {
 /** Assembles resolver, HTTP clients, sink and executor from a loaded configuration. */
 export function assembleRuntime(options: RuntimeOptions): Runtime {
   const { config, logger, redactor, metrics } = options;
-  const extraCaPem = config.http.caFile === undefined ? undefined : readCaBundle(config.http.caFile);
+  const extraCaPem =
+    config.http.caFile === undefined ? undefined : readCaBundle(config.http.caFile);
   const network: SecretStoreNetwork = {
     extraCaPem,
     httpsProxy: config.http.httpsProxy,
@@ -111,7 +118,8 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     sink,
     connectors,
     prepare: (spec) => prepareRun(spec, prepareDeps),
-    httpClient: (policy, { errorDomain, clientCert }) => httpClient(policy, errorDomain, clientCert),
+    httpClient: (policy, { errorDomain, clientCert }) =>
+      httpClient(policy, errorDomain, clientCert),
     close: () => {
       closing ??= Promise.allSettled([sink.close(), resolver.close()]).then(() => undefined);
       return closing;
@@ -147,16 +155,23 @@ function buildSink(
   }
   const catalog = options.config.catalog;
   if (catalog === undefined) {
-    throw new PerimeterError('CONFIG_INVALID', 'No catalog is configured: set catalog.url (PERIMETER_CATALOG_URL), or write to a directory with --output DIR', {
-      context: { problems: ['catalog.url'] },
-    });
+    throw new PerimeterError(
+      'CONFIG_INVALID',
+      'No catalog is configured: set catalog.url (PERIMETER_CATALOG_URL), or write to a directory with --output DIR',
+      {
+        context: { problems: ['catalog.url'] },
+      },
+    );
   }
   const http = sinkHttpClient(catalogDestinationPolicy(catalog));
   const tokenRef = catalog.token;
   return createCatalogSink({
     settings: catalog,
     http,
-    token: async () => (tokenRef === undefined ? undefined : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) })),
+    token: async () =>
+      tokenRef === undefined
+        ? undefined
+        : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
     logger,
     metrics: options.metrics,
   });

@@ -8,7 +8,14 @@ import { runError } from './abort.ts';
 import { extract } from './extract.ts';
 import { prepareRun } from './prepare.ts';
 import type { PrepareDeps, PreparedRun } from './prepare.ts';
-import type { ExecuteOptions, RunCheckpoint, RunExecutor, RunResult, RunSpec } from './types.ts';
+import type {
+  ExecuteOptions,
+  RunCheckpoint,
+  RunExecutor,
+  RunProgress,
+  RunResult,
+  RunSpec,
+} from './types.ts';
 
 /** Most resources a `discover` returns; a control-plane dropdown needs no more. */
 export const MAX_DISCOVERED_RESOURCES = 10_000;
@@ -45,10 +52,21 @@ export function createRunExecutor(deps: ExecutorDeps): RunExecutor {
       let prepared: PreparedRun | undefined;
       try {
         prepared = prepareRun(spec, deps);
-        logger.info({ connector: prepared.connector.name, operation: spec.operation }, 'Run started');
+        logger.info(
+          { connector: prepared.connector.name, operation: spec.operation },
+          'Run started',
+        );
         const result = await executePrepared(prepared, options, deps, logger, startedAt);
         record(deps, prepared, 'succeeded', startedAt);
-        logger.info({ assets: result.assets, batches: result.batches, bytes: result.bytes, durationMs: result.durationMs }, 'Run succeeded');
+        logger.info(
+          {
+            assets: result.assets,
+            batches: result.batches,
+            bytes: result.bytes,
+            durationMs: result.durationMs,
+          },
+          'Run succeeded',
+        );
         return result;
       } catch (error) {
         const failure = runError(error, options.signal);
@@ -80,16 +98,28 @@ async function executePrepared(
     const http = deps.httpClientFor(prepared.policy);
     try {
       const ctx = buildContext(prepared, credentials, http, options.signal, resume, logger);
-      return await runOperation(prepared, ctx, { resume, options, deps, startedAt }, (checkpoint) => {
-        resume = checkpoint;
-      });
+      return await runOperation(
+        prepared,
+        ctx,
+        { resume, options, deps, startedAt },
+        (checkpoint) => {
+          resume = checkpoint;
+        },
+      );
     } catch (error) {
-      if (!isPerimeterError(error, 'SOURCE_AUTH_FAILED') || forceRefresh || options.signal.aborted) {
+      if (
+        !isPerimeterError(error, 'SOURCE_AUTH_FAILED') ||
+        forceRefresh ||
+        options.signal.aborted
+      ) {
         throw error;
       }
       // A source rejecting a credential it accepted before is usually a rotation: read the
       // secrets again, bypassing the cache, and retry once from the last committed checkpoint.
-      logger.warn({ code: error.code }, 'Source rejected the credentials; refreshing secrets and retrying once');
+      logger.warn(
+        { code: error.code },
+        'Source rejected the credentials; refreshing secrets and retrying once',
+      );
       deps.metrics?.retriesTotal.inc({ component: 'run', reason: 'credentialRefresh' });
       forceRefresh = true;
     } finally {
@@ -108,9 +138,16 @@ function buildContext(
 ): ConnectorContext<unknown, unknown> {
   const parsed = prepared.connector.configSchema.safeParse({ ...prepared.settings, credentials });
   if (!parsed.success) {
-    throw new PerimeterError('JOB_INVALID', 'The connection settings do not match the connector once resolved', {
-      context: { runId: prepared.spec.runId, paths: parsed.error.issues.map((issue) => issue.path.join('.')) },
-    });
+    throw new PerimeterError(
+      'JOB_INVALID',
+      'The connection settings do not match the connector once resolved',
+      {
+        context: {
+          runId: prepared.spec.runId,
+          paths: parsed.error.issues.map((issue) => issue.path.join('.')),
+        },
+      },
+    );
   }
   return {
     config: parsed.data,
@@ -148,7 +185,8 @@ async function runOperation(
       return { ...base, ...zero, durationMs: elapsed(startedAt), resources };
     }
     case 'extract': {
-      const reportProgress = throttle(options.hooks?.onProgress);
+      const hooks = options.hooks;
+      const reportProgress = throttle((progress) => hooks?.onProgress?.(progress));
       const summary = await extract(connector, ctx, {
         sink: deps.sink,
         resume: run.resume,
@@ -163,7 +201,10 @@ async function runOperation(
   }
 }
 
-async function collect(iterable: AsyncIterable<DiscoveredResource>, signal: AbortSignal): Promise<DiscoveredResource[]> {
+async function collect(
+  iterable: AsyncIterable<DiscoveredResource>,
+  signal: AbortSignal,
+): Promise<DiscoveredResource[]> {
   const resources: DiscoveredResource[] = [];
   for await (const resource of iterable) {
     signal.throwIfAborted();
@@ -175,11 +216,13 @@ async function collect(iterable: AsyncIterable<DiscoveredResource>, signal: Abor
   return resources;
 }
 
-function throttle(report: ((progress: { assets: number; batches: number; bytes: number }) => void) | undefined) {
+function throttle(
+  report: ((progress: { assets: number; batches: number; bytes: number }) => void) | undefined,
+) {
   let last = 0;
-  return (progress: { assets: number; batches: number; bytes: number }): void => {
+  return (progress: RunProgress): void => {
     const now = performance.now();
-    if (report && now - last >= PROGRESS_INTERVAL_MS) {
+    if (now - last >= PROGRESS_INTERVAL_MS) {
       last = now;
       report({ ...progress });
     }
@@ -187,17 +230,19 @@ function throttle(report: ((progress: { assets: number; batches: number; bytes: 
 }
 
 function outcomeOf(error: PerimeterError): string {
-  switch (error.code) {
-    case 'RUN_CANCELLED':
-      return 'cancelled';
-    case 'RUN_ABORTED':
-      return 'aborted';
-    default:
-      return 'failed';
-  }
+  const outcomes: Partial<Record<PerimeterError['code'], string>> = {
+    RUN_CANCELLED: 'cancelled',
+    RUN_ABORTED: 'aborted',
+  };
+  return outcomes[error.code] ?? 'failed';
 }
 
-function record(deps: ExecutorDeps, prepared: PreparedRun, outcome: string, startedAt: number): void {
+function record(
+  deps: ExecutorDeps,
+  prepared: PreparedRun,
+  outcome: string,
+  startedAt: number,
+): void {
   const labels = { connector: prepared.connector.name, operation: prepared.spec.operation };
   deps.metrics?.runsTotal.inc({ ...labels, outcome });
   deps.metrics?.runDurationSeconds.observe(labels, elapsed(startedAt) / 1000);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentConfig } from '../config/schema.ts';
-import { checkConnectionConfig } from '../config/connection.ts';
+import { checkBaseUrl, checkConnectionConfig } from '../config/connection.ts';
 import { problemsError, problemsFromZod } from '../config/problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import type { DestinationPolicy } from '../http/types.ts';
@@ -40,27 +40,41 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   const { connectorName, settings, connectionKey } = locateConnection(spec, deps.config);
   const connector = deps.connectors.get(connectorName);
   if (connector === undefined) {
-    throw new PerimeterError('CONNECTOR_UNKNOWN', `No connector named "${connectorName}"; known: ${[...deps.connectors.keys()].join(', ')}`, {
-      context: { runId: spec.runId },
-    });
+    throw new PerimeterError(
+      'CONNECTOR_UNKNOWN',
+      `No connector named "${connectorName}"; known: ${[...deps.connectors.keys()].join(', ')}`,
+      {
+        context: { runId: spec.runId },
+      },
+    );
   }
   const inlineFromControlPlane = spec.connection !== undefined && spec.origin === 'controlPlane';
-  const allowRefs = inlineFromControlPlane ? (deps.config.policy.connectors[connector.name]?.inlineSecretRefs ?? []) : undefined;
+  const allowRefs = inlineFromControlPlane
+    ? (deps.config.policy.connectors[connector.name]?.inlineSecretRefs ?? [])
+    : undefined;
   const policy = destinationPolicy(connector, deps.config);
-  const path = spec.connectionId !== undefined ? ['connections', spec.connectionId] : ['connection'];
-  const problems = checkConnectionConfig(connector, settings, {
+  const path =
+    spec.connectionId !== undefined ? ['connections', spec.connectionId] : ['connection'];
+  const options = {
     path,
-    checkRef: (ref) => {
+    checkRef: (ref: string) => {
       deps.checkRef(ref, allowRefs);
     },
-    isHostAllowed: (url) => isHostAllowed(policy.allowedHosts, url),
-  });
+    isHostAllowed: (url: URL) => isHostAllowed(policy.allowedHosts, url),
+  };
+  const problems = checkConnectionConfig(connector, settings, options);
   const params = connector.paramsSchema.safeParse(spec.params);
   if (!params.success) {
     problems.push(...problemsFromZod(params.error, ['params']));
   }
   if (problems.length > 0) {
     throw problemsError('JOB_INVALID', `Run ${spec.runId}`, problems);
+  }
+  const outside = checkBaseUrl(connector, settings, options)[0];
+  if (outside !== undefined) {
+    throw new PerimeterError('POLICY_DENIED', `${outside.path}: ${outside.message}`, {
+      context: { runId: spec.runId, connector: connector.name },
+    });
   }
   return {
     spec,
@@ -87,23 +101,40 @@ function locateConnection(
   if (spec.connectionId !== undefined) {
     const connection = config.connections[spec.connectionId];
     if (connection === undefined) {
-      throw new PerimeterError('CONNECTION_UNKNOWN', `No connection "${spec.connectionId}" is defined under \`connections\``, {
-        context: { runId: spec.runId, connectionId: spec.connectionId },
-      });
+      throw new PerimeterError(
+        'CONNECTION_UNKNOWN',
+        `No connection "${spec.connectionId}" is defined under \`connections\``,
+        {
+          context: { runId: spec.runId, connectionId: spec.connectionId },
+        },
+      );
     }
     const { connector, ...settings } = connection;
-    return { connectorName: connector, settings: settings as JsonObject, connectionKey: `connection:${spec.connectionId}` };
+    return {
+      connectorName: connector,
+      settings: settings as JsonObject,
+      connectionKey: `connection:${spec.connectionId}`,
+    };
   }
   if (spec.connection === undefined) {
-    throw new PerimeterError('JOB_INVALID', `Run ${spec.runId} names no connection`, { context: { runId: spec.runId } });
-  }
-  if (spec.origin === 'controlPlane' && !config.policy.allowInlineConnections) {
-    throw new PerimeterError('POLICY_DENIED', 'Inline connections from the control plane are disabled by policy.allowInlineConnections', {
+    throw new PerimeterError('JOB_INVALID', `Run ${spec.runId} names no connection`, {
       context: { runId: spec.runId },
     });
   }
+  if (spec.origin === 'controlPlane' && !config.policy.allowInlineConnections) {
+    throw new PerimeterError(
+      'POLICY_DENIED',
+      'Inline connections from the control plane are disabled by policy.allowInlineConnections',
+      {
+        context: { runId: spec.runId },
+      },
+    );
+  }
   const { connector, config: settings } = spec.connection;
-  const digest = createHash('sha256').update(JSON.stringify([connector, settings])).digest('hex').slice(0, 16);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([connector, settings]))
+    .digest('hex')
+    .slice(0, 16);
   return { connectorName: connector, settings, connectionKey: `inline:${connector}:${digest}` };
 }
 
@@ -113,6 +144,8 @@ function credentialRefsOf(settings: JsonObject): Record<string, string> {
     return {};
   }
   return Object.fromEntries(
-    Object.entries(credentials).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    Object.entries(credentials).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
   );
 }

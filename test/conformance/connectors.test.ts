@@ -90,7 +90,7 @@ function describeConformance(fixture: ConnectorFixture): void {
         (e: unknown) => e,
       );
       expect(isPerimeterError(error) ? error.code : error).toBe(code);
-      errorMessages.push(String((error as Error).message));
+      errorMessages.push((error as Error).message);
     };
 
     it('rejects an empty config with the paths of the missing keys', () => {
@@ -157,7 +157,7 @@ function describeConformance(fixture: ConnectorFixture): void {
       harness.restore();
       expect(isPerimeterError(error, 'SOURCE_RATE_LIMITED')).toBe(true);
       expect(isPerimeterError(error) ? error.retryAfterMs : undefined).toBe(120_000);
-      errorMessages.push(String((error as Error).message));
+      errorMessages.push((error as Error).message);
     });
 
     it('checks credentials and discovers selectable resources', async () => {
