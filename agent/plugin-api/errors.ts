@@ -188,6 +188,12 @@ export const ERROR_CODES = {
     action:
       'The run exceeded `queue.runTimeoutMs`. Raise it for large sources or narrow the selection.',
   },
+  RUN_STALLED: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The run lost its worker more than `queue.maxStalledCount` times (crash, OOM kill, or an event loop too busy to renew the lock). Check the workers’ memory and CPU, or raise `queue.lockDurationMs`.',
+  },
   INSTRUCTION_INVALID: {
     retryable: false,
     exitCode: 2,
@@ -329,7 +335,9 @@ export function toPerimeterError(value: unknown): PerimeterError {
   if (isAbortError(value)) {
     return new PerimeterError('RUN_ABORTED', 'The operation was aborted', { cause: value });
   }
-  return new PerimeterError('INTERNAL', 'Unexpected error', { cause: value });
+  // The error's class name is safe to show; its message may quote data, so it stays in `cause`.
+  const kind = value instanceof Error ? ` (${value.name})` : '';
+  return new PerimeterError('INTERNAL', `Unexpected error${kind}`, { cause: value });
 }
 
 /** True for the errors Node and undici throw when an AbortSignal fires. */

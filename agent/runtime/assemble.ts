@@ -12,6 +12,7 @@ import { createSecretResolver } from '../secrets/resolver.ts';
 import type { SecretResolver } from '../secrets/resolver.ts';
 import { catalogDestinationPolicy, createCatalogSink } from '../sink/catalog-sink.ts';
 import { createDirectorySink } from '../sink/directory-sink.ts';
+import type { BatchingSettings } from '../sink/settings.ts';
 import type { Sink } from '../sink/types.ts';
 import { USER_AGENT } from '../version.ts';
 import { createRunExecutor } from './executor.ts';
@@ -127,6 +128,12 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
   };
 }
 
+/** The batching part of the catalog settings, so --output files match what a push sends. */
+function batchingOf(catalog: NonNullable<AgentConfig['catalog']>): Partial<BatchingSettings> {
+  const { batchMaxAssets, batchMaxBytes, checkpointMinAssets, maxInFlightBatches } = catalog;
+  return { batchMaxAssets, batchMaxBytes, checkpointMinAssets, maxInFlightBatches };
+}
+
 /** The sink of commands that never extract: opening it is a programming error. */
 const refusingSink: Sink = {
   open: () => {
@@ -147,7 +154,9 @@ function buildSink(
       directory: output.dir,
       logger,
       metrics: options.metrics,
-      ...(options.config.catalog === undefined ? {} : { batching: options.config.catalog }),
+      ...(options.config.catalog === undefined
+        ? {}
+        : { batching: batchingOf(options.config.catalog) }),
     });
   }
   if (output.kind === 'none') {

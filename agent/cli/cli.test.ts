@@ -1,0 +1,217 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCatalogReceiver } from '../../test/fakes/catalog-receiver.ts';
+import type { CatalogReceiver } from '../../test/fakes/catalog-receiver.ts';
+import { startFixtureSource } from '../../test/fakes/fixture/source.ts';
+import type { FixtureSource } from '../../test/fakes/fixture/source.ts';
+import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
+import { captureIo } from '../../test/helpers/cli-io.ts';
+import { fixtureRegistry } from '../../test/helpers/run-world.ts';
+import { runCli } from './cli.ts';
+
+const canary = makeCanary('cli-secret');
+let dir: string;
+let source: FixtureSource;
+let receiver: CatalogReceiver;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'perimeter-cli-'));
+  source = await startFixtureSource({ items: 321, secret: canary });
+  receiver = await startCatalogReceiver({});
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `catalog:\n  url: ${receiver.url}\npolicy:\n  connectors:\n    fixture:\n      allowHosts: ["127.0.0.1:*"]\n`,
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([source.close(), receiver.close()]);
+});
+
+function job(name: string, body: string): string {
+  writeFileSync(join(dir, name), body);
+  return name;
+}
+
+function fixtureJob(credentials = 'secret: env://FIXTURE_SECRET', extra = ''): string {
+  return `connector: fixture\nconnection:\n  baseUrl: ${source.url}\n  credentials:\n    ${credentials}\n${extra}`;
+}
+
+async function cli(
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string; all: string }> {
+  const io = captureIo({ FIXTURE_SECRET: canary, PERIMETER_CONFIG: 'config.yaml' }, dir);
+  const code = await runCli(argv, io, fixtureRegistry);
+  return { code, stdout: io.out.join(''), stderr: io.err.join(''), all: io.text() };
+}
+
+describe('perimeter run', () => {
+  it('pushes the job to the catalog and prints a summary', async () => {
+    const result = await cli(
+      'run',
+      job('ok.yaml', fixtureJob('secret: env://FIXTURE_SECRET', 'runId: cli-ok\n')),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /run cli-ok \(fixture extract\) succeeded: 321 assets in \d+ batches/,
+    );
+    expect(receiver.completes.some((c) => c.runId === 'cli-ok' && c.assets === 321)).toBe(true);
+    expect(findCanary(canary, { output: result.all })).toEqual([]);
+  });
+
+  it('writes batches to --output instead of pushing them', async () => {
+    const before = receiver.requests.length;
+    const result = await cli(
+      'run',
+      job('out.yaml', fixtureJob('secret: env://FIXTURE_SECRET', 'runId: cli-out\n')),
+      '--output',
+      'out',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(receiver.requests.length).toBe(before);
+    const files = readdirSync(join(dir, 'out', 'cli-out'));
+    expect(files).toContain('manifest.json');
+    const manifest = JSON.parse(
+      readFileSync(join(dir, 'out', 'cli-out', 'manifest.json'), 'utf8'),
+    ) as { assets: number };
+    expect(manifest.assets).toBe(321);
+    const written = files
+      .filter((f) => f.endsWith('.ndjson'))
+      .map((f) => readFileSync(join(dir, 'out', 'cli-out', f), 'utf8'));
+    expect(written.join('').trim().split('\n')).toHaveLength(321);
+    expect(findCanary(canary, { files: written.join(''), output: result.all })).toEqual([]);
+  });
+});
+
+describe('bad input', () => {
+  const cases: [string, () => Promise<{ code: number; stderr: string }>, RegExp[]][] = [
+    [
+      'a job file that is not YAML',
+      () => cli('run', job('bad-yaml.yaml', 'connector: fixture\nconnection: { baseUrl: "x\n')),
+      [/JOB_INVALID/, /line \d+, column \d+/],
+    ],
+    [
+      'a job file with unknown and missing keys',
+      () => cli('run', job('bad-keys.yaml', 'connecter: fixture\nconnection: { a: 1 }\n')),
+      [/JOB_INVALID/, /connecter: unknown key/, /- connector:/],
+    ],
+    [
+      'an unknown connector',
+      () => cli('run', job('unknown.yaml', 'connector: nosuch\nconnection: {}\n')),
+      [/CONNECTOR_UNKNOWN/, /known: fixture/],
+    ],
+    [
+      'a reference with its query after the fragment',
+      () =>
+        cli('run', job('frag.yaml', fixtureJob('secret: "env://FIXTURE_SECRET#key?version=2"'))),
+      [/connection\.credentials\.secret/, /SECRET_INVALID_REF/, /before/],
+    ],
+    [
+      'a reference with a credential-looking param',
+      () =>
+        cli('run', job('cred.yaml', fixtureJob('secret: "env://FIXTURE_SECRET?token=abc123abc"'))),
+      [/connection\.credentials\.secret/, /SECRET_INVALID_REF/, /profile/],
+    ],
+    [
+      'a reference to an unknown store',
+      () => cli('run', job('store.yaml', fixtureJob('secret: "keychain://thing"'))),
+      [/connection\.credentials\.secret/, /SECRET_INVALID_REF/, /env/],
+    ],
+    [
+      'a literal credential',
+      () => cli('run', job('literal.yaml', fixtureJob('secret: 12345678'))),
+      [/connection\.credentials\.secret/, /secret reference/],
+    ],
+    [
+      'an unknown config key',
+      () =>
+        cli(
+          'run',
+          job('ok2.yaml', fixtureJob()),
+          '--config',
+          writeConfig(
+            'unknown-key.yaml',
+            'catalog:\n  url: https://c.example.com\n  batchSize: 5\n',
+          ),
+        ),
+      [/CONFIG_INVALID/, /catalog\.batchSize: unknown key/],
+    ],
+    [
+      'a bad config value',
+      () =>
+        cli(
+          'run',
+          job('ok3.yaml', fixtureJob()),
+          '--config',
+          writeConfig(
+            'bad-value.yaml',
+            'catalog:\n  url: https://c.example.com\n  batchMaxAssets: -3\n',
+          ),
+        ),
+      [/CONFIG_INVALID/, /catalog\.batchMaxAssets/],
+    ],
+    [
+      'a missing job file',
+      () => cli('run', 'nope.yaml'),
+      [/JOB_INVALID/, /cannot be read \(ENOENT\)/],
+    ],
+  ];
+  for (const [what, run, patterns] of cases) {
+    it(`exits 2 naming the path and the fix for ${what}`, async () => {
+      const result = await run();
+      expect(result.code).toBe(2);
+      for (const pattern of patterns) {
+        expect(result.stderr).toMatch(pattern);
+      }
+      expect(result.stderr).toContain('what to do:');
+    });
+  }
+});
+
+describe('perimeter check and discover', () => {
+  it('reports the config, each reference, the reach and the source, one line each', async () => {
+    const result = await cli('check', job('check.yaml', fixtureJob()));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok {4}config/m);
+    expect(result.stdout).toMatch(
+      /^ok {4}secret +connection\.credentials\.secret +resolvable: env:\/\/FIXTURE_SECRET \(profile env\)/m,
+    );
+    expect(result.stdout).toMatch(/^ok {4}reach/m);
+    expect(result.stdout).toMatch(/^ok {4}source +fixture +token accepted; 321 items visible/m);
+    expect(findCanary(canary, { output: result.all })).toEqual([]);
+  });
+
+  it('fails the lines that fail and exits 1', async () => {
+    const result = await cli(
+      'check',
+      job('check-bad.yaml', fixtureJob('secret: env://NOT_SET_ANYWHERE')),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}secret .*SECRET_NOT_FOUND/m);
+  });
+
+  it('prints the selectable resources as JSON', async () => {
+    const result = await cli('discover', job('discover.yaml', fixtureJob()));
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([
+      { kind: 'collection', id: 'col-a', name: 'Collection A' },
+      { kind: 'collection', id: 'col-b', name: 'Collection B' },
+    ]);
+  });
+
+  it('answers --help, --version and unknown commands', async () => {
+    expect((await cli('--help')).stdout).toContain('perimeter run JOB_FILE');
+    expect((await cli('--version')).stdout).toMatch(/^perimeter \d+\.\d+\.\d+/);
+    const unknown = await cli('launch');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command');
+  });
+});
+
+function writeConfig(name: string, text: string): string {
+  writeFileSync(join(dir, name), text);
+  return name;
+}
