@@ -39,22 +39,11 @@ export async function* iterateUntilAborted<T>(
   signal: AbortSignal,
 ): AsyncGenerator<T> {
   const iterator = iterable[Symbol.asyncIterator]();
-  let detach = (): void => undefined;
-  const onAbort = new Promise<never>((_, reject) => {
-    const listener = (): void => {
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', listener, { once: true });
-    detach = () => {
-      signal.removeEventListener('abort', listener);
-    };
-  });
-  onAbort.catch(() => undefined);
   let finished = false;
   try {
     signal.throwIfAborted();
     for (;;) {
-      const step = await Promise.race([iterator.next(), onAbort]);
+      const step = await nextOrAbort(iterator, signal);
       if (step.done === true) {
         finished = true;
         return;
@@ -62,7 +51,6 @@ export async function* iterateUntilAborted<T>(
       yield step.value;
     }
   } finally {
-    detach();
     if (!finished) {
       await Promise.race([
         iterator.return?.().catch(() => undefined),
@@ -70,4 +58,31 @@ export async function* iterateUntilAborted<T>(
       ]);
     }
   }
+}
+
+/**
+ * One `next()`, rejected early by an abort. The listener lives for this step only: racing every
+ * step against one long-lived abort promise would keep a reaction (and the step's value) per
+ * event alive until the run ends, which grows memory with the run's size.
+ */
+function nextOrAbort<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+): Promise<IteratorResult<T>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error('Iterator failed', { cause: error }));
+      },
+    );
+  });
 }

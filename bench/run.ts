@@ -1,0 +1,83 @@
+// `npm run bench`: end-to-end figures of the agent as a process (peak RSS and throughput) for
+// growing run sizes, on the fixture source and on the Cyera simulator. Figures go to
+// docs/benchmarks.md by hand; nothing here is asserted.
+//
+//   node bench/run.ts [--quick]
+import { startFixtureSource } from '../test/fakes/fixture/source.ts';
+import { startCyeraSimulator } from '../test/fakes/cyera/simulator.ts';
+import { measureAgentRun, row } from './agent-run.ts';
+
+const quick = process.argv.includes('--quick');
+const HEAP_CAP_MIB = 128;
+
+async function fixtureRuns(lines: string[]): Promise<void> {
+  for (const items of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
+    const source = await startFixtureSource({ items, secret: 'bench-secret-value' });
+    const job = {
+      connector: 'fixture',
+      connection: {
+        baseUrl: source.url,
+        pageSize: 1000,
+        credentials: { secret: 'env://BENCH_SECRET' },
+      },
+      env: { BENCH_SECRET: 'bench-secret-value' },
+    };
+    lines.push(
+      row(`fixture ${items.toLocaleString('en')} items`, 'default', await measureAgentRun(job)),
+    );
+    lines.push(
+      row(
+        `fixture ${items.toLocaleString('en')} items`,
+        `${HEAP_CAP_MIB} MiB`,
+        await measureAgentRun(job, { maxOldSpaceMiB: HEAP_CAP_MIB }),
+      ),
+    );
+    await source.close();
+  }
+}
+
+async function cyeraRuns(lines: string[]): Promise<void> {
+  for (const columns of quick ? [100_000] : [100_000, 1_000_000]) {
+    const tablesPerSchema = Math.max(1, Math.round(columns / (2 * 2 * 5 * 100)));
+    const simulator = await startCyeraSimulator({
+      size: {
+        datastores: 2,
+        databasesPerDatastore: 2,
+        schemasPerDatabase: 5,
+        tablesPerSchema,
+        columnsPerTable: 100,
+        issuesPerDatastore: 500,
+        identitiesPerDatastore: 300,
+      },
+    });
+    const job = {
+      connector: 'cyera',
+      connection: {
+        baseUrl: simulator.url,
+        credentials: { clientId: 'env://CYERA_CLIENT_ID', secret: 'env://CYERA_SECRET' },
+      },
+      env: { CYERA_CLIENT_ID: simulator.clientId, CYERA_SECRET: simulator.secret },
+    };
+    lines.push(
+      row(`cyera ${columns.toLocaleString('en')} columns`, 'default', await measureAgentRun(job)),
+    );
+    lines.push(
+      row(
+        `cyera ${columns.toLocaleString('en')} columns`,
+        `${HEAP_CAP_MIB} MiB`,
+        await measureAgentRun(job, { maxOldSpaceMiB: HEAP_CAP_MIB }),
+      ),
+    );
+    await simulator.close();
+  }
+}
+
+const lines = [
+  '| run | V8 heap cap | assets | time | assets/s | agent peak RSS |',
+  '|---|---|---:|---:|---:|---:|',
+];
+await fixtureRuns(lines);
+await cyeraRuns(lines);
+process.stdout.write(
+  `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n${lines.join('\n')}\n`,
+);

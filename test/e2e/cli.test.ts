@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
+import type { CatalogReceiver } from '../fakes/catalog-receiver.ts';
+import { startFixtureSource } from '../fakes/fixture/source.ts';
+import type { FixtureSource } from '../fakes/fixture/source.ts';
+import { findCanary, makeCanary } from '../helpers/canary.ts';
+import { startChild } from '../helpers/child.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const AGENT = fileURLToPath(new URL('../helpers/fixture-agent.ts', import.meta.url));
+const canary = makeCanary('e2e-cli');
+let dir: string;
+let source: FixtureSource;
+let receiver: CatalogReceiver;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'perimeter-e2e-cli-'));
+  source = await startFixtureSource({ items: 2_000, secret: canary });
+  receiver = await startCatalogReceiver({});
+  writeFileSync(
+    join(dir, 'perimeter.yaml'),
+    `catalog:\n  url: ${receiver.url}\npolicy:\n  connectors:\n    fixture:\n      allowHosts: ["127.0.0.1:*"]\n`,
+  );
+  writeFileSync(
+    join(dir, 'job.yaml'),
+    `connector: fixture\nrunId: e2e-run\nconnection:\n  baseUrl: ${source.url}\n  credentials:\n    secret: env://FIXTURE_SECRET\n`,
+  );
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    'connector: fixture\nconnection:\n  credentials:\n    secret: "aws-sm://db#password?version=AWSPREVIOUS"\n',
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([source.close(), receiver.close()]);
+});
+
+const env = (): Record<string, string> => ({
+  FIXTURE_SECRET: canary,
+  PERIMETER_CONFIG: 'perimeter.yaml',
+});
+
+describe('the perimeter command as a process', () => {
+  it('runs a job to the catalog and exits 0, with no secret in its output', async () => {
+    const result = await startChild(AGENT, ['run', 'job.yaml'], { cwd: dir, env: env() }).exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('run e2e-run (fixture extract) succeeded: 2000 assets');
+    expect(receiver.completes.map((c) => c.runId)).toContain('e2e-run');
+    expect(findCanary(canary, { stdout: result.stdout, stderr: result.stderr })).toEqual([]);
+  });
+
+  it('exits 2 on bad input, naming the key path and what to do', async () => {
+    const result = await startChild(AGENT, ['run', 'bad.yaml'], { cwd: dir, env: env() }).exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /error JOB_INVALID: .*\n(.*\n)* {2}- connection\.credentials\.secret: SECRET_INVALID_REF/,
+    );
+    expect(result.stderr).toContain('what to do:');
+  });
+
+  it('stops at a checkpoint on SIGINT and exits 1 without claiming completeness', async () => {
+    source.always({ status: 200, delayMs: 50 });
+    writeFileSync(
+      join(dir, 'slow.yaml'),
+      `connector: fixture\nrunId: e2e-slow\nconnection:\n  baseUrl: ${source.url}\n  pageSize: 20\n  credentials:\n    secret: env://FIXTURE_SECRET\n`,
+    );
+    const child = startChild(AGENT, ['run', 'slow.yaml'], { cwd: dir, env: env() });
+    await waitFor(() => child.stderr().includes('Run started'), { timeoutMs: 15_000 });
+    child.process.kill('SIGINT');
+    const result = await child.exited;
+    source.restore();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error RUN_ABORTED');
+    expect(receiver.completes.map((c) => c.runId)).not.toContain('e2e-slow');
+  });
+});
