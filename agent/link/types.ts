@@ -9,12 +9,17 @@ export interface HeartbeatBody {
   readonly connectors: readonly { readonly name: string; readonly version: string }[];
   /** Store profiles by name and scheme (never endpoints or credentials). */
   readonly secretStores: readonly { readonly profile: string; readonly scheme: string }[];
-  readonly queue: { readonly waiting: number; readonly active: number; readonly delayed: number; readonly failed: number };
+  readonly queue: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly delayed: number;
+    readonly failed: number;
+  };
   readonly activeRuns: number;
   readonly health: {
     readonly status: 'ready' | 'degraded' | 'draining' | 'starting';
-    /** Dependency name → ok or the error code that made it fail. */
-    readonly dependencies: Readonly<Record<string, 'ok' | string>>;
+    /** Dependency name → `ok`, or the error code that made it fail. */
+    readonly dependencies: Readonly<Record<string, string>>;
   };
   /** Run events not yet delivered to the control plane. */
   readonly pendingEvents: number;

@@ -216,9 +216,7 @@ async function collect(
   return resources;
 }
 
-function throttle(
-  report: ((progress: { assets: number; batches: number; bytes: number }) => void) | undefined,
-) {
+function throttle(report: (progress: RunProgress) => void): (progress: RunProgress) => void {
   let last = 0;
   return (progress: RunProgress): void => {
     const now = performance.now();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
 import { standaloneDeps } from '../../agent/secrets/test-support.ts';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { createEnvStore, envStore } from './index.ts';
 
 const ref = (text: string): ReturnType<typeof parseSecretRef> => parseSecretRef(text, [envStore]);
@@ -41,8 +40,15 @@ describe('env store', () => {
     expect(fetched.value.toString()).toBe('deps-value');
   });
 
-  it('refuses to build a client without an environment', () => {
-    expect(() => envStore.create({}, standaloneDeps())).toThrow(PerimeterError);
+  it('reads the environment the agent hands to every store', async () => {
+    const fromDeps = envStore.create(
+      {},
+      standaloneDeps({ environment: { CYERA_SECRET: 'from-the-agent-env' } }),
+    );
+    const fetched = await fromDeps.fetch(fromDeps.canonicalize(ref('env://CYERA_SECRET')), {
+      signal: AbortSignal.timeout(1_000),
+    });
+    expect(fetched.value.toString()).toBe('from-the-agent-env');
   });
 
   it('honours an aborted signal', async () => {

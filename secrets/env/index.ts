@@ -17,21 +17,9 @@ export interface EnvStoreOptions {
   readonly environment?: Environment;
 }
 
-/**
- * The deps the resolver builds carry the process environment (`createSecretResolver({
- * environment })`, given by the composition root, the one module that reads `process.env`).
- * Declared here until `SecretStoreDeps` in the plugin API carries it.
- */
-
+/** The variables to read: the store's own option (tests), else the agent's environment. */
 function environmentOf(options: EnvStoreOptions, deps: SecretStoreDeps): Environment {
-  const environment = options.environment ?? deps.environment;
-  if (environment === undefined) {
-    throw new PerimeterError(
-      'INTERNAL',
-      'The env secret store was built without an environment: pass `environment` to createSecretResolver',
-    );
-  }
-  return environment;
+  return options.environment ?? deps.environment;
 }
 
 // POSIX names: anything else is a typo or an attempt to smuggle a path through the locator.

@@ -1,0 +1,252 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
+import { parseSecretRef } from '../../agent/secrets/ref.ts';
+import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
+import { startVaultFake } from '../../test/fakes/vault/fake.ts';
+import type { RoleGrant, VaultFake } from '../../test/fakes/vault/fake.ts';
+import { createVaultClient } from './client.ts';
+import { vaultStore } from './index.ts';
+import { VaultProfileSchema } from './profile.ts';
+
+const POLICY = ['secret/data/apps/*'];
+let fake: VaultFake;
+let dir: string;
+let client: SecretStoreClient | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'perimeter-vault-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  fake = await startVaultFake();
+  fake.mountKv('secret', 2);
+  fake.putKv2('secret', 'apps/db', { password: 'p' });
+});
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+  await fake.close();
+});
+
+function approle(grant: RoleGrant, settings: Record<string, unknown> = {}): TestStoreDeps {
+  const { roleId, secretId } = fake.addAppRole(grant);
+  const kit = testStoreDeps({ references: { 'file:///vault/secret-id': secretId } });
+  const profile = VaultProfileSchema.parse({
+    address: fake.address,
+    auth: { type: 'approle', roleId, secretId: 'file:///vault/secret-id' },
+    ...settings,
+  });
+  client = createVaultClient(profile, kit.deps);
+  return kit;
+}
+
+async function read(signal = AbortSignal.timeout(5_000)): Promise<string> {
+  const store = client!;
+  const fetched = await store.fetch(
+    store.canonicalize(parseSecretRef('vault://secret/apps/db', [vaultStore])),
+    {
+      signal,
+    },
+  );
+  return fetched.value.toString();
+}
+
+/** Every value is registered with the log redactor. */
+function expectRedacted(kit: TestStoreDeps, values: readonly string[]): void {
+  expect(values.length).toBeGreaterThan(0);
+  for (const value of values) {
+    expect(kit.logs.redactor.redact(value)).toBe('[redacted]');
+  }
+}
+
+/** Reads every `intervalMs` for `durationMs`; every read must succeed. */
+async function readFor(durationMs: number, intervalMs = 50): Promise<number> {
+  const until = Date.now() + durationMs;
+  let reads = 0;
+  while (Date.now() < until) {
+    expect(await read()).toBe('{"password":"p"}');
+    reads += 1;
+    await sleep(intervalMs);
+  }
+  return reads;
+}
+
+describe('vault AppRole login', () => {
+  it('logs in once across many reads, looks the token up once and revokes it on close', async () => {
+    const kit = approle({ policies: POLICY, ttlSeconds: 3600 });
+    await Promise.all(Array.from({ length: 10 }, () => read()));
+    for (let index = 0; index < 40; index += 1) {
+      await read();
+    }
+    expect(fake.counts).toMatchObject({ logins: 1, lookups: 1, reads: 50, revocations: 0 });
+    expectRedacted(kit, fake.issuedTokens());
+    await client!.close();
+    await client!.close();
+    expect(fake.counts.revocations).toBe(1);
+    expect(fake.liveTokens()).toBe(0);
+  });
+
+  it('keeps reads working across token expiry: renews at 2/3 of the TTL, logs in again at the max TTL', async () => {
+    const kit = approle({ policies: POLICY, ttlSeconds: 1, maxTtlSeconds: 2 });
+    const reads = await readFor(2_400);
+    expect(reads).toBeGreaterThan(20);
+    expect(fake.counts.renewals).toBeGreaterThanOrEqual(2);
+    expect(fake.counts.logins).toBeGreaterThanOrEqual(2);
+    // Every replaced token was revoked, so at most the current one is alive.
+    expect(fake.liveTokens()).toBe(1);
+    expectRedacted(kit, fake.issuedTokens());
+    expect(kit.logs.records()).toContainEqual(
+      expect.objectContaining({ msg: 'vault token renewed' }),
+    );
+    await client!.close();
+    expect(fake.liveTokens()).toBe(0);
+  });
+
+  it('logs in again when renewal fails', async () => {
+    approle({ policies: POLICY, ttlSeconds: 1 });
+    fake.faults.failRenewals = true;
+    await readFor(1_200);
+    expect(fake.counts.renewals).toBeGreaterThanOrEqual(1);
+    expect(fake.counts.logins).toBeGreaterThanOrEqual(2);
+  });
+
+  it('logs in again instead of renewing a token that is not renewable', async () => {
+    approle({ policies: POLICY, ttlSeconds: 1, renewable: false });
+    await readFor(1_200);
+    expect(fake.counts.renewals).toBe(0);
+    expect(fake.counts.logins).toBeGreaterThanOrEqual(2);
+  });
+
+  it('replaces a token revoked behind its back once, and the read succeeds', async () => {
+    approle({ policies: POLICY, ttlSeconds: 3600 });
+    await read();
+    fake.revokeAllTokens();
+    expect(await read()).toBe('{"password":"p"}');
+    expect(fake.counts.logins).toBe(2);
+  });
+
+  it('maps a refused login to SECRET_ACCESS_DENIED naming the auth mount', async () => {
+    const { roleId } = fake.addAppRole({ policies: POLICY, ttlSeconds: 60 });
+    const kit = testStoreDeps({ references: { 'env://SID': 'wrong-secret-id' } });
+    const profile = VaultProfileSchema.parse({
+      address: fake.address,
+      auth: { type: 'approle', roleId, secretId: 'env://SID' },
+    });
+    client = createVaultClient(profile, kit.deps);
+    await expect(read()).rejects.toMatchObject({
+      code: 'SECRET_ACCESS_DENIED',
+      message: containing('auth/approle'),
+    });
+  });
+
+  it('revokes a login still in flight when close began', async () => {
+    approle({ policies: POLICY, ttlSeconds: 3600 });
+    fake.faults.authDelayMs = 300;
+    const pending = read().catch((error: unknown) => error);
+    await sleep(50);
+    await client!.close();
+    await pending;
+    expect(fake.counts.logins).toBe(1);
+    expect(fake.liveTokens()).toBe(0);
+  });
+
+  it('logs in inside the profile namespace', async () => {
+    fake.mountKv('secret', 2, 'admin');
+    fake.putKv2('secret', 'apps/db', { password: 'ns' }, 'admin');
+    const { roleId, secretId } = fake.addAppRole(
+      { policies: ['admin/secret/data/apps/*'], ttlSeconds: 60 },
+      { namespace: 'admin', mount: 'ar' },
+    );
+    const kit = testStoreDeps({ references: { 'env://SID': secretId } });
+    const profile = VaultProfileSchema.parse({
+      address: fake.address,
+      namespace: 'admin',
+      auth: { type: 'approle', mount: 'ar', roleId, secretId: 'env://SID' },
+    });
+    client = createVaultClient(profile, kit.deps);
+    expect(await read()).toBe('{"password":"ns"}');
+  });
+});
+
+describe('vault Kubernetes login', () => {
+  it.each([undefined, 'k8s/prod'])(
+    'posts to the auth mount %s, never /auth//login',
+    async (mount) => {
+      const jwt = `eyJ.sa-token.${Date.now()}`;
+      const jwtFile = join(dir, 'token');
+      await writeFile(jwtFile, `${jwt}\n`);
+      fake.addKubernetesRole(
+        'perimeter',
+        jwt,
+        { policies: POLICY, ttlSeconds: 60 },
+        mount === undefined ? {} : { mount },
+      );
+      const kit = testStoreDeps();
+      const profile = VaultProfileSchema.parse({
+        address: fake.address,
+        auth: {
+          type: 'kubernetes',
+          role: 'perimeter',
+          jwtFile,
+          ...(mount === undefined ? {} : { mount }),
+        },
+      });
+      client = createVaultClient(profile, kit.deps);
+      expect(await read()).toBe('{"password":"p"}');
+      expect(fake.counts.logins).toBe(1);
+      expectRedacted(kit, [jwt]);
+    },
+  );
+
+  it('reports an unreadable service-account token file naming jwtFile', async () => {
+    const profile = VaultProfileSchema.parse({
+      address: fake.address,
+      auth: { type: 'kubernetes', role: 'perimeter', jwtFile: join(dir, 'absent') },
+    });
+    client = createVaultClient(profile, testStoreDeps().deps);
+    await expect(read()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: containing('jwtFile'),
+    });
+  });
+});
+
+describe('vault token auth', () => {
+  it('uses the referenced token without a login, renews it and never revokes it', async () => {
+    const token = fake.createToken({ policies: POLICY, ttlSeconds: 1 });
+    const kit = testStoreDeps({ references: { 'file:///vault/token': token } });
+    const profile = VaultProfileSchema.parse({
+      address: fake.address,
+      auth: { type: 'token', token: 'file:///vault/token' },
+    });
+    client = createVaultClient(profile, kit.deps);
+    await readFor(1_200);
+    await client.probe?.({ signal: AbortSignal.timeout(2_000) });
+    await client.close();
+    expect(fake.counts).toMatchObject({ logins: 0, revocations: 0 });
+    expect(fake.counts.renewals).toBeGreaterThanOrEqual(1);
+    expectRedacted(kit, [token]);
+  });
+
+  it('reports a revoked token as SECRET_ACCESS_DENIED after re-reading the reference once', async () => {
+    const token = fake.createToken({ policies: POLICY, ttlSeconds: 0 });
+    const kit = testStoreDeps({ references: { 'file:///vault/token': token } });
+    const profile = VaultProfileSchema.parse({
+      address: fake.address,
+      auth: { type: 'token', token: 'file:///vault/token' },
+    });
+    client = createVaultClient(profile, kit.deps);
+    await read();
+    fake.revokeAllTokens();
+    await expect(read()).rejects.toMatchObject({ code: 'SECRET_ACCESS_DENIED' });
+    expect(kit.resolved).toEqual(['file:///vault/token', 'file:///vault/token']);
+  });
+});
