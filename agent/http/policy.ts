@@ -191,3 +191,16 @@ function pathMatches(pattern: string, path: string): boolean {
   }
   return wanted.length === given.length;
 }
+
+/**
+ * The policy of a client for one of the agent's own services (catalog, control plane): that
+ * service's host only, GET/HEAD, and POST on the given paths below the URL's base path.
+ */
+export function servicePolicy(baseUrl: string, postPaths: readonly string[]): DestinationPolicy {
+  const url = new URL(baseUrl);
+  const base = url.pathname.replace(/\/+$/, '');
+  return {
+    allowedHosts: [url.host],
+    allowedCalls: postPaths.map((path) => ({ method: 'POST' as const, path: `${base}${path}` })),
+  };
+}

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DestinationPolicy } from '../http/types.ts';
 import { PerimeterError, coerceError } from '../plugin-api/index.ts';
+import { checkEndpointUrl } from '../config/endpoint-url.ts';
+import { servicePolicy } from '../http/policy.ts';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const SECRET_REF_PATTERN = /^[a-z][a-z0-9-]*:\/\/.+/;
 
 /**
@@ -43,7 +44,12 @@ export const ControlPlaneSettingsSchema = z
   .strictObject({
     url: z
       .string()
-      .superRefine(checkControlPlaneUrl)
+      .superRefine(
+        checkEndpointUrl({
+          example: 'https://cp.example.com',
+          tokenKey: 'controlPlane.agentToken',
+        }),
+      )
       .transform((url) => url.replace(/\/+$/, ''))
       .describe(
         'Base URL of the control plane, e.g. https://cp.example.com; calls go to {url}/v1/...',
@@ -139,16 +145,11 @@ export function freshnessMs(settings: ControlPlaneSettings): number {
 export function controlPlaneDestinationPolicy(
   settings: Pick<ControlPlaneSettings, 'url'>,
 ): DestinationPolicy {
-  const url = new URL(settings.url);
-  const base = url.pathname.replace(/\/+$/, '');
-  return {
-    allowedHosts: [url.host],
-    allowedCalls: [
-      { method: 'POST', path: `${base}/v1/agents/*/heartbeat` },
-      { method: 'POST', path: `${base}/v1/instructions/*/ack` },
-      { method: 'POST', path: `${base}/v1/runs/*/events` },
-    ],
-  };
+  return servicePolicy(settings.url, [
+    '/v1/agents/*/heartbeat',
+    '/v1/instructions/*/ack',
+    '/v1/runs/*/events',
+  ]);
 }
 
 /**
@@ -224,34 +225,6 @@ function checkPublicKeyPem(value: string, ctx: z.RefinementCtx): void {
   const problem = publicKeyProblem(value);
   if (problem !== undefined) {
     ctx.addIssue({ code: 'custom', message: problem });
-  }
-}
-
-function checkControlPlaneUrl(value: string, ctx: z.RefinementCtx): void {
-  const url = URL.parse(value);
-  if (url === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be an absolute URL, e.g. https://cp.example.com',
-    });
-    return;
-  }
-  if (url.username !== '' || url.password !== '') {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must not carry credentials; the token goes in controlPlane.agentToken as a reference',
-    });
-  }
-  if (url.search !== '' || url.hash !== '') {
-    ctx.addIssue({ code: 'custom', message: 'must not have a query string or a fragment' });
-  }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must use https; plain http is accepted only for 127.0.0.1, localhost or [::1]',
-    });
   }
 }
 

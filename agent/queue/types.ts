@@ -1,5 +1,5 @@
-import type { CheckReport, DiscoveredResource, ErrorSummary } from '../plugin-api/index.ts';
-import type { Operation, RunProgress, RunSpec } from '../runtime/types.ts';
+import type { ErrorSummary } from '../plugin-api/index.ts';
+import type { RunProgress, RunResult, RunSpec } from '../runtime/types.ts';
 
 /**
  * The contract between the link (agent/link: control plane → instructions, events → control
@@ -14,20 +14,16 @@ export type RunEventBody =
   | { readonly type: 'started'; readonly attempt: number }
   | { readonly type: 'progress'; readonly attempt: number; readonly progress: RunProgress }
   | { readonly type: 'succeeded'; readonly attempt: number; readonly result: RunOutcome }
-  | { readonly type: 'failed'; readonly attempt: number; readonly error: Pick<ErrorSummary, 'code' | 'message' | 'retryable'>; readonly willRetry: boolean }
+  | {
+      readonly type: 'failed';
+      readonly attempt: number;
+      readonly error: Pick<ErrorSummary, 'code' | 'message' | 'retryable'>;
+      readonly willRetry: boolean;
+    }
   | { readonly type: 'cancelled'; readonly attempt: number };
 
-/** What a succeeded run reports. */
-export interface RunOutcome {
-  readonly operation: Operation;
-  readonly connector: string;
-  readonly assets: number;
-  readonly batches: number;
-  readonly bytes: number;
-  readonly durationMs: number;
-  readonly resources?: readonly DiscoveredResource[];
-  readonly check?: CheckReport;
-}
+/** What a succeeded run reports: the executor's result without the id the event already has. */
+export type RunOutcome = Omit<RunResult, 'runId'>;
 
 /** An event with its place: `seq` increases by one per event of a run, from 0. */
 export type RunEvent = RunEventBody & {
@@ -52,7 +48,11 @@ export interface OutboxEntry {
 export interface EventOutbox {
   append(runId: string, event: RunEventBody): Promise<void>;
   /** Waits up to `blockMs` for entries after the last read; returns them oldest first. */
-  read(options: { readonly signal: AbortSignal; readonly max: number; readonly blockMs: number }): Promise<OutboxEntry[]>;
+  read(options: {
+    readonly signal: AbortSignal;
+    readonly max: number;
+    readonly blockMs: number;
+  }): Promise<OutboxEntry[]>;
   ack(ids: readonly string[]): Promise<void>;
   /** Entries not yet acknowledged (for /status and heartbeats). */
   pending(): Promise<number>;

@@ -14,6 +14,7 @@ import { GzipBody } from './gzip-body.ts';
 import { createSinkRegistry } from './registry.ts';
 import type { CatalogSettings } from './settings.ts';
 import type { BatchOutcome, BatchTransport, SealedBatch, Sink, SinkSummary } from './types.ts';
+import { servicePolicy } from '../http/policy.ts';
 
 const BATCHES_ENDPOINT = 'POST /v1/runs/{runId}/batches';
 const COMPLETE_ENDPOINT = 'POST /v1/runs/{runId}/complete';
@@ -38,15 +39,7 @@ export interface CatalogSinkOptions {
 export function catalogDestinationPolicy(
   settings: Pick<CatalogSettings, 'url'>,
 ): DestinationPolicy {
-  const url = new URL(settings.url);
-  const base = url.pathname.replace(/\/+$/, '');
-  return {
-    allowedHosts: [url.host],
-    allowedCalls: [
-      { method: 'POST', path: `${base}/v1/runs/*/batches` },
-      { method: 'POST', path: `${base}/v1/runs/*/complete` },
-    ],
-  };
+  return servicePolicy(settings.url, ['/v1/runs/*/batches', '/v1/runs/*/complete']);
 }
 
 /** The sink that pushes gzip NDJSON batches to the catalog over HTTPS. */

@@ -30,7 +30,7 @@ describe('CatalogSettingsSchema', () => {
 
   it('refuses plain http to any other host, saying that only loopback may use it', () => {
     expect(problems({ url: 'http://catalog.example.com' })).toEqual([
-      'url: must use https; plain http is accepted only for 127.0.0.1, localhost or [::1] (a local test catalog)',
+      'url: must use https; plain http is accepted only for 127.0.0.1, localhost or [::1] (a local test service)',
     ]);
   });
 

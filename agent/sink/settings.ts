@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { HttpRetrySettingsSchema } from '../http/settings.ts';
+import { checkEndpointUrl } from '../config/endpoint-url.ts';
 
 const MIB = 1024 * 1024;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const SECRET_REF_PATTERN = /^[a-z][a-z0-9-]*:\/\/.+/;
 
 /**
@@ -39,7 +39,9 @@ export type BatchingSettings = z.output<typeof BatchingSettingsSchema>;
 export const CatalogSettingsSchema = BatchingSettingsSchema.extend({
   url: z
     .string()
-    .superRefine(checkCatalogUrl)
+    .superRefine(
+      checkEndpointUrl({ example: 'https://catalog.example.com', tokenKey: 'catalog.token' }),
+    )
     .transform((url) => url.replace(/\/+$/, ''))
     .describe(
       'Base URL of the catalog, e.g. https://catalog.example.com; batches go to {url}/v1/runs/{runId}/batches.',
@@ -72,31 +74,3 @@ export const CatalogSettingsSchema = BatchingSettingsSchema.extend({
 
 /** The parsed `catalog` section. */
 export type CatalogSettings = z.output<typeof CatalogSettingsSchema>;
-
-function checkCatalogUrl(value: string, ctx: z.RefinementCtx): void {
-  const url = URL.parse(value);
-  if (url === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be an absolute URL, e.g. https://catalog.example.com',
-    });
-    return;
-  }
-  if (url.username !== '' || url.password !== '') {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must not carry credentials; put the token in catalog.token as a secret reference',
-    });
-  }
-  if (url.search !== '' || url.hash !== '') {
-    ctx.addIssue({ code: 'custom', message: 'must not have a query string or a fragment' });
-  }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must use https; plain http is accepted only for 127.0.0.1, localhost or [::1] (a local test catalog)',
-    });
-  }
-}
