@@ -39,6 +39,12 @@ export async function handle(
     await login(state, request, response);
     return;
   }
+  if (method === 'HEAD') {
+    // A read (`perimeter check` probes reach with HEAD): answered without a body, not refused.
+    request.resume();
+    sendError(response, 404, 'Not found');
+    return;
+  }
   if (method !== 'GET') {
     // Read-only: the connector must never write. The test asserts this list stays empty.
     state.refused.push(`${method} ${url.pathname}`);
