@@ -12,9 +12,16 @@ export function renderConfigDoc(): string {
     const section = setting.path[0] ?? '';
     sections.set(section, [...(sections.get(section) ?? []), setting]);
   }
-  const parts = [...sections.entries()].map(([section, rows]) => [`## \`${section}\``, '', ...table(rows), ''].join('\n'));
+  const parts = [...sections.entries()].map(([section, rows]) =>
+    [`## \`${section}\``, '', ...table(rows), ''].join('\n'),
+  );
   const stores = secretStores.map((store) =>
-    [`### \`secretStores.<profile>\` with \`type: ${store.scheme}\``, '', ...table(walkSettings(store.profileSchema, ['secretStores', '<profile>']), false), ''].join('\n'),
+    [
+      `### \`secretStores.<profile>\` with \`type: ${store.scheme}\``,
+      '',
+      ...table(walkSettings(store.profileSchema, ['secretStores', '<profile>']), false),
+      '',
+    ].join('\n'),
   );
   return [
     '# Configuration reference',
@@ -41,21 +48,31 @@ export function renderConfigDoc(): string {
 }
 
 function table(rows: readonly SettingInfo[], withEnv = true): string[] {
-  const header = withEnv ? '| key | env | type | default | description |' : '| key | type | default | description |';
+  const header = withEnv
+    ? '| key | env | type | default | description |'
+    : '| key | type | default | description |';
   const rule = withEnv ? '|---|---|---|---|---|' : '|---|---|---|---|';
   return [
     header,
     rule,
     ...rows.map((s) => {
       const env = isEnvSettable(s) ? `\`${envName(s.path)}\`` : 'YAML only';
-      const cells = [`\`${s.path.join('.')}\``, ...(withEnv ? [env] : []), typeOf(s), defaultOf(s), escape(s.description)];
+      const cells = [
+        `\`${s.path.join('.')}\``,
+        ...(withEnv ? [env] : []),
+        typeOf(s),
+        defaultOf(s),
+        escape(s.description),
+      ];
       return `| ${cells.join(' | ')} |`;
     }),
   ];
 }
 
 function typeOf(setting: SettingInfo): string {
-  return setting.kind === 'enum' ? (setting.values ?? []).map((v) => `\`${v}\``).join(' \\| ') : setting.kind;
+  return setting.kind === 'enum'
+    ? (setting.values ?? []).map((v) => `\`${v}\``).join(' \\| ')
+    : setting.kind;
 }
 
 function defaultOf(setting: SettingInfo): string {

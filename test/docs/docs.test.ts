@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../agent/plugin-api/errors.ts';
+import { renderConfigDoc } from './config-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
 
 const read = (path: string): string =>
@@ -13,5 +14,11 @@ describe('docs/errors.md', () => {
       expect(doc).toContain(`| \`${code}\` |`);
     }
     expect(doc).toBe(renderErrorsDoc());
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('documents every setting, as generated from the config schemas', () => {
+    expect(read('docs/configuration.md')).toBe(renderConfigDoc());
   });
 });

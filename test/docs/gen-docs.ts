@@ -1,6 +1,7 @@
 // Regenerates the docs that are derived from code: `npm run docs:gen`.
 import { writeFileSync } from 'node:fs';
 import { renderAssetSchema } from './asset-schema-doc.ts';
+import { renderConfigDoc } from './config-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
 
 writeFileSync(new URL('../../docs/errors.md', import.meta.url), renderErrorsDoc());
@@ -8,3 +9,4 @@ writeFileSync(
   new URL('../../docs/schemas/asset.schema.json', import.meta.url),
   await renderAssetSchema(),
 );
+writeFileSync(new URL('../../docs/configuration.md', import.meta.url), renderConfigDoc());
