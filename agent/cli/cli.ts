@@ -49,18 +49,14 @@ export async function runCli(
     return 2;
   }
   const commands = { ...BASE_COMMANDS, ...extra };
-  if (
-    args.command === 'help' ||
-    argv.includes('--help') ||
-    argv.includes('-h') ||
-    args.command === undefined
-  ) {
-    io.stdout(helpText(registry.connectors));
-    return args.command === undefined && !argv.some((a) => a === '--help' || a === '-h') ? 2 : 0;
-  }
   if (argv.includes('--version') || argv.includes('-v') || args.command === 'version') {
     io.stdout(`perimeter ${VERSION}\n`);
     return 0;
+  }
+  const askedForHelp = argv.includes('--help') || argv.includes('-h') || args.command === 'help';
+  if (askedForHelp || args.command === undefined) {
+    io.stdout(helpText(registry.connectors));
+    return askedForHelp ? 0 : 2;
   }
   const command = commands[args.command];
   if (command === undefined) {

@@ -37,6 +37,8 @@ export async function openSession(
     readonly configPath?: string;
     readonly output?: RuntimeOptions['output'];
     readonly logLevel?: string;
+    /** Add Node's process metrics (CPU, memory, GC) to the registry: the daemon's /metrics. */
+    readonly processMetrics?: boolean;
   },
 ): Promise<Session> {
   const configPath = options.configPath ?? io.env[CONFIG_FILE_ENV];
@@ -48,7 +50,7 @@ export async function openSession(
   const redactor = new Redactor();
   const level = (options.logLevel ?? config.agent.logLevel) as AgentConfig['agent']['logLevel'];
   const logger = createLogger({ level, redactor, destination: io.logDestination });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ defaults: options.processMetrics === true });
   const runtime = assembleRuntime({
     config,
     registry,

@@ -23,6 +23,7 @@ export async function startCommand(args: CliArgs, io: CliIo, registry: Registry)
     ...(args.config === undefined ? {} : { configPath: args.config }),
     // A link-only process runs nothing, so it needs no catalog.
     output: roles.worker ? { kind: 'catalog' } : { kind: 'none' },
+    processMetrics: true,
   });
   try {
     return await runDaemon({

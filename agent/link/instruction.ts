@@ -66,9 +66,15 @@ function exactlyOneConnection(
 const RunPayloadSchema = z.strictObject({ runId, ...runFields }).superRefine(exactlyOneConnection);
 const ScheduledRunSchema = z.strictObject(runFields).superRefine(exactlyOneConnection);
 
+/** Tick run ids are `<scheduleId>.<13-digit ms>`, so a schedule id leaves them room. */
+const scheduleId = z
+  .string()
+  .max(100, 'must be at most 100 characters (tick run ids append a timestamp)')
+  .regex(RUN_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 . _ - and not only digits');
+
 const SchedulePayloadSchema = z
   .strictObject({
-    scheduleId: runId,
+    scheduleId,
     cron: z
       .string()
       .max(256)
@@ -108,7 +114,7 @@ export const InstructionSchema = z
     z.strictObject({
       ...base,
       type: z.literal('unschedule'),
-      unschedule: z.strictObject({ scheduleId: runId }),
+      unschedule: z.strictObject({ scheduleId }),
     }),
   ])
   .superRefine((instruction, ctx) => {

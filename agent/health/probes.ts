@@ -1,0 +1,76 @@
+import type { CatalogSettings } from '../sink/settings.ts';
+import { catalogDestinationPolicy } from '../sink/catalog-sink.ts';
+import type { Runtime } from '../runtime/assemble.ts';
+import { CachedProbe } from './probe.ts';
+
+/** Every status a HEAD may answer: any answer means the catalog is reachable. */
+const ANY_STATUS = Array.from({ length: 500 }, (_, index) => index + 100);
+
+/** The background probes of /readyz: the catalog, and each secret store profile. */
+export interface DependencyProbes {
+  readonly probes: readonly CachedProbe[];
+  /** Stops the loops and releases the probe's HTTP client. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the cached probes. The catalog probe is a HEAD on its base URL through the agent's
+ * HTTP client (proxy, CA, policy): any HTTP answer counts as reachable, since the point is the
+ * network path, not the route. Each store profile is probed with its own cheap authenticated
+ * call (`resolver.probe`), so a broken vault identity shows before a run needs it.
+ */
+export function startDependencyProbes(options: {
+  readonly runtime: Pick<Runtime, 'httpClient' | 'resolver'>;
+  /** The catalog, when this process pushes to it (worker role). */
+  readonly catalog: CatalogSettings | undefined;
+  readonly intervalMs: number;
+}): DependencyProbes {
+  const { runtime, catalog, intervalMs } = options;
+  const controller = new AbortController();
+  const probes: CachedProbe[] = [];
+  const http =
+    catalog === undefined
+      ? undefined
+      : runtime.httpClient(catalogDestinationPolicy(catalog), { errorDomain: 'sink' });
+  if (http !== undefined && catalog !== undefined) {
+    probes.push(
+      new CachedProbe(
+        'catalog',
+        async (signal) => {
+          const response = await http.request({
+            method: 'HEAD',
+            url: catalog.url,
+            signal,
+            retry: false,
+            acceptStatus: ANY_STATUS,
+            endpoint: 'HEAD catalog',
+          });
+          await response.dump();
+        },
+        { intervalMs },
+      ),
+    );
+  }
+  for (const profile of runtime.resolver.listProfiles()) {
+    probes.push(
+      new CachedProbe(
+        `secretStore:${profile.name}`,
+        (signal) => runtime.resolver.probe(profile.name, { signal }),
+        { intervalMs },
+      ),
+    );
+  }
+  const loops = probes.map((probe) => probe.run(controller.signal));
+  let closing: Promise<void> | undefined;
+  return {
+    probes,
+    close: () => {
+      closing ??= (async () => {
+        controller.abort();
+        await Promise.allSettled(loops);
+        await http?.close();
+      })();
+      return closing;
+    },
+  };
+}

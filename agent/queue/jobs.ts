@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../config/sections.ts';
+import { problemsError, problemsFromZod } from '../config/problems.ts';
+import { JsonValueSchema } from '../plugin-api/index.ts';
+import type { RunCheckpoint, RunSpec } from '../runtime/types.ts';
+
+/**
+ * The job catalog of the run queue: one job name and its payload schema. Payloads are
+ * validated when a job is added and again when a worker takes it, so a payload written by an
+ * older or foreign process fails as JOB_INVALID instead of somewhere inside a run. A payload
+ * holds references only: connection ids or inline settings whose credentials are references.
+ */
+export const RUN_JOB_NAME = 'run';
+
+/** Schedule ids are also part of run ids (`<scheduleId>.<tickMs>`), so they are shorter. */
+export const SCHEDULE_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9._-]{1,100}$/;
+
+const RunBodySchema = z.strictObject({
+  operation: OperationSchema,
+  connectionId: z.string().regex(ID_PATTERN).optional(),
+  connection: z
+    .strictObject({ connector: z.string().min(1), config: z.record(z.string(), JsonValueSchema) })
+    .optional(),
+  params: z.record(z.string(), JsonValueSchema),
+  origin: z.enum(['local', 'controlPlane']),
+});
+
+const exactlyOneConnection = (run: { connectionId?: unknown; connection?: unknown }): boolean =>
+  (run.connectionId === undefined) !== (run.connection === undefined);
+const CONNECTION_MESSAGE = 'give exactly one of connectionId or connection';
+
+/** A run without its id: what a schedule starts on each tick. */
+export const ScheduledRunSchema = RunBodySchema.refine(exactlyOneConnection, {
+  message: CONNECTION_MESSAGE,
+});
+
+/** A {@link RunSpec}. */
+export const RunSpecSchema = RunBodySchema.extend({
+  runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits'),
+}).refine(exactlyOneConnection, { message: CONNECTION_MESSAGE });
+
+/** A {@link RunCheckpoint}. */
+export const RunCheckpointSchema = z.strictObject({
+  cursor: JsonValueSchema,
+  nextSeq: z.int().min(0),
+  assets: z.int().min(0),
+  bytes: z.int().min(0),
+});
+
+/** The payload of a `run` job: a one-off run, or one tick of a schedule. */
+export const RunJobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('run'),
+    spec: RunSpecSchema,
+    checkpoint: RunCheckpointSchema.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('tick'),
+    scheduleId: z.string().regex(SCHEDULE_ID_PATTERN),
+    run: ScheduledRunSchema,
+    checkpoint: RunCheckpointSchema.optional(),
+  }),
+]);
+
+/** A validated job payload. */
+export type RunJob =
+  | { readonly kind: 'run'; readonly spec: RunSpec; readonly checkpoint?: RunCheckpoint }
+  | {
+      readonly kind: 'tick';
+      readonly scheduleId: string;
+      readonly run: Omit<RunSpec, 'runId'>;
+      readonly checkpoint?: RunCheckpoint;
+    };
+
+/** Validates a payload; problems throw JOB_INVALID naming each key path (never its value). */
+export function parseRunJob(data: unknown, what: string): RunJob {
+  const parsed = RunJobSchema.safeParse(data);
+  if (!parsed.success) {
+    throw problemsError('JOB_INVALID', what, problemsFromZod(parsed.error));
+  }
+  return parsed.data;
+}
+
+/** The run id of a schedule tick: `<scheduleId>.<tick time in ms>`, stable across retries. */
+export function tickRunId(scheduleId: string, tickMs: number): string {
+  return `${scheduleId}.${tickMs}`;
+}
+
+/**
+ * BullMQ names the job of a scheduler tick `repeat:<schedulerId>:<tickMs>`; our run id of it
+ * is {@link tickRunId}. Returns the tick time, or undefined for any other job id.
+ */
+export function tickOfJobId(jobId: string, scheduleId: string): number | undefined {
+  const prefix = `repeat:${scheduleId}:`;
+  if (!jobId.startsWith(prefix)) {
+    return undefined;
+  }
+  const tick = Number(jobId.slice(prefix.length));
+  return Number.isSafeInteger(tick) ? tick : undefined;
+}
+
+/** The run a job stands for: its spec, or for a schedule tick the template with the tick's run id. */
+export function specOfJob(payload: RunJob, jobId: string, timestamp: number): RunSpec {
+  if (payload.kind === 'run') {
+    return payload.spec;
+  }
+  const tick = tickOfJobId(jobId, payload.scheduleId) ?? timestamp;
+  return { ...payload.run, runId: tickRunId(payload.scheduleId, tick) };
+}
+
+/** The job ids a run id may have: its own, or the scheduler job id of a tick run id. */
+export function jobIdsOfRun(runId: string): string[] {
+  const tick = /^(.+)\.(\d+)$/.exec(runId);
+  return tick === null ? [runId] : [runId, `repeat:${tick[1] ?? ''}:${tick[2] ?? ''}`];
+}

@@ -1,0 +1,216 @@
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { Logger as PinoLogger } from 'pino';
+import type { Metrics } from '../metrics/metrics.ts';
+import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import type { PreparedRun } from '../runtime/prepare.ts';
+import type { RunExecutor, RunSpec } from '../runtime/types.ts';
+import type { ActiveRuns } from './active-runs.ts';
+import type { CancelChannel } from './cancel.ts';
+import { parseRunJob, specOfJob } from './jobs.ts';
+import type { RunJob } from './jobs.ts';
+import type { ConnectionLeases } from './lease.ts';
+import type { RunLedger } from './ledger.ts';
+import type { QueueSettings } from './settings.ts';
+import { runSignal } from './signals.ts';
+import type { EventOutbox, RunEventBody, RunOutcome } from './types.ts';
+
+/** What the processor of run jobs works with. */
+export interface ProcessorDeps {
+  readonly executor: RunExecutor;
+  /** Checks a run without secrets or network; gives its connector and connection key. */
+  readonly prepare: (spec: RunSpec) => PreparedRun;
+  /** `policy.connectors.<name>.maxConcurrentRunsPerConnection`. */
+  readonly slotsFor: (connector: string) => number;
+  readonly outbox: EventOutbox;
+  readonly leases: ConnectionLeases;
+  readonly ledger: RunLedger;
+  readonly cancel: CancelChannel;
+  readonly settings: QueueSettings;
+  /** Aborted when the process drains: runs stop at a checkpoint and are requeued. */
+  readonly shutdown: AbortSignal;
+  readonly active: ActiveRuns;
+  readonly logger: PinoLogger;
+  readonly metrics: Metrics;
+  /** Told about each failed attempt (for /status). */
+  readonly onFailure?: (runId: string, error: PerimeterError) => void;
+}
+
+/** BullMQ's processor signature; the third parameter makes BullMQ create the job's signal. */
+export type RunProcessor = (
+  job: Job<RunJob>,
+  token: string | undefined,
+  signal?: AbortSignal,
+) => Promise<RunOutcome>;
+
+/**
+ * The queue boundary: the one place where errors become retry or give-up. Retryable errors are
+ * rethrown (BullMQ backs off, never below a Retry-After); the others fail the job at once
+ * (UnrecoverableError). A run stopped by shutdown, and a run whose connection is busy, go back
+ * to the queue without using an attempt.
+ */
+export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
+  return async (job, token, bullSignal) => {
+    const payload = await parsePayload(job, deps);
+    const spec = specOfJob(payload, job.id ?? '', job.timestamp);
+    const attempt = job.attemptsMade + 1;
+    const report = reporter(deps, spec.runId);
+    if ((await deps.cancel.requested([spec.runId])).size > 0) {
+      await report({ type: 'cancelled', attempt });
+      throw new UnrecoverableError('RUN_CANCELLED: cancelled before it started');
+    }
+    let prepared: PreparedRun;
+    try {
+      prepared = deps.prepare(spec);
+    } catch (error) {
+      return giveUp(toPerimeterError(error), { job, spec, attempt, deps, report });
+    }
+    const lease = await deps.leases.acquire(
+      prepared.connectionKey,
+      spec.runId,
+      deps.slotsFor(prepared.connector.name),
+    );
+    if (lease === undefined) {
+      deps.logger.debug({ runId: spec.runId }, 'Connection busy; run deferred');
+      await job.moveToDelayed(Date.now() + jittered(deps.settings.leaseRetryMs), token);
+      throw new DelayedError();
+    }
+    const stop = runSignal({
+      cancel: bullSignal,
+      shutdown: deps.shutdown,
+      timeoutMs: deps.settings.runTimeoutMs,
+    });
+    deps.active.add({
+      runId: spec.runId,
+      jobId: job.id ?? spec.runId,
+      connector: prepared.connector.name,
+      operation: spec.operation,
+      attempt,
+      startedAt: Date.now(),
+    });
+    deps.metrics.activeRuns.inc();
+    try {
+      if (payload.kind === 'tick' && (await deps.ledger.markSeen(spec.runId))) {
+        await report({ type: 'queued' });
+      }
+      await report({ type: 'started', attempt });
+      const result = await deps.executor.execute(spec, {
+        signal: stop.signal,
+        ...(payload.checkpoint === undefined ? {} : { checkpoint: payload.checkpoint }),
+        hooks: {
+          onCheckpoint: (checkpoint) => job.updateData({ ...payload, checkpoint }),
+          onProgress: (progress) => {
+            void report({ type: 'progress', attempt, progress });
+          },
+        },
+      });
+      const { runId: _runId, ...outcome } = result;
+      await report({ type: 'succeeded', attempt, result: outcome });
+      return outcome;
+    } catch (error) {
+      return await settle(toPerimeterError(error), { job, token, spec, attempt, deps, report });
+    } finally {
+      stop.dispose();
+      deps.active.delete(spec.runId);
+      deps.metrics.activeRuns.dec();
+      await lease.release();
+    }
+  };
+}
+
+interface Failure {
+  readonly job: Job<RunJob>;
+  readonly spec: RunSpec;
+  readonly attempt: number;
+  readonly deps: ProcessorDeps;
+  readonly report: (event: RunEventBody) => Promise<void>;
+}
+
+async function settle(
+  error: PerimeterError,
+  failure: Failure & { readonly token: string | undefined },
+): Promise<never> {
+  const { job, deps, spec } = failure;
+  if (error.code === 'RUN_ABORTED' && deps.shutdown.aborted) {
+    // Back to the queue at once, without using an attempt; the payload holds the checkpoint.
+    await job.moveToDelayed(Date.now(), failure.token);
+    deps.logger.info(
+      { runId: spec.runId },
+      'Run stopped by shutdown; requeued at its last checkpoint',
+    );
+    throw new DelayedError();
+  }
+  if (error.code === 'RUN_CANCELLED') {
+    await failure.report({ type: 'cancelled', attempt: failure.attempt });
+    throw new UnrecoverableError('RUN_CANCELLED: a cancel instruction stopped the run');
+  }
+  if (error.retryable) {
+    const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+    await failure.report(failedEvent(error, failure.attempt, willRetry));
+    deps.onFailure?.(spec.runId, error);
+    throw error;
+  }
+  return giveUp(error, failure);
+}
+
+async function giveUp(error: PerimeterError, failure: Failure): Promise<never> {
+  await failure.report(failedEvent(error, failure.attempt, false));
+  failure.deps.onFailure?.(failure.spec.runId, error);
+  throw new UnrecoverableError(`${error.code}: ${error.message}`);
+}
+
+function failedEvent(error: PerimeterError, attempt: number, willRetry: boolean): RunEventBody {
+  return {
+    type: 'failed',
+    attempt,
+    error: { code: error.code, message: error.message, retryable: error.retryable },
+    willRetry,
+  };
+}
+
+/** Appends an event; a failure to append is logged and never replaces the run's own outcome. */
+function reporter(deps: ProcessorDeps, runId: string): (event: RunEventBody) => Promise<void> {
+  return async (event) => {
+    try {
+      await deps.outbox.append(runId, event);
+    } catch (error) {
+      deps.logger.warn({ runId, event: event.type, err: error }, 'Run event could not be recorded');
+    }
+  };
+}
+
+/** A payload written by a foreign or older process fails its run (under its job id) at once. */
+async function parsePayload(job: Job<RunJob>, deps: ProcessorDeps): Promise<RunJob> {
+  try {
+    return parseRunJob(job.data, `Job ${job.id ?? '?'}`);
+  } catch (error) {
+    const failure = toPerimeterError(error);
+    if (job.id !== undefined) {
+      await reporter(deps, job.id)(failedEvent(failure, job.attemptsMade + 1, false));
+    }
+    throw new UnrecoverableError(`${failure.code}: the job payload is invalid`);
+  }
+}
+
+/** ±50 % around `ms`, so deferred runs of one connection do not retry in lockstep. */
+export function jittered(ms: number): number {
+  return Math.round(ms * (0.5 + Math.random()));
+}
+
+/**
+ * BullMQ's backoff strategy for our jobs: exponential from `backoffMs` with ±50 % jitter, and
+ * never sooner than the Retry-After a source or store gave (PerimeterError.retryAfterMs).
+ */
+export function backoffDelay(
+  settings: QueueSettings,
+): (attemptsMade: number, type: string | undefined, error?: Error) => number {
+  return (attemptsMade, _type, error) => {
+    const exponential = jittered(
+      settings.backoffMs * 2 ** Math.max(0, Math.min(attemptsMade - 1, 20)),
+    );
+    const retryAfter = error instanceof PerimeterError ? (error.retryAfterMs ?? 0) : 0;
+    return Math.min(Math.max(exponential, retryAfter), MAX_BACKOFF_MS);
+  };
+}
+
+const MAX_BACKOFF_MS = 3_600_000;
