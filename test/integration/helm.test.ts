@@ -1,0 +1,197 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { checkConfig, loadConfig } from '../../agent/config/load.ts';
+import { isHostAllowed } from '../../agent/http/policy.ts';
+import { destinationPolicy } from '../../agent/runtime/prepare.ts';
+import { createSecretResolver } from '../../agent/secrets/resolver.ts';
+import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
+import { Redactor } from '../../agent/logging/redactor.ts';
+import { connectors } from '../../connectors/index.ts';
+import { secretStores } from '../../secrets/index.ts';
+import { captureLogs } from '../helpers/capture-logs.ts';
+import { helm } from '../helpers/helm.ts';
+
+const CHART = fileURLToPath(new URL('../../helm/perimeter', import.meta.url));
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+function render(values: Record<string, unknown> = {}): Manifest[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'perimeter-helm-')), 'values.json');
+  writeFileSync(file, JSON.stringify(values));
+  const output = helm(['template', 'acme', CHART, '--namespace', 'perimeter', '-f', file]);
+  return parseAllDocuments(output)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+function refuses(values: Record<string, unknown>): string {
+  try {
+    render(values);
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr ?? error);
+  }
+  throw new Error('the chart accepted the values');
+}
+
+interface Pod {
+  spec: {
+    containers: {
+      args: string[];
+      securityContext: Record<string, unknown>;
+      readinessProbe: { httpGet: { path: string } };
+      livenessProbe: { httpGet: { path: string } };
+      volumeMounts: { name: string; mountPath: string }[];
+    }[];
+    terminationGracePeriodSeconds: number;
+    securityContext: Record<string, unknown>;
+    automountServiceAccountToken: boolean;
+  };
+  metadata: { labels: Record<string, string> };
+}
+
+const deployments = (manifests: Manifest[]): Manifest[] =>
+  manifests.filter((m) => m.kind === 'Deployment');
+const podOf = (deployment: Manifest): Pod => (deployment.spec as { template: Pod }).template;
+const configOf = (manifests: Manifest[]): string =>
+  manifests.find((m) => m.kind === 'ConfigMap')?.data?.['perimeter.yaml'] ?? '';
+
+/** The rendered config file must be valid to the agent itself, references and policy included. */
+function assertAgentAccepts(configText: string): void {
+  const registry = { connectors, stores: secretStores };
+  const config = loadConfig(
+    { env: {}, file: { path: 'perimeter.yaml', text: configText } },
+    registry,
+  );
+  const logs = captureLogs();
+  const resolver = createSecretResolver({
+    stores: secretStores,
+    profiles: config.secretStores,
+    settings: SecretsSettingsSchema.parse({}),
+    network: { extraCaPem: undefined, httpsProxy: undefined, noProxy: undefined },
+    redactor: new Redactor(),
+    logger: logs.logger,
+    environment: {},
+  });
+  checkConfig(config, registry, {
+    checkRef: (ref) => {
+      resolver.check(ref);
+    },
+    hostCheckerFor: (connector) => (url) =>
+      isHostAllowed(destinationPolicy(connector, config).allowedHosts, url),
+  });
+}
+
+describe('the Helm chart', () => {
+  it('passes helm lint', () => {
+    expect(helm(['lint', CHART])).toContain('0 chart(s) failed');
+  });
+
+  it('renders a hardened combined deployment whose config the agent accepts', () => {
+    const manifests = render();
+    const [deployment] = deployments(manifests);
+    expect(deployments(manifests)).toHaveLength(1);
+    const pod = podOf(deployment!);
+    const container = pod.spec.containers[0]!;
+    expect(container.args).toEqual(['start', '--role', 'all']);
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.livenessProbe.httpGet.path).toBe('/livez');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(pod.spec.terminationGracePeriodSeconds).toBe(35);
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(manifests.some((m) => m.kind === 'Secret')).toBe(false);
+    expect(manifests.some((m) => m.kind === 'NetworkPolicy')).toBe(true);
+    assertAgentAccepts(configOf(manifests));
+  });
+
+  it('renders the split topology: one link and scalable workers with a disruption budget', () => {
+    const manifests = render({ topology: 'split', worker: { replicas: 3, concurrency: 8 } });
+    const byName = new Map(deployments(manifests).map((d) => [d.metadata.name, d]));
+    expect([...byName.keys()].sort()).toEqual(['acme-perimeter-link', 'acme-perimeter-worker']);
+    expect(podOf(byName.get('acme-perimeter-link')!).spec.containers[0]!.args).toEqual([
+      'start',
+      '--role',
+      'link',
+    ]);
+    expect(byName.get('acme-perimeter-link')!.spec).toMatchObject({
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+    });
+    expect(byName.get('acme-perimeter-worker')!.spec).toMatchObject({ replicas: 3 });
+    expect(manifests.some((m) => m.kind === 'PodDisruptionBudget')).toBe(true);
+  });
+
+  it('mounts the agent token and workload identity for a control-plane deployment the agent accepts', () => {
+    const manifests = render({
+      controlPlane: {
+        enabled: true,
+        url: 'https://cp.example.com',
+        agentTokenSecret: { name: 'perimeter-agent', key: 'token' },
+      },
+      catalog: {
+        url: 'https://catalog.example.com',
+        tokenSecret: { name: 'perimeter-catalog', key: 'token' },
+      },
+      serviceAccount: {
+        annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/perimeter' },
+      },
+      podLabels: { 'azure.workload.identity/use': 'true' },
+      config: {
+        secretStores: {
+          'aws-prod': { type: 'aws-sm', allow: ['prod/perimeter/*'], region: 'eu-west-1' },
+        },
+        connections: {
+          'cyera-prod': {
+            connector: 'cyera',
+            baseUrl: 'https://api.cyera.io',
+            credentials: {
+              clientId: 'aws-sm://prod/perimeter/cyera?store=aws-prod#clientId',
+              secret: 'aws-sm://prod/perimeter/cyera?store=aws-prod#secret',
+            },
+          },
+        },
+      },
+    });
+    const config = configOf(manifests);
+    expect(config).toContain('agentToken: file:///var/run/secrets/perimeter/agent-token/token');
+    const pod = podOf(deployments(manifests)[0]!);
+    expect(pod.spec.containers[0]!.volumeMounts.map((v) => v.mountPath)).toContain(
+      '/var/run/secrets/perimeter/agent-token',
+    );
+    expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
+    const account = manifests.find((m) => m.kind === 'ServiceAccount') as unknown as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(account.metadata.annotations['eks.amazonaws.com/role-arn']).toContain('role/perimeter');
+    assertAgentAccepts(config);
+  });
+
+  it('refuses literal credentials, plain-http endpoints, unknown keys and a second combined replica', () => {
+    expect(
+      refuses({
+        config: {
+          connections: { c: { connector: 'cyera', credentials: { secret: 'hunter2-in-values' } } },
+        },
+      }),
+    ).toMatch(/credentials/);
+    expect(refuses({ catalog: { url: 'http://catalog.example.com' } })).toMatch(/catalog/);
+    expect(refuses({ replicaCount: 3 })).toMatch(/replicaCount/);
+    expect(refuses({ combined: { replicas: 2 } })).toMatch(/replicas/);
+  });
+});
