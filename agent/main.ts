@@ -65,6 +65,11 @@ export async function main(registry: Registry, extra: CommandTable = {}): Promis
   }, EXIT_BACKSTOP_MS).unref();
 }
 
-if (import.meta.main) {
+/** The shipped agent: the registered connectors and secret stores (`bin/perimeter.js`). */
+export async function mainWithDefaults(): Promise<void> {
   await main({ connectors, stores: secretStores });
+}
+
+if (import.meta.main) {
+  await mainWithDefaults();
 }

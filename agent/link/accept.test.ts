@@ -8,7 +8,7 @@ import { PerimeterError } from '../plugin-api/index.ts';
 import { ackBody, ackableId, judgeInstruction, typeLabel } from './accept.ts';
 import type { AcceptDeps, Verdict } from './accept.ts';
 import { createMemoryInstructionLedger } from './ledger.ts';
-import { inlineConnection, testRuntime } from './test-support.ts';
+import { inlineConnection, testRuntime } from '../../test/helpers/link-harness.ts';
 
 const runtime = testRuntime(captureLogs(), createMetrics());
 const signer = new InstructionSigner();

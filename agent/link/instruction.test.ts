@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { draft, runDraft } from '../../test/fakes/control-plane/signing.ts';
 import { parseInstruction, runToPrepare, toRunSpec, toScheduleSpec } from './instruction.ts';
-import { inlineConnection } from './test-support.ts';
+import { inlineConnection } from '../../test/helpers/link-harness.ts';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const at = { id: 'ins-1', now: NOW };

@@ -10,8 +10,8 @@ import {
   protocolProblems,
   sentTexts,
   startLinkHarness,
-} from './test-support.ts';
-import type { HarnessOptions, LinkHarness } from './test-support.ts';
+} from '../../test/helpers/link-harness.ts';
+import type { HarnessOptions, LinkHarness } from '../../test/helpers/link-harness.ts';
 
 let harness: LinkHarness | undefined;
 

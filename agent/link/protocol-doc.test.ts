@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createOpenApiChecker } from '../../test/helpers/openapi.ts';
-import { heartbeatBody } from './test-support.ts';
+import { heartbeatBody } from '../../test/helpers/link-harness.ts';
 
 // The link's requests are checked against this document in every link test; these cases show
 // the document is strict enough for that check to mean something.

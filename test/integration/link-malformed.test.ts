@@ -4,8 +4,8 @@ import {
   inlineConnection,
   protocolProblems,
   startLinkHarness,
-} from '../../agent/link/test-support.ts';
-import type { LinkHarness } from '../../agent/link/test-support.ts';
+} from '../helpers/link-harness.ts';
+import type { LinkHarness } from '../helpers/link-harness.ts';
 import { ERROR_CODES } from '../../agent/plugin-api/index.ts';
 import { runDraft } from '../fakes/control-plane/signing.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_ID, protocolProblems, startLinkHarness } from '../../agent/link/test-support.ts';
-import type { LinkHarness } from '../../agent/link/test-support.ts';
+import { AGENT_ID, protocolProblems, startLinkHarness } from '../helpers/link-harness.ts';
+import type { LinkHarness } from '../helpers/link-harness.ts';
 import { startFakeControlPlane } from '../fakes/control-plane/server.ts';
 import type { FakeControlPlane, RecordedRequest } from '../fakes/control-plane/server.ts';
 import { runDraft } from '../fakes/control-plane/signing.ts';

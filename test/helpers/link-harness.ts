@@ -1,34 +1,34 @@
 // The link wired to the fake control plane, for the link's tests (not used at runtime): the real
 // HTTP client, the real runtime `prepare` over the fixture connector, the real secret resolver
 // for the agent token, and in-memory fakes of the queue side.
-import { captureLogs } from '../../test/helpers/capture-logs.ts';
-import { createOpenApiChecker } from '../../test/helpers/openapi.ts';
-import type { CapturedLogs } from '../../test/helpers/capture-logs.ts';
-import { fixtureConnector } from '../../test/fakes/fixture/connector.ts';
-import { startFakeControlPlane } from '../../test/fakes/control-plane/server.ts';
+import { captureLogs } from './capture-logs.ts';
+import { createOpenApiChecker } from './openapi.ts';
+import type { CapturedLogs } from './capture-logs.ts';
+import { fixtureConnector } from '../fakes/fixture/connector.ts';
+import { startFakeControlPlane } from '../fakes/control-plane/server.ts';
 import type {
   FakeControlPlane,
   FakeControlPlaneOptions,
-} from '../../test/fakes/control-plane/server.ts';
-import { MemoryEventOutbox, MemoryInstructionTarget } from '../../test/fakes/memory-queue.ts';
+} from '../fakes/control-plane/server.ts';
+import { MemoryEventOutbox, MemoryInstructionTarget } from '../fakes/memory-queue.ts';
 import { secretStores } from '../../secrets/index.ts';
-import { loadConfig } from '../config/load.ts';
-import { createHttpClient } from '../http/client.ts';
-import { HttpSettingsSchema } from '../http/settings.ts';
-import { createMetrics } from '../metrics/metrics.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import { assembleRuntime } from '../runtime/assemble.ts';
-import type { Runtime } from '../runtime/assemble.ts';
-import type { InstructionLedger } from './ledger.ts';
-import { createMemoryInstructionLedger } from './ledger.ts';
-import { createLink } from './link.ts';
+import { loadConfig } from '../../agent/config/load.ts';
+import { createHttpClient } from '../../agent/http/client.ts';
+import { HttpSettingsSchema } from '../../agent/http/settings.ts';
+import { createMetrics } from '../../agent/metrics/metrics.ts';
+import type { Metrics } from '../../agent/metrics/metrics.ts';
+import { assembleRuntime } from '../../agent/runtime/assemble.ts';
+import type { Runtime } from '../../agent/runtime/assemble.ts';
+import type { InstructionLedger } from '../../agent/link/ledger.ts';
+import { createMemoryInstructionLedger } from '../../agent/link/ledger.ts';
+import { createLink } from '../../agent/link/link.ts';
 import {
   ControlPlaneSettingsSchema,
   controlPlaneDestinationPolicy,
   readClientCert,
-} from './settings.ts';
-import type { ControlPlaneSettings } from './settings.ts';
-import type { HeartbeatBody, Link } from './types.ts';
+} from '../../agent/link/settings.ts';
+import type { ControlPlaneSettings } from '../../agent/link/settings.ts';
+import type { HeartbeatBody, Link } from '../../agent/link/types.ts';
 
 export const AGENT_ID = 'agent-test';
 /** The environment variable the agent token reference names. */
