@@ -1,5 +1,6 @@
 import { parseJobFile } from '../config/job-file.ts';
 import type { Registry } from '../config/load.ts';
+import type { ErrorDomain } from '../http/types.ts';
 import type { HttpMethod } from '../plugin-api/index.ts';
 import { toPerimeterError } from '../plugin-api/index.ts';
 import type { PreparedRun } from '../runtime/prepare.ts';
@@ -196,7 +197,7 @@ async function reachLines(
 async function reach(
   session: Session,
   url: URL,
-  errorDomain: 'source' | 'sink',
+  errorDomain: ErrorDomain,
   run: PreparedRun | undefined,
   signal: AbortSignal,
 ): Promise<CheckLine> {
