@@ -172,13 +172,14 @@ async function reachLines(
   runs: readonly PreparedRun[],
   signal: AbortSignal,
 ): Promise<CheckLine[]> {
-  const targets = new Map<
-    string,
-    { url: URL; errorDomain: 'source' | 'sink'; run?: PreparedRun }
-  >();
+  const targets = new Map<string, { url: URL; errorDomain: ErrorDomain; run?: PreparedRun }>();
   if (session.config.catalog !== undefined) {
     const url = new URL(session.config.catalog.url);
     targets.set(url.origin, { url, errorDomain: 'sink' });
+  }
+  if (session.config.controlPlane !== undefined) {
+    const url = new URL(session.config.controlPlane.url);
+    targets.set(url.origin, { url, errorDomain: 'controlPlane' });
   }
   for (const run of runs) {
     const baseUrl = run.settings['baseUrl'];

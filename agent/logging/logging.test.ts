@@ -10,7 +10,7 @@ describe('SecretValue', () => {
   it('prints [redacted] through String, JSON and util.inspect, and reveals only on request', () => {
     const value = new SecretValue(secret);
     expect(String(value)).toBe('[redacted]');
-    expect(`${value.toString()}`).toBe('[redacted]');
+    expect(value.toString()).toBe('[redacted]');
     expect(JSON.stringify({ value })).toBe('{"value":"[redacted]"}');
     expect(inspect({ value })).not.toContain(secret);
     expect(value.reveal()).toBe(secret);
