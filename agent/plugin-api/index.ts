@@ -1,8 +1,13 @@
 // The stable contract for connectors and secret stores: the only part of agent/ they import.
+export * from './abort.ts';
 export * from './asset.ts';
 export * from './connector.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './json.ts';
 export * from './logger.ts';
+export * from './network.ts';
 export * from './secrets.ts';
+export * from './store-client.ts';
+export * from './store-errors.ts';
+export * from './store-profile.ts';

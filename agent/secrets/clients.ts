@@ -82,9 +82,7 @@ export class StoreClients {
     }
   }
 
-  #deps(
-    profileName: string,
-  ): SecretStoreDeps {
+  #deps(profileName: string): SecretStoreDeps {
     const { network, redactor, logger, environment } = this.#options;
     return {
       profileName,

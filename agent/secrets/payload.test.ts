@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PerimeterError } from '../plugin-api/index.ts';
 import type { SecretDecoding, SecretSelector } from '../plugin-api/index.ts';
+import { thrownBy as failure } from '../../test/helpers/matchers.ts';
 import { extractValue } from './payload.ts';
 
 const json = Buffer.from(
@@ -22,18 +22,6 @@ function extract(
   decode: SecretDecoding = 'none',
 ): string {
   return extractValue(payload, { decode, selector, ref: 'env://X' }).toString('utf8');
-}
-
-function failure(action: () => unknown): PerimeterError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PerimeterError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a PerimeterError');
 }
 
 const key = (name: string): SecretSelector => ({ kind: 'key', key: name });

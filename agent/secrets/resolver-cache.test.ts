@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { rejectionOf as rejection } from '../../test/helpers/matchers.ts';
 import { waitFor } from '../../test/helpers/wait-for.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
-import { setupResolver } from './test-support.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+import { setupResolver } from '../../test/helpers/resolver-harness.ts';
 
 const SOFT_MS = 300_000;
 
@@ -212,7 +204,7 @@ describe('resolver reads', () => {
     store.delayMs = 5_000;
     const error = await rejection(resolver.resolve('mem://app/db', { signal }));
     expect(error).toMatchObject({ code: 'SECRET_UNAVAILABLE' });
-    expect((error as PerimeterError).message).toContain('within 30 ms');
+    expect(error.message).toContain('within 30 ms');
     expect(store.signals[0]?.aborted).toBe(true);
   });
 
@@ -239,7 +231,7 @@ describe('resolver reads', () => {
     const controller = new AbortController();
     const leaving = rejection(resolver.resolve('mem://app/db', { signal: controller.signal }));
     const staying = resolver.resolve('mem://app/db', { signal });
-    controller.abort(new Error('left'));
+    controller.abort(new PerimeterError('RUN_CANCELLED', 'left'));
     await leaving;
     expect((await staying).reveal()).toBe('value-one');
     expect(store.reads).toBe(1);

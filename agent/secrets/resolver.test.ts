@@ -1,32 +1,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
-import { PerimeterError } from '../plugin-api/index.ts';
-import { setupResolver } from './test-support.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<PerimeterError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PerimeterError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(action: () => unknown): PerimeterError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PerimeterError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a PerimeterError');
-}
+import { rejectionOf as rejection, thrownBy as thrown } from '../../test/helpers/matchers.ts';
+import { setupResolver } from '../../test/helpers/resolver-harness.ts';
 
 describe('SecretResolver.check', () => {
   it('reports the scheme, profile, canonical locator, version and selector without a read', () => {

@@ -2,15 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import type { PerimeterError } from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
 import { FakeSecretsManager } from '../../test/fakes/aws-sm/secrets-manager.ts';
 import type { FakeAwsKey } from '../../test/fakes/aws-sm/sigv4.ts';
 import { FakeSts } from '../../test/fakes/aws-sm/sts.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { awsSecretsManagerStore } from './index.ts';
-import { AwsSmProfileSchema } from './profile.ts';
 
 // The SDK's default chain reads the process environment, as it does in a pod. This file owns the
 // AWS_* variables of its worker process and restores them at the end.
@@ -75,25 +73,14 @@ function defaultStore(): {
   probe(): Promise<void>;
 } {
   const env = testStoreDeps();
-  const store = awsSecretsManagerStore.create(
-    AwsSmProfileSchema.parse({ region: 'us-east-1', endpoint: fake.url, maxAttempts: 1 }),
-    env.deps,
-  );
-  const ref = store.canonicalize(parseSecretRef('aws-sm://prod/db', [awsSecretsManagerStore]));
-  const read = async (): Promise<Buffer> =>
-    (await store.fetch(ref, { signal: new AbortController().signal })).value;
+  const settings = { region: 'us-east-1', endpoint: fake.url, maxAttempts: 1 };
+  const store = openStore(awsSecretsManagerStore, settings, env.deps);
   return {
     env,
-    read,
-    failure: async () => {
-      const error: unknown = await read().catch((e: unknown) => e);
-      if (!isPerimeterError(error)) {
-        throw new Error('expected a PerimeterError', { cause: error });
-      }
-      return error;
-    },
-    probe: () => store.probe!({ signal: new AbortController().signal }),
-    close: () => store.close(),
+    read: async () => (await store.read('aws-sm://prod/db')).value,
+    failure: () => store.failure('aws-sm://prod/db'),
+    probe: () => store.client.probe!({ signal: AbortSignal.timeout(10_000) }),
+    close: () => store.client.close(),
   };
 }
 
@@ -162,20 +149,12 @@ describe('aws-sm default credential chain', () => {
   it('asks for a region when neither reference, profile nor environment gives one', async () => {
     process.env['AWS_ACCESS_KEY_ID'] = 'AKIAENVIRONMENT0001';
     process.env['AWS_SECRET_ACCESS_KEY'] = 'environment-secret';
-    const store = awsSecretsManagerStore.create(
-      AwsSmProfileSchema.parse({ endpoint: fake.url }),
-      testStoreDeps().deps,
-    );
-    const ref = store.canonicalize(parseSecretRef('aws-sm://prod/db', [awsSecretsManagerStore]));
+    const store = openStore(awsSecretsManagerStore, { endpoint: fake.url }, testStoreDeps().deps);
 
-    const error: unknown = await store
-      .fetch(ref, { signal: new AbortController().signal })
-      .catch((e: unknown) => e);
+    const error = await store.failure('aws-sm://prod/db');
 
-    expect(isPerimeterError(error, 'SECRET_INVALID_REF')).toBe(true);
-    expect((error as Error).message).toContain(
-      'Set the profile region, add ?region= or use an ARN',
-    );
-    await store.close();
+    expect(error.code).toBe('SECRET_INVALID_REF');
+    expect(error.message).toContain('Set the profile region, add ?region= or use an ARN');
+    await store.client.close();
   });
 });

@@ -1,91 +1,54 @@
-import type { Agent } from 'node:https';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, createStoreAgent } from '../../agent/plugin-api/index.ts';
 import type {
   CanonicalSecretRef,
   FetchedSecret,
-  Logger,
-  SecretRef,
-  SecretStoreClient,
+  SecretStoreBackend,
   SecretStoreDeps,
 } from '../../agent/plugin-api/index.ts';
-import { StaticKeys, raceAbort } from './credentials.ts';
+import { StaticKeys } from './credentials.ts';
 import type { AwsCredentialIdentity } from './credentials.ts';
-import { mapAwsError } from './errors.ts';
-import { canonicalizeAwsRef } from './locator.ts';
-import { createHttpsAgent } from './network.ts';
 import type { AwsSmProfile } from './profile.ts';
 
 // Key of the client that uses the SDK's default region (AWS_REGION, shared config file).
 const DEFAULT_REGION_KEY = '';
 
 /**
- * The `aws-sm` client of one profile: one SecretsManagerClient per region, built on first use
- * and kept (the SDK memoises credentials and sockets per client, reference §1.5).
+ * The SDK side of one `aws-sm` profile: one SecretsManagerClient per region, built on first use
+ * and kept (the SDK memoises credentials and sockets per client, reference §1.5). Every client
+ * shares the profile's HTTPS agent: the AWS SDK reads neither HTTPS_PROXY nor AWS_CA_BUNDLE, and
+ * the STS client of the web-identity provider inherits the same request handler.
  */
-export class AwsSecretsManagerStore implements SecretStoreClient {
+class AwsBackend implements SecretStoreBackend {
   readonly #profile: AwsSmProfile;
   readonly #deps: SecretStoreDeps;
-  readonly #logger: Logger;
-  readonly #lifetime = new AbortController();
+  readonly #lifetime: AbortSignal;
   readonly #clients = new Map<string, SecretsManagerClient>();
   readonly #staticKeys: StaticKeys | undefined;
-  #agent: Agent | undefined;
+  readonly #agent: ReturnType<typeof createStoreAgent>;
 
-  constructor(profile: AwsSmProfile, deps: SecretStoreDeps) {
-    // The region of names without ?region=: the profile's, else the pod's (the EKS webhook sets
-    // AWS_REGION), so that canonical locators and the region allowlist know it up front.
-    const region =
-      profile.region ?? deps.environment['AWS_REGION'] ?? deps.environment['AWS_DEFAULT_REGION'];
-    this.#profile = { ...profile, region };
+  constructor(profile: AwsSmProfile, deps: SecretStoreDeps, lifetime: AbortSignal) {
+    this.#profile = profile;
     this.#deps = deps;
-    this.#logger = deps.logger.child({ store: 'aws-sm', profile: deps.profileName });
+    this.#lifetime = lifetime;
+    this.#agent = createStoreAgent(deps.network);
     this.#staticKeys =
-      profile.auth.type === 'static'
-        ? new StaticKeys(profile.auth, deps, this.#lifetime.signal)
-        : undefined;
+      profile.auth.type === 'static' ? new StaticKeys(profile.auth, deps, lifetime) : undefined;
   }
 
-  canonicalize(ref: SecretRef): CanonicalSecretRef {
-    return canonicalizeAwsRef(ref, this.#profile);
-  }
-
-  async fetch(
-    ref: CanonicalSecretRef,
-    options: { readonly signal: AbortSignal },
-  ): Promise<FetchedSecret> {
-    const { signal } = options;
-    const started = performance.now();
-    const log = (outcome: string): void => {
-      const durationMs = Math.round(performance.now() - started);
-      this.#logger.debug(
-        { locator: ref.locator, version: ref.version, durationMs, outcome },
-        'secret read',
-      );
+  async read(ref: CanonicalSecretRef, signal: AbortSignal): Promise<FetchedSecret> {
+    await this.#staticKeys?.get(signal);
+    const command = new GetSecretValueCommand({
+      SecretId: ref.details['secretId'],
+      VersionId: ref.details['versionId'],
+      VersionStage: ref.details['versionStage'],
+    });
+    const output = await this.#client(ref.details['region']).send(command, { abortSignal: signal });
+    return {
+      value: payloadOf(output, ref.locator, this.#deps.profileName),
+      versionId: output.VersionId,
     };
-    try {
-      this.#assertOpen();
-      await this.#staticKeys?.get(signal);
-      const client = this.#client(ref.details['region']);
-      const command = new GetSecretValueCommand({
-        SecretId: ref.details['secretId'],
-        VersionId: ref.details['versionId'],
-        VersionStage: ref.details['versionStage'],
-      });
-      const output = await raceAbort(client.send(command, { abortSignal: signal }), signal);
-      const value = payloadOf(output, ref.locator, this.#deps.profileName);
-      log('ok');
-      return { value, versionId: output.VersionId };
-    } catch (error) {
-      if (signal.aborted) {
-        log('aborted');
-        throw signal.reason;
-      }
-      const mapped = mapAwsError(error, { profile: this.#deps.profileName, locator: ref.locator });
-      log(mapped.code);
-      throw mapped;
-    }
   }
 
   /**
@@ -93,42 +56,17 @@ export class AwsSecretsManagerStore implements SecretStoreClient {
    * call Secrets Manager: a least-privilege role has no list permission, and a probe read would
    * put an AccessDenied in CloudTrail every few seconds.
    */
-  async probe(options: { readonly signal: AbortSignal }): Promise<void> {
-    const { signal } = options;
-    try {
-      this.#assertOpen();
-      const client = this.#client(this.#profile.region);
-      await raceAbort(client.config.credentials(), signal);
-    } catch (error) {
-      if (signal.aborted) {
-        throw signal.reason;
-      }
-      throw mapAwsError(error, { profile: this.#deps.profileName, locator: 'probe' });
-    }
+  async probe(): Promise<void> {
+    await this.#client(this.#profile.region).config.credentials();
   }
 
   close(): Promise<void> {
-    this.#lifetime.abort(new PerimeterError('RUN_ABORTED', 'The aws-sm store is closing'));
     for (const client of this.#clients.values()) {
       client.destroy();
     }
     this.#clients.clear();
-    this.#agent?.destroy();
-    this.#agent = undefined;
+    this.#agent.destroy();
     return Promise.resolve();
-  }
-
-  #assertOpen(): void {
-    if (this.#lifetime.signal.aborted) {
-      throw new PerimeterError(
-        'SECRET_UNAVAILABLE',
-        `The aws-sm profile ${this.#deps.profileName} is closed.`,
-        {
-          retryable: false,
-          context: { store: 'aws-sm', profile: this.#deps.profileName },
-        },
-      );
-    }
   }
 
   #client(region: string | undefined): SecretsManagerClient {
@@ -143,9 +81,8 @@ export class AwsSecretsManagerStore implements SecretStoreClient {
 
   #createClient(region: string | undefined): SecretsManagerClient {
     const profile = this.#profile;
-    this.#agent ??= createHttpsAgent(this.#deps.network);
     const staticKeys = this.#staticKeys;
-    const lifetime = this.#lifetime.signal;
+    const lifetime = this.#lifetime;
     const client = new SecretsManagerClient({
       region,
       endpoint: profile.endpoint,
@@ -196,8 +133,15 @@ function payloadOf(output: GetSecretValueCommandOutput, locator: string, profile
   throw new PerimeterError(
     'SECRET_NOT_FOUND',
     `AWS Secrets Manager (profile ${profile}) for ${locator}: the version holds neither SecretString nor SecretBinary.`,
-    {
-      context: { store: 'aws-sm', profile, locator },
-    },
+    { context: { store: 'aws-sm', profile, locator } },
   );
+}
+
+/** Builds the SDK side of an `aws-sm` profile (no network call until the first read or probe). */
+export function createAwsBackend(
+  profile: AwsSmProfile,
+  deps: SecretStoreDeps,
+  lifetime: AbortSignal,
+): SecretStoreBackend {
+  return new AwsBackend(profile, deps, lifetime);
 }

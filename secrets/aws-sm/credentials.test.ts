@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { StaticKeys } from './credentials.ts';
 
 const AUTH = {

@@ -1,4 +1,4 @@
-import { PerimeterError, isPerimeterError } from '../../agent/plugin-api/index.ts';
+import { raceAbort, resolveCredential } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDeps } from '../../agent/plugin-api/index.ts';
 import type { AwsSmAuth } from './profile.ts';
 
@@ -16,7 +16,6 @@ export interface AwsCredentialIdentity {
 export const STATIC_KEYS_REFRESH_MS = 5 * 60_000;
 // The SDK treats an identity as expired 5 minutes before its `expiration`.
 const SDK_EXPIRY_WINDOW_MS = 5 * 60_000;
-const RESOLVE_TIMEOUT_MS = 30_000;
 
 /**
  * Static access keys given as secret references. Resolved on first use and re-read every
@@ -57,7 +56,7 @@ export class StaticKeys {
   }
 
   async #load(): Promise<AwsCredentialIdentity> {
-    const signal = AbortSignal.any([this.#lifetime, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)]);
+    const signal = this.#lifetime;
     const [accessKeyId, secretAccessKey, sessionToken] = await Promise.all([
       this.#resolve('accessKeyId', this.#auth.accessKeyId, signal),
       this.#resolve('secretAccessKey', this.#auth.secretAccessKey, signal),
@@ -77,42 +76,7 @@ export class StaticKeys {
     return identity;
   }
 
-  async #resolve(key: string, ref: string, signal: AbortSignal): Promise<string> {
-    try {
-      const value = (await this.#deps.resolve(ref, { signal })).reveal().trim();
-      this.#deps.redact(value);
-      return value;
-    } catch (error) {
-      const inner = isPerimeterError(error) ? error : undefined;
-      throw new PerimeterError(
-        inner?.code ?? 'SECRET_UNAVAILABLE',
-        `The aws-sm profile ${this.#deps.profileName} could not resolve auth.${key} (${ref}): ${inner?.message ?? 'unexpected error'}`,
-        {
-          cause: error,
-          retryable: inner?.retryable,
-          retryAfterMs: inner?.retryAfterMs,
-          context: { store: 'aws-sm', profile: this.#deps.profileName, key: `auth.${key}` },
-        },
-      );
-    }
-  }
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-export async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    if (onAbort !== undefined) {
-      signal.removeEventListener('abort', onAbort);
-    }
+  #resolve(key: string, ref: string, signal: AbortSignal): Promise<string> {
+    return resolveCredential(this.#deps, { scheme: 'aws-sm', key, ref }, signal);
   }
 }

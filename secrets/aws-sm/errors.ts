@@ -1,4 +1,4 @@
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, isNetworkFailure, isTlsFailure } from '../../agent/plugin-api/index.ts';
 import type { ErrorCode } from '../../agent/plugin-api/index.ts';
 
 /** What an error is about: the profile and the canonical locator (or `probe`). */
@@ -30,29 +30,11 @@ const DENIED = new Set([
   'IDPRejectedClaimException',
   'DecryptionFailure',
 ]);
-const TRANSIENT_NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const TLS_FAILURES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+// The SDK's own names for an attempt that timed out, besides Node's socket codes.
+const TIMEOUTS = new Set(['RequestTimeout', 'RequestTimeoutException']);
 
 interface SdkErrorShape {
+  readonly error: unknown;
   readonly message: string | undefined;
   readonly name: string | undefined;
   readonly code: string | undefined;
@@ -63,6 +45,7 @@ interface SdkErrorShape {
 function shapeOf(error: unknown): SdkErrorShape {
   if (typeof error !== 'object' || error === null) {
     return {
+      error,
       message: undefined,
       name: undefined,
       code: undefined,
@@ -81,6 +64,7 @@ function shapeOf(error: unknown): SdkErrorShape {
     typeof value === 'string' ? value : undefined;
   const status = record.$metadata?.httpStatusCode;
   return {
+    error,
     message: text(record.message),
     name: text(record.name),
     code: text(record.code),
@@ -140,12 +124,12 @@ const RULES: readonly Rule[] = [
     problem: (id) => `AWS rejected the request parameters (${id}). Check the name, ARN and version`,
   },
   {
-    matches: named(TLS_FAILURES),
+    matches: (shape) => isTlsFailure(shape.error),
     code: 'TLS_UNTRUSTED',
     problem: (id) => `the endpoint's TLS certificate is not trusted (${id})`,
   },
   {
-    matches: named(TRANSIENT_NETWORK),
+    matches: (shape) => named(TIMEOUTS)(shape) || isNetworkFailure(shape.error),
     code: 'SECRET_UNAVAILABLE',
     problem: (id) => `the endpoint could not be reached (${id})`,
   },

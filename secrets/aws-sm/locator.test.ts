@@ -151,7 +151,7 @@ describe('aws-sm profile schema', () => {
     const result = AwsSmProfileSchema.safeParse({
       endpoint: 'http://secretsmanager.internal:8080',
     });
-    expect(result.error?.issues[0]?.message).toContain('must be https');
+    expect(result.error?.issues[0]?.message).toContain('must be an https:// URL');
     expect(AwsSmProfileSchema.safeParse({ endpoint: 'http://127.0.0.1:4566' }).success).toBe(true);
     expect(
       AwsSmProfileSchema.safeParse({

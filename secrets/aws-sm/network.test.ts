@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreNetwork } from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { startConnectProxy } from '../../test/fakes/aws-sm/connect-proxy.ts';
-import type { ConnectProxy } from '../../test/fakes/aws-sm/connect-proxy.ts';
+import { startConnectProxy } from '../../test/helpers/connect-proxy.ts';
+import type { ConnectProxy } from '../../test/helpers/connect-proxy.ts';
 import { FakeSecretsManager } from '../../test/fakes/aws-sm/secrets-manager.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { testPki } from '../../test/helpers/tls.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { awsSecretsManagerStore } from './index.ts';
-import { AwsSmProfileSchema } from './profile.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,18 +39,15 @@ async function read(
     references: { 'env://ID': 'AKIANETWORKTEST0001', 'env://KEY': 'network-secret-key' },
     network,
   });
-  const store = awsSecretsManagerStore.create(
-    AwsSmProfileSchema.parse({
-      region: 'us-east-1',
-      endpoint: fake.url,
-      maxAttempts: 1,
-      auth: { type: 'static', accessKeyId: 'env://ID', secretAccessKey: 'env://KEY' },
-    }),
-    env.deps,
-  );
-  cleanups.push(() => store.close());
-  const ref = store.canonicalize(parseSecretRef('aws-sm://prod/db', [awsSecretsManagerStore]));
-  return (await store.fetch(ref, { signal: new AbortController().signal })).value;
+  const settings = {
+    region: 'us-east-1',
+    endpoint: fake.url,
+    maxAttempts: 1,
+    auth: { type: 'static', accessKeyId: 'env://ID', secretAccessKey: 'env://KEY' },
+  };
+  const store = openStore(awsSecretsManagerStore, settings, env.deps);
+  cleanups.push(() => store.client.close());
+  return (await store.read('aws-sm://prod/db')).value;
 }
 
 describe('aws-sm network settings', () => {

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  credentialRefSchema,
+  requestTimeoutMsSchema,
+  storeUrlSchema,
+} from '../../agent/plugin-api/index.ts';
 
 /** An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -7,19 +12,9 @@ const regionSchema = z
   .string()
   .regex(AWS_REGION_PATTERN, 'must be an AWS region name such as eu-west-1');
 
-// Store credentials are references resolved through another profile, never literals in config.
-const secretRefSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9+.-]*:\/\/\S+$/,
-    'must be a secret reference (scheme://locator, e.g. file:///var/run/secrets/aws/secret-access-key), never a literal credential',
-  );
-
-// A session token travels in a header: plain http is only acceptable within the host.
-function isHttpsOrLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
-}
+const secretRefSchema = credentialRefSchema(
+  'file:///var/run/secrets/perimeter/aws/secret-access-key',
+);
 
 const defaultAuthSchema = z
   .strictObject({
@@ -54,11 +49,7 @@ export const AwsSmProfileSchema = z.strictObject({
     .describe(
       'Region of secrets referenced by name without ?region= (ARNs carry their own). Unset: AWS_REGION (or AWS_DEFAULT_REGION) in the agent environment, then the shared config file.',
     ),
-  endpoint: z
-    .url({ protocol: /^https?$/ })
-    .refine(isHttpsOrLoopback, {
-      message: 'must be https (plain http only to a loopback address, e.g. a local fake)',
-    })
+  endpoint: storeUrlSchema()
     .optional()
     .describe(
       'Endpoint override: a VPC interface endpoint URL, or a local fake in tests. Unset: the regional endpoint.',
@@ -84,12 +75,7 @@ export const AwsSmProfileSchema = z.strictObject({
     .max(10)
     .default(3)
     .describe('Attempts per read, the first included, on throttling, 5xx and network errors.'),
-  requestTimeoutMs: z
-    .int()
-    .min(100)
-    .max(120_000)
-    .default(10_000)
-    .describe('Timeout of one HTTP attempt (connect and response), in milliseconds.'),
+  requestTimeoutMs: requestTimeoutMsSchema(),
 });
 
 /** A parsed `aws-sm` profile. */

@@ -1,28 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
-import type {
-  FetchedSecret,
-  PerimeterError,
-  SecretStoreClient,
-} from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
+import type { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { FakeSecretsManager } from '../../test/fakes/aws-sm/secrets-manager.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
 import { freePort } from '../../test/helpers/ports.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
+import type { StoreUnderTest } from '../../test/helpers/store-client.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
 import { awsSecretsManagerStore } from './index.ts';
-import { AwsSmProfileSchema } from './profile.ts';
 
 const ACCESS_KEY_ID = 'AKIAPERIMETERTEST01';
+const STATIC_AUTH = {
+  type: 'static',
+  accessKeyId: 'env://AWS_KEY_ID',
+  secretAccessKey: 'env://AWS_SECRET_KEY',
+};
 
-interface Setup {
+interface Setup extends StoreUnderTest {
   readonly fake: FakeSecretsManager;
   readonly env: TestStoreDeps;
-  readonly store: SecretStoreClient;
   readonly secretKey: string;
-  read(text: string, signal?: AbortSignal): Promise<FetchedSecret>;
-  failure(text: string): Promise<PerimeterError>;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -30,44 +28,23 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
+/** A store client for `profile` over `deps`, closed after the test. */
+function open(profile: Record<string, unknown>, env: TestStoreDeps): StoreUnderTest {
+  const store = openStore(awsSecretsManagerStore, profile, env.deps);
+  cleanups.push(() => store.client.close());
+  return store;
+}
+
 async function setup(profile: Record<string, unknown> = {}): Promise<Setup> {
   const fake = await FakeSecretsManager.start();
+  cleanups.push(() => fake.close());
   const secretKey = makeCanary('aws-secret-key');
   fake.addKey(ACCESS_KEY_ID, { secretAccessKey: secretKey });
   const env = testStoreDeps({
     references: { 'env://AWS_KEY_ID': ACCESS_KEY_ID, 'env://AWS_SECRET_KEY': `${secretKey}\n` },
   });
-  const store = awsSecretsManagerStore.create(
-    AwsSmProfileSchema.parse({
-      region: 'us-east-1',
-      endpoint: fake.url,
-      maxAttempts: 2,
-      auth: {
-        type: 'static',
-        accessKeyId: 'env://AWS_KEY_ID',
-        secretAccessKey: 'env://AWS_SECRET_KEY',
-      },
-      ...profile,
-    }),
-    env.deps,
-  );
-  cleanups.push(async () => {
-    await store.close();
-    await fake.close();
-  });
-  const read = (text: string, signal = new AbortController().signal): Promise<FetchedSecret> =>
-    store.fetch(store.canonicalize(parseSecretRef(text, [awsSecretsManagerStore])), { signal });
-  const failure = async (text: string): Promise<PerimeterError> => {
-    const error: unknown = await read(text).then(
-      () => new Error(`${text} was read`),
-      (caught: unknown) => caught,
-    );
-    if (!isPerimeterError(error)) {
-      throw error;
-    }
-    return error;
-  };
-  return { fake, env, store, secretKey, read, failure };
+  const settings = { region: 'us-east-1', endpoint: fake.url, maxAttempts: 2, auth: STATIC_AUTH };
+  return { ...open({ ...settings, ...profile }, env), fake, env, secretKey };
 }
 
 describe('aws-sm store against the Secrets Manager fake', () => {
@@ -134,13 +111,14 @@ describe('aws-sm store against the Secrets Manager fake', () => {
     fake.put('prod/doomed', 'x');
     fake.scheduleDeletion('prod/doomed');
 
-    const missing = await failure('aws-sm://prod/none');
-    expect(missing.code).toBe('SECRET_NOT_FOUND');
-    expect(missing.context).toMatchObject({
-      store: 'aws-sm',
-      locator: 'prod/none',
-      status: 400,
-      sdkCode: 'ResourceNotFoundException',
+    expect(await failure('aws-sm://prod/none')).toMatchObject({
+      code: 'SECRET_NOT_FOUND',
+      context: {
+        store: 'aws-sm',
+        locator: 'prod/none',
+        status: 400,
+        sdkCode: 'ResourceNotFoundException',
+      },
     });
     expect((await failure('aws-sm://prod/gone?version=AWSPENDING')).code).toBe('SECRET_NOT_FOUND');
     expect((await failure('aws-sm://prod/doomed')).context['sdkCode']).toBe(
@@ -165,27 +143,12 @@ describe('aws-sm store against the Secrets Manager fake', () => {
     const { fake, env } = await setup();
     fake.put('prod/db', 'x');
     env.references.set('env://AWS_SECRET_KEY', 'wrong-secret-key');
-    const store = awsSecretsManagerStore.create(
-      AwsSmProfileSchema.parse({
-        region: 'us-east-1',
-        endpoint: fake.url,
-        auth: {
-          type: 'static',
-          accessKeyId: 'env://AWS_KEY_ID',
-          secretAccessKey: 'env://AWS_SECRET_KEY',
-        },
-      }),
-      env.deps,
-    );
-    cleanups.push(() => store.close());
-    const ref = store.canonicalize(parseSecretRef('aws-sm://prod/db', [awsSecretsManagerStore]));
+    const store = open({ region: 'us-east-1', endpoint: fake.url, auth: STATIC_AUTH }, env);
 
-    const error: unknown = await store
-      .fetch(ref, { signal: new AbortController().signal })
-      .catch((e: unknown) => e);
+    const error = await store.failure('aws-sm://prod/db');
 
-    expect(isPerimeterError(error, 'SECRET_ACCESS_DENIED')).toBe(true);
-    expect((error as PerimeterError).context['sdkCode']).toBe('InvalidSignatureException');
+    expect(error.code).toBe('SECRET_ACCESS_DENIED');
+    expect(error.context['sdkCode']).toBe('InvalidSignatureException');
     expect(fake.reads.at(-1)?.outcome).toBe('InvalidSignatureException');
   });
 
@@ -233,21 +196,6 @@ describe('aws-sm store against the Secrets Manager fake', () => {
     expect(error.context['sdkCode']).toBe('ECONNREFUSED');
   });
 
-  it('stops waiting as soon as the signal aborts, with the signal reason', async () => {
-    const { fake, read } = await setup();
-    fake.put('prod/db', 'v');
-    fake.faults.delay(5_000);
-    const controller = new AbortController();
-    const reason = new Error('run cancelled');
-    setTimeout(() => {
-      controller.abort(reason);
-    }, 50);
-    const started = Date.now();
-
-    await expect(read('aws-sm://prod/db', controller.signal)).rejects.toBe(reason);
-    expect(Date.now() - started).toBeLessThan(1_000);
-  });
-
   it('logs each read at debug with locator, duration and outcome, never the value', async () => {
     const { fake, env, read, failure } = await setup();
     const value = makeCanary('logged');
@@ -265,33 +213,24 @@ describe('aws-sm store against the Secrets Manager fake', () => {
   });
 
   it('probes by resolving its credentials and reports a missing key reference', async () => {
-    const { env, store } = await setup();
-    await expect(store.probe?.({ signal: new AbortController().signal })).resolves.toBeUndefined();
+    const { env, client } = await setup();
+    const signal = AbortSignal.timeout(10_000);
+    await expect(client.probe?.({ signal })).resolves.toBeUndefined();
 
-    const broken = awsSecretsManagerStore.create(
-      AwsSmProfileSchema.parse({
-        region: 'us-east-1',
-        auth: {
-          type: 'static',
-          accessKeyId: 'env://NOPE',
-          secretAccessKey: 'env://AWS_SECRET_KEY',
-        },
-      }),
-      env.deps,
+    const broken = open(
+      { region: 'us-east-1', auth: { ...STATIC_AUTH, accessKeyId: 'env://NOPE' } },
+      env,
     );
-    const error: unknown = await broken
-      .probe?.({ signal: new AbortController().signal })
-      .catch((e: unknown) => e);
+    const error: unknown = await broken.client.probe?.({ signal }).catch((e: unknown) => e);
     expect(isPerimeterError(error, 'SECRET_NOT_FOUND')).toBe(true);
     expect((error as PerimeterError).context).toMatchObject({ key: 'auth.accessKeyId' });
-    await broken.close();
   });
 
   it('closes idempotently and refuses reads afterwards', async () => {
-    const { fake, store, failure } = await setup();
+    const { fake, client, failure } = await setup();
     fake.put('prod/db', 'v');
-    await store.close();
-    await store.close();
+    await client.close();
+    await client.close();
 
     const error = await failure('aws-sm://prod/db');
     expect(error.code).toBe('SECRET_UNAVAILABLE');
@@ -299,17 +238,11 @@ describe('aws-sm store against the Secrets Manager fake', () => {
     expect(fake.reads).toHaveLength(0);
   });
 
-  it("takes the default region from the agent's environment when the profile has none", async () => {
-    const fake = await FakeSecretsManager.start();
-    cleanups.push(() => fake.close());
+  it("takes the default region from the agent's environment when the profile has none", () => {
     const env = testStoreDeps({ environment: { AWS_REGION: 'eu-west-1' } });
-    const store = awsSecretsManagerStore.create(
-      AwsSmProfileSchema.parse({ endpoint: fake.url, allowedRegions: ['eu-west-1'] }),
-      env.deps,
-    );
-    cleanups.push(() => store.close());
+    const store = open({ endpoint: 'https://vpce.example', allowedRegions: ['eu-west-1'] }, env);
 
-    const ref = store.canonicalize(parseSecretRef('aws-sm://prod/db', [awsSecretsManagerStore]));
+    const ref = store.canonical('aws-sm://prod/db');
 
     expect(ref.locator).toBe('prod/db');
     expect(ref.details['region']).toBe('eu-west-1');

@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import type { PerimeterError } from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
 import { rsaClientCertificate } from '../../test/fakes/azure-kv/certificates.ts';
 import { CLIENT_ID, TENANT_ID, startAzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import type { AzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { azureKeyVaultStore } from './index.ts';
-import { AzureKvProfileSchema } from './profile.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,22 +28,9 @@ function reader(
   references: Record<string, string> = {},
 ): { read(): Promise<unknown>; env: TestStoreDeps } {
   const env = testStoreDeps({ references });
-  const store = azureKeyVaultStore.create(
-    AzureKvProfileSchema.parse(started.profile({ auth })),
-    env.deps,
-  );
-  cleanups.push(() => store.close());
-  const ref = store.canonicalize(
-    parseSecretRef('azure-kv://contoso-prod/db', [azureKeyVaultStore]),
-  );
-  return {
-    env,
-    read: () =>
-      store.fetch(ref, { signal: new AbortController().signal }).then(
-        (secret) => secret.value.toString(),
-        (error: unknown) => error,
-      ),
-  };
+  const store = openStore(azureKeyVaultStore, started.profile({ auth }), env.deps);
+  cleanups.push(() => store.client.close());
+  return { env, read: () => store.attempt('azure-kv://contoso-prod/db') };
 }
 
 describe('azure-kv authentication methods', () => {
@@ -200,15 +186,10 @@ describe('azure-kv authentication methods', () => {
       },
     });
     const profile = started.profile({ auth: { type: 'workloadIdentity' } });
-    const store = azureKeyVaultStore.create(AzureKvProfileSchema.parse(profile), env.deps);
-    cleanups.push(() => store.close());
-    const ref = store.canonicalize(
-      parseSecretRef('azure-kv://contoso-prod/db', [azureKeyVaultStore]),
-    );
+    const store = openStore(azureKeyVaultStore, profile, env.deps);
+    cleanups.push(() => store.client.close());
 
-    const secret = await store.fetch(ref, { signal: new AbortController().signal });
-
-    expect(secret.value.toString()).toBe('vault-value');
+    expect(await store.attempt('azure-kv://contoso-prod/db')).toBe('vault-value');
     expect(started.entra.requests.map((r) => [r.grant, r.clientId])).toEqual([
       ['federated', CLIENT_ID],
     ]);

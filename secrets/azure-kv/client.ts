@@ -1,157 +1,76 @@
 import type { Agent } from 'node:https';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, createStoreAgent, readCaFile } from '../../agent/plugin-api/index.ts';
 import type {
   CanonicalSecretRef,
   FetchedSecret,
-  Logger,
-  SecretRef,
-  SecretStoreClient,
+  SecretStoreBackend,
   SecretStoreDeps,
 } from '../../agent/plugin-api/index.ts';
-import { raceAbort } from './abort.ts';
 import { ProfileCredential } from './credential.ts';
-import { mapAzureError } from './errors.ts';
-import { canonicalizeAzureRef } from './locator.ts';
-import { createHttpsAgent } from './network.ts';
 import type { AzureKvProfile } from './profile.ts';
 import { normalizeVault, scopeOfVault } from './vault.ts';
 
 /**
- * The `azure-kv` client of one profile: one Entra ID credential and one SecretClient per vault
- * URL, built on first use and kept (the challenge state and token cache live in them).
+ * The SDK side of one `azure-kv` profile: one Entra ID credential and one SecretClient per vault
+ * URL, built on first use and kept (the challenge state and token cache live in them). They all
+ * share the profile's HTTPS agent; giving the Azure pipeline an agent of our own also bypasses
+ * its proxy policy, which would drop custom CAs when a proxy is set.
  */
-export class AzureKeyVaultStore implements SecretStoreClient {
+class AzureBackend implements SecretStoreBackend {
   readonly #profile: AzureKvProfile;
-  readonly #deps: SecretStoreDeps;
-  readonly #logger: Logger;
-  readonly #lifetime = new AbortController();
-  readonly #clients = new Map<string, SecretClient>();
+  readonly #agent: Agent;
   readonly #credential: ProfileCredential;
-  #agent: Agent | undefined;
+  readonly #clients = new Map<string, SecretClient>();
 
-  constructor(profile: AzureKvProfile, deps: SecretStoreDeps) {
+  constructor(profile: AzureKvProfile, agent: Agent, credential: ProfileCredential) {
     this.#profile = profile;
-    this.#deps = deps;
-    this.#logger = deps.logger.child({ store: 'azure-kv', profile: deps.profileName });
-    this.#credential = new ProfileCredential(
-      profile,
-      deps,
-      () => this.#httpsAgent(),
-      this.#lifetime.signal,
+    this.#agent = agent;
+    this.#credential = credential;
+  }
+
+  async read(ref: CanonicalSecretRef, signal: AbortSignal): Promise<FetchedSecret> {
+    const secret = await this.#client(ref.details['vaultUrl'] ?? '').getSecret(
+      ref.details['secretName'] ?? '',
+      {
+        version: ref.details['version'],
+        abortSignal: signal,
+        requestOptions: { timeout: this.#profile.requestTimeoutMs },
+      },
     );
-  }
-
-  canonicalize(ref: SecretRef): CanonicalSecretRef {
-    return canonicalizeAzureRef(ref, this.#profile);
-  }
-
-  async fetch(
-    ref: CanonicalSecretRef,
-    options: { readonly signal: AbortSignal },
-  ): Promise<FetchedSecret> {
-    const { signal } = options;
-    const started = performance.now();
-    const log = (outcome: string): void => {
-      const durationMs = Math.round(performance.now() - started);
-      this.#logger.debug(
-        { locator: ref.locator, version: ref.version, durationMs, outcome },
-        'secret read',
+    if (secret.value === undefined) {
+      throw new PerimeterError(
+        'SECRET_NOT_FOUND',
+        `The Key Vault secret ${ref.locator} has no value.`,
+        {
+          context: { store: 'azure-kv', locator: ref.locator },
+        },
       );
-    };
-    try {
-      this.#assertOpen();
-      const client = this.#client(ref.details['vaultUrl'] ?? '');
-      const secret = await raceAbort(
-        client.getSecret(ref.details['secretName'] ?? '', {
-          version: ref.details['version'],
-          abortSignal: signal,
-          requestOptions: { timeout: this.#profile.requestTimeoutMs },
-        }),
-        signal,
-      );
-      if (secret.value === undefined) {
-        throw new PerimeterError(
-          'SECRET_NOT_FOUND',
-          `Azure Key Vault (profile ${this.#deps.profileName}) for ${ref.locator}: the secret has no value.`,
-          {
-            context: { store: 'azure-kv', profile: this.#deps.profileName, locator: ref.locator },
-          },
-        );
-      }
-      log('ok');
-      // The value is text; binary content is stored base64 (reference §2.5): decode=base64 applies.
-      return { value: Buffer.from(secret.value, 'utf8'), versionId: secret.properties.version };
-    } catch (error) {
-      if (signal.aborted) {
-        log('aborted');
-        throw signal.reason;
-      }
-      const mapped = mapAzureError(error, {
-        profile: this.#deps.profileName,
-        locator: ref.locator,
-      });
-      log(mapped.code);
-      throw mapped;
     }
+    // The value is text; binary content is stored base64 (reference §2.5): decode=base64 applies.
+    return { value: Buffer.from(secret.value, 'utf8'), versionId: secret.properties.version };
   }
 
   /**
    * Readiness: obtains a token for the first allowed vault's resource. It reads no secret: a
    * probe read would need a secret to read and would fill the vault's audit log.
    */
-  async probe(options: { readonly signal: AbortSignal }): Promise<void> {
-    const { signal } = options;
+  async probe(signal: AbortSignal): Promise<void> {
     const host = normalizeVault(this.#profile.allowedVaults[0] ?? '') ?? '';
-    try {
-      this.#assertOpen();
-      await raceAbort(
-        this.#credential.getToken(scopeOfVault(host), { abortSignal: signal }),
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) {
-        throw signal.reason;
-      }
-      throw mapAzureError(error, { profile: this.#deps.profileName, locator: 'probe' });
-    }
+    await this.#credential.getToken(scopeOfVault(host), { abortSignal: signal });
   }
 
   close(): Promise<void> {
-    this.#lifetime.abort(new PerimeterError('RUN_ABORTED', 'The azure-kv store is closing'));
     this.#clients.clear();
-    this.#agent?.destroy();
-    this.#agent = undefined;
+    this.#agent.destroy();
     return Promise.resolve();
-  }
-
-  #assertOpen(): void {
-    if (this.#lifetime.signal.aborted) {
-      throw new PerimeterError(
-        'SECRET_UNAVAILABLE',
-        `The azure-kv profile ${this.#deps.profileName} is closed.`,
-        {
-          retryable: false,
-          context: { store: 'azure-kv', profile: this.#deps.profileName },
-        },
-      );
-    }
-  }
-
-  #httpsAgent(): Agent {
-    this.#agent ??= createHttpsAgent(
-      this.#deps.network,
-      this.#profile.caFile,
-      this.#deps.profileName,
-    );
-    return this.#agent;
   }
 
   #client(vaultUrl: string): SecretClient {
     let client = this.#clients.get(vaultUrl);
     if (client === undefined) {
       client = new SecretClient(vaultUrl, this.#credential, {
-        agent: this.#httpsAgent(),
+        agent: this.#agent,
         disableChallengeResourceVerification: this.#profile.disableChallengeResourceVerification,
         retryOptions: { maxRetries: this.#profile.maxRetries },
       });
@@ -159,4 +78,18 @@ export class AzureKeyVaultStore implements SecretStoreClient {
     }
     return client;
   }
+}
+
+/**
+ * Builds the SDK side of an `azure-kv` profile: reads the profile's `caFile` (CONFIG_INVALID
+ * naming the key when it cannot) and makes no network call until the first read or probe.
+ */
+export async function createAzureBackend(
+  profile: AzureKvProfile,
+  deps: SecretStoreDeps,
+  lifetime: AbortSignal,
+): Promise<SecretStoreBackend> {
+  const caPem = await readCaFile(profile.caFile, { scheme: 'azure-kv', profile: deps.profileName });
+  const agent = createStoreAgent(deps.network, [caPem]);
+  return new AzureBackend(profile, agent, new ProfileCredential(profile, deps, agent, lifetime));
 }

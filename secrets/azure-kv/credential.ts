@@ -6,13 +6,12 @@ import {
   WorkloadIdentityCredential,
 } from '@azure/identity';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
-import { PerimeterError, isPerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, raceAbort, resolveCredential } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDeps } from '../../agent/plugin-api/index.ts';
-import { raceAbort, toAbortSignal } from './abort.ts';
 import { isCredentialRejection } from './errors.ts';
 import type { AzureKvProfile } from './profile.ts';
 
-const RESOLVE_TIMEOUT_MS = 30_000;
+type AbortSignalLike = NonNullable<GetTokenOptions['abortSignal']>;
 
 type WorkloadIdentityAuth = Extract<AzureKvProfile['auth'], { type: 'workloadIdentity' }>;
 
@@ -33,16 +32,11 @@ interface WorkloadIdentitySettings {
 export class ProfileCredential implements TokenCredential {
   readonly #profile: AzureKvProfile;
   readonly #deps: SecretStoreDeps;
-  readonly #agent: () => Agent;
+  readonly #agent: Agent;
   readonly #lifetime: AbortSignal;
   #credential: Promise<TokenCredential> | undefined;
 
-  constructor(
-    profile: AzureKvProfile,
-    deps: SecretStoreDeps,
-    agent: () => Agent,
-    lifetime: AbortSignal,
-  ) {
+  constructor(profile: AzureKvProfile, deps: SecretStoreDeps, agent: Agent, lifetime: AbortSignal) {
     this.#profile = profile;
     this.#deps = deps;
     this.#agent = agent;
@@ -94,7 +88,7 @@ export class ProfileCredential implements TokenCredential {
       authorityHost: profile.authorityHost ?? this.#deps.environment['AZURE_AUTHORITY_HOST'],
       disableInstanceDiscovery: profile.disableInstanceDiscovery,
       additionallyAllowedTenants: profile.additionallyAllowedTenants,
-      agent: this.#agent(),
+      agent: this.#agent,
       retryOptions: { maxRetries: profile.maxRetries },
     };
     switch (auth.type) {
@@ -150,24 +144,26 @@ export class ProfileCredential implements TokenCredential {
     );
   }
 
-  async #resolve(key: string, ref: string): Promise<string> {
-    const signal = AbortSignal.any([this.#lifetime, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)]);
-    try {
-      const value = (await this.#deps.resolve(ref, { signal })).reveal();
-      this.#deps.redact(value.trim());
-      return key === 'clientSecret' ? value.trim() : value;
-    } catch (error) {
-      const inner = isPerimeterError(error) ? error : undefined;
-      throw new PerimeterError(
-        inner?.code ?? 'SECRET_UNAVAILABLE',
-        `The azure-kv profile ${this.#deps.profileName} could not resolve auth.${key} (${ref}): ${inner?.message ?? 'unexpected error'}`,
-        {
-          cause: error,
-          retryable: inner?.retryable,
-          retryAfterMs: inner?.retryAfterMs,
-          context: { store: 'azure-kv', profile: this.#deps.profileName, key: `auth.${key}` },
-        },
-      );
-    }
+  #resolve(key: string, ref: string): Promise<string> {
+    return resolveCredential(this.#deps, { scheme: 'azure-kv', key, ref }, this.#lifetime);
   }
+}
+
+/** The Azure SDK hands credentials an AbortSignalLike; our waits take a real AbortSignal. */
+function toAbortSignal(signal: AbortSignalLike | undefined): AbortSignal {
+  if (signal === undefined) {
+    return new AbortController().signal;
+  }
+  if (signal instanceof AbortSignal) {
+    return signal;
+  }
+  const controller = new AbortController();
+  if (signal.aborted) {
+    controller.abort();
+  } else {
+    signal.addEventListener('abort', () => {
+      controller.abort();
+    });
+  }
+  return controller.signal;
 }

@@ -1,4 +1,9 @@
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import {
+  PerimeterError,
+  causeChain,
+  isNetworkFailure,
+  isTlsFailure,
+} from '../../agent/plugin-api/index.ts';
 import type { ErrorCode } from '../../agent/plugin-api/index.ts';
 
 /** What an error is about: the profile and the canonical locator (or `probe`). */
@@ -8,6 +13,7 @@ export interface AzureErrorScope {
 }
 
 interface AzureErrorShape {
+  readonly error: unknown;
   readonly name: string;
   readonly code: string | undefined;
   readonly status: number | undefined;
@@ -39,21 +45,16 @@ interface Verdict {
   readonly retryable?: boolean;
 }
 
-const NETWORK =
-  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|REQUEST_SEND_ERROR|TimeoutError)$/;
-const TLS =
-  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+// MSAL reports an unreachable authority in its message only.
 const NETWORK_TEXT =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up|network/i;
-const TLS_TEXT =
-  /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|certificate has expired|does not match certificate's altnames/i;
 
 /**
  * Maps an error of the Key Vault client or of an Entra ID credential to a PerimeterError. The
  * SDK's message is only matched, never copied: it may quote a response body.
  */
 export function mapAzureError(error: unknown, scope: AzureErrorScope): PerimeterError {
-  const own = chainOf(error).find((link) => link instanceof PerimeterError);
+  const own = causeChain(error).find((link) => link instanceof PerimeterError);
   if (own instanceof PerimeterError) {
     return own;
   }
@@ -106,7 +107,7 @@ function classifyCredential(shape: AzureErrorShape): Verdict {
         "the vault's challenge names another tenant than the credential's. Add it to additionallyAllowedTenants if that is intended",
     };
   }
-  if (TLS_TEXT.test(shape.message)) {
+  if (isTlsFailure(shape.error)) {
     return {
       code: 'TLS_UNTRUSTED',
       reason: 'tls-untrusted',
@@ -181,7 +182,7 @@ function classifyStatus(status: number, id: string): Verdict {
 }
 
 function classifyTransport(shape: AzureErrorShape, id: string): Verdict {
-  if (TLS.test(shape.code ?? '') || TLS_TEXT.test(shape.message)) {
+  if (isTlsFailure(shape.error)) {
     return {
       code: 'TLS_UNTRUSTED',
       reason: 'tls-untrusted',
@@ -197,7 +198,7 @@ function classifyTransport(shape: AzureErrorShape, id: string): Verdict {
         "the vault's authentication challenge names a resource outside the vault's domain, so no token was sent. For a private DNS alias set disableChallengeResourceVerification",
     };
   }
-  if (NETWORK.test(shape.code ?? '') || NETWORK.test(shape.name)) {
+  if (shape.code === 'REQUEST_SEND_ERROR' || isNetworkFailure(shape.error)) {
     return {
       code: 'SECRET_UNAVAILABLE',
       reason: 'unreachable',
@@ -234,15 +235,8 @@ interface ErrorLink {
 
 // The identity library wraps MSAL's errors (AuthenticationRequiredError → ServerError): the
 // status and OAuth error sit further down the cause chain.
-function chainOf(error: unknown): ErrorLink[] {
-  const chain: ErrorLink[] = [];
-  let link: unknown = error;
-  while (typeof link === 'object' && link !== null && chain.length < 6) {
-    const current = link as ErrorLink;
-    chain.push(current);
-    link = current.cause;
-  }
-  return chain;
+function chainOf(error: unknown): readonly ErrorLink[] {
+  return causeChain(error);
 }
 
 function shapeOf(error: unknown): AzureErrorShape {
@@ -257,6 +251,7 @@ function shapeOf(error: unknown): AzureErrorShape {
   const statusOf = (link: ErrorLink): number | undefined =>
     number(link.statusCode) ?? number(link.status);
   return {
+    error,
     name: text(top.name) ?? 'Error',
     code: text(top.code),
     status: identity

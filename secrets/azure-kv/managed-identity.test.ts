@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { startAzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import type { AzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import { FakeManagedIdentity } from '../../test/fakes/azure-kv/managed-identity.ts';
 import { TENANT_ID } from '../../test/fakes/azure-kv/fakes.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { azureKeyVaultStore } from './index.ts';
-import { AzureKvProfileSchema } from './profile.ts';
 
 // The managed-identity endpoint is found through IDENTITY_ENDPOINT and IDENTITY_HEADER, as on App
 // Service and Container Apps. This file owns those variables in its worker process.
@@ -34,13 +33,10 @@ describe('azure-kv managed identity', () => {
   it('reads with a user-assigned identity from the App Service identity endpoint', async () => {
     const env = testStoreDeps();
     const profile = fakes.profile({ auth: { type: 'managedIdentity', clientId: USER_ASSIGNED } });
-    const store = azureKeyVaultStore.create(AzureKvProfileSchema.parse(profile), env.deps);
-    const ref = store.canonicalize(
-      parseSecretRef('azure-kv://contoso-prod/db', [azureKeyVaultStore]),
-    );
+    const store = openStore(azureKeyVaultStore, profile, env.deps);
 
-    const secret = await store.fetch(ref, { signal: new AbortController().signal });
-    await store.fetch(ref, { signal: new AbortController().signal });
+    const secret = await store.read('azure-kv://contoso-prod/db');
+    await store.read('azure-kv://contoso-prod/db');
 
     expect(secret.value.toString()).toBe('read-with-managed-identity');
     expect(identity.requests).toEqual([
@@ -55,6 +51,6 @@ describe('azure-kv managed identity', () => {
     expect(fakes.entra.requests).toEqual([]);
     const token = fakes.tokens.values().at(-1)!;
     expect(env.logs.redactor.redact(token)).toBe('[redacted]');
-    await store.close();
+    await store.client.close();
   });
 });

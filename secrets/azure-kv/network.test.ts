@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreNetwork } from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { startConnectProxy } from '../../test/fakes/aws-sm/connect-proxy.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import { startConnectProxy } from '../../test/helpers/connect-proxy.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { startAzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import type { AzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import { testPki } from '../../test/helpers/tls.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { azureKeyVaultStore } from './index.ts';
-import { AzureKvProfileSchema } from './profile.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,18 +25,9 @@ function read(
   profile: Record<string, unknown>,
   network: Partial<SecretStoreNetwork> = {},
 ): Promise<unknown> {
-  const store = azureKeyVaultStore.create(
-    AzureKvProfileSchema.parse(profile),
-    testStoreDeps({ network }).deps,
-  );
-  cleanups.push(() => store.close());
-  const ref = store.canonicalize(
-    parseSecretRef('azure-kv://contoso-prod/db', [azureKeyVaultStore]),
-  );
-  return store.fetch(ref, { signal: new AbortController().signal }).then(
-    (secret) => secret.value.toString(),
-    (error: unknown) => error,
-  );
+  const store = openStore(azureKeyVaultStore, profile, testStoreDeps({ network }).deps);
+  cleanups.push(() => store.client.close());
+  return store.attempt('azure-kv://contoso-prod/db');
 }
 
 describe('azure-kv network settings', () => {

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  caFileSchema,
+  credentialRefSchema,
+  requestTimeoutMsSchema,
+} from '../../agent/plugin-api/index.ts';
 import { normalizeVault } from './vault.ts';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,13 +17,9 @@ const vaultSchema = z.string().refine((vault) => normalizeVault(vault) !== undef
   message: 'must be a vault name (3-24 letters, digits, dashes) or a vault host name (FQDN)',
 });
 
-// Store credentials are references resolved through another profile, never literals in config.
-const secretRefSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9+.-]*:\/\/\S+$/,
-    'must be a secret reference (scheme://locator, e.g. file:///var/run/secrets/azure/client-secret), never a literal credential',
-  );
+const secretRefSchema = credentialRefSchema(
+  'file:///var/run/secrets/perimeter/azure/client-secret',
+);
 
 const workloadIdentity = z.strictObject({
   type: z
@@ -128,13 +129,7 @@ export const AzureKvProfileSchema = z
       .describe(
         "Accept a challenge resource outside the vault's domain (custom DNS aliases, fakes). Keep false otherwise: it stops a token for one resource going to another host.",
       ),
-    caFile: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'PEM file of extra CAs trusted for this profile (private endpoints behind a private CA, TLS inspection), on top of the agent-wide CA.',
-      ),
+    caFile: caFileSchema(),
     maxRetries: z
       .int()
       .min(0)
@@ -143,12 +138,7 @@ export const AzureKvProfileSchema = z
       .describe(
         'Retries per read inside the SDK on 429 (honouring Retry-After), 5xx and network errors.',
       ),
-    requestTimeoutMs: z
-      .int()
-      .min(100)
-      .max(120_000)
-      .default(10_000)
-      .describe('Timeout of one HTTP attempt to the vault, in milliseconds.'),
+    requestTimeoutMs: requestTimeoutMsSchema(),
   })
   .superRefine((profile, context) => {
     const allowed = new Set(profile.allowedVaults.map(normalizeVault));

@@ -1,27 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
-import type {
-  FetchedSecret,
-  PerimeterError,
-  SecretStoreClient,
-} from '../../agent/plugin-api/index.ts';
-import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
+import type { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { CLIENT_ID, TENANT_ID, startAzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import type { AzureFakes } from '../../test/fakes/azure-kv/fakes.ts';
 import { FakeKeyVault } from '../../test/fakes/azure-kv/key-vault.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
+import type { StoreUnderTest } from '../../test/helpers/store-client.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
 import { testPki } from '../../test/helpers/tls.ts';
 import { azureKeyVaultStore } from './index.ts';
-import { AzureKvProfileSchema } from './profile.ts';
 
-interface Setup {
+interface Setup extends StoreUnderTest {
   readonly fakes: AzureFakes;
   readonly env: TestStoreDeps;
-  readonly store: SecretStoreClient;
-  read(text: string, signal?: AbortSignal): Promise<FetchedSecret>;
-  failure(text: string): Promise<PerimeterError>;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -29,33 +22,21 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
+/** A store client for `profile`, closed after the test. */
+function open(profile: Record<string, unknown>, env = testStoreDeps()): StoreUnderTest {
+  const store = openStore(azureKeyVaultStore, profile, env.deps);
+  cleanups.push(() => store.client.close());
+  return store;
+}
+
 async function setup(
   overrides: Record<string, unknown> = {},
   options: Parameters<typeof startAzureFakes>[0] = {},
 ): Promise<Setup> {
   const fakes = await startAzureFakes(options);
+  cleanups.push(() => fakes.close());
   const env = testStoreDeps();
-  const store = azureKeyVaultStore.create(
-    AzureKvProfileSchema.parse(fakes.profile(overrides)),
-    env.deps,
-  );
-  cleanups.push(async () => {
-    await store.close();
-    await fakes.close();
-  });
-  const read = (text: string, signal = new AbortController().signal): Promise<FetchedSecret> =>
-    store.fetch(store.canonicalize(parseSecretRef(text, [azureKeyVaultStore])), { signal });
-  const failure = async (text: string): Promise<PerimeterError> => {
-    const error: unknown = await read(text).then(
-      () => new Error(`${text} was read`),
-      (caught: unknown) => caught,
-    );
-    if (!isPerimeterError(error)) {
-      throw error;
-    }
-    return error;
-  };
-  return { fakes, env, store, read, failure };
+  return { ...open(fakes.profile(overrides), env), fakes, env };
 }
 
 describe('azure-kv store against the Key Vault and Entra fakes', () => {
@@ -182,22 +163,6 @@ describe('azure-kv store against the Key Vault and Entra fakes', () => {
     },
   );
 
-  it('stops waiting as soon as the signal aborts, with the signal reason', async () => {
-    const { fakes, read } = await setup();
-    fakes.vault.put('db', 'x');
-    await read('azure-kv://contoso-prod/db');
-    fakes.vault.faults.delay(5_000);
-    const controller = new AbortController();
-    const reason = new Error('shutting down');
-    setTimeout(() => {
-      controller.abort(reason);
-    }, 50);
-    const started = Date.now();
-
-    await expect(read('azure-kv://contoso-prod/db', controller.signal)).rejects.toBe(reason);
-    expect(Date.now() - started).toBeLessThan(1_000);
-  });
-
   it('sends no token when the challenge names a resource outside the vault host (verification on)', async () => {
     const { fakes, failure } = await setup({ disableChallengeResourceVerification: false });
     fakes.vault.put('db', 'x');
@@ -225,21 +190,13 @@ describe('azure-kv store against the Key Vault and Entra fakes', () => {
       kind: 'federated',
       assertion: fakes.federatedToken,
     });
-    const read = async (overrides: Record<string, unknown>): Promise<unknown> => {
-      const profile = fakes.profile({ endpoints: { 'contoso-prod': foreign.url }, ...overrides });
-      const store = azureKeyVaultStore.create(
-        AzureKvProfileSchema.parse(profile),
-        testStoreDeps().deps,
-      );
-      cleanups.push(() => store.close());
-      const ref = store.canonicalize(
-        parseSecretRef('azure-kv://contoso-prod/db', [azureKeyVaultStore]),
-      );
-      return store.fetch(ref, { signal: new AbortController().signal }).then(
-        (secret) => secret.value.toString(),
-        (error: unknown) => error,
-      );
-    };
+    const read = (overrides: Record<string, unknown>): Promise<unknown> =>
+      open(fakes.profile({ endpoints: { 'contoso-prod': foreign.url }, ...overrides }))
+        .read('azure-kv://contoso-prod/db')
+        .then(
+          (secret) => secret.value.toString(),
+          (error: unknown) => error,
+        );
 
     const refused = await read({});
     expect(isPerimeterError(refused, 'SECRET_ACCESS_DENIED')).toBe(true);
@@ -270,9 +227,9 @@ describe('azure-kv store against the Key Vault and Entra fakes', () => {
   });
 
   it('probes readiness by obtaining a token for the vault resource, reading no secret', async () => {
-    const { fakes, store } = await setup();
+    const { fakes, client } = await setup();
 
-    await store.probe!({ signal: new AbortController().signal });
+    await client.probe!({ signal: new AbortController().signal });
 
     expect(fakes.entra.requests.map((r) => [r.scope, r.outcome])).toEqual([
       ['https://vault.azure.net/.default', 'ok'],
@@ -281,9 +238,9 @@ describe('azure-kv store against the Key Vault and Entra fakes', () => {
   });
 
   it('closes idempotently and refuses reads afterwards', async () => {
-    const { fakes, store, failure } = await setup();
-    await store.close();
-    await store.close();
+    const { fakes, client, failure } = await setup();
+    await client.close();
+    await client.close();
 
     const error = await failure('azure-kv://contoso-prod/db');
     expect(error.code).toBe('SECRET_UNAVAILABLE');

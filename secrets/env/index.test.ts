@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { standaloneDeps } from '../../agent/secrets/test-support.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { createEnvStore, envStore } from './index.ts';
 
 const ref = (text: string): ReturnType<typeof parseSecretRef> => parseSecretRef(text, [envStore]);
@@ -9,7 +9,7 @@ const signal = new AbortController().signal;
 describe('env store', () => {
   const client = createEnvStore({ environment: { CYERA_SECRET: 'env-value', EMPTY: '' } }).create(
     {},
-    standaloneDeps(),
+    testStoreDeps().deps,
   );
 
   it('reads a variable of the environment it was given', async () => {
@@ -34,7 +34,7 @@ describe('env store', () => {
   });
 
   it('reads the environment the resolver puts in its deps', async () => {
-    const deps = { ...standaloneDeps(), environment: { FROM_DEPS: 'deps-value' } };
+    const deps = { ...testStoreDeps().deps, environment: { FROM_DEPS: 'deps-value' } };
     const fromDeps = envStore.create({}, deps);
     const fetched = await fromDeps.fetch(fromDeps.canonicalize(ref('env://FROM_DEPS')), { signal });
     expect(fetched.value.toString()).toBe('deps-value');
@@ -43,7 +43,7 @@ describe('env store', () => {
   it('reads the environment the agent hands to every store', async () => {
     const fromDeps = envStore.create(
       {},
-      standaloneDeps({ environment: { CYERA_SECRET: 'from-the-agent-env' } }),
+      testStoreDeps({ environment: { CYERA_SECRET: 'from-the-agent-env' } }).deps,
     );
     const fetched = await fromDeps.fetch(fromDeps.canonicalize(ref('env://CYERA_SECRET')), {
       signal: AbortSignal.timeout(1_000),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { standaloneDeps } from '../../agent/secrets/test-support.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { FaultyFileReader } from '../../test/fakes/file-store/faulty-reader.ts';
 import { FILE_SECRET_MAX_BYTES, createFileStore, fileStore } from './index.ts';
 import { nodeFileReader } from './read.ts';
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 async function read(path: string, settings = { trimTrailingNewline: true }): Promise<string> {
-  const client = fileStore.create(settings, standaloneDeps());
+  const client = fileStore.create(settings, testStoreDeps().deps);
   return (
     await client.fetch(client.canonicalize(ref(`file://${path}`)), { signal })
   ).value.toString();
@@ -76,7 +76,7 @@ describe('file store', () => {
     const reader = new FaultyFileReader(nodeFileReader);
     const client = createFileStore({ reader }).create(
       { trimTrailingNewline: true },
-      standaloneDeps(),
+      testStoreDeps().deps,
     );
     const target = client.canonicalize(ref(`file://${join(root, 'token')}`));
     reader.deny(join(root, 'token'));
@@ -102,19 +102,19 @@ describe('file store', () => {
     ['file:///x?version=1', /no versions/],
   ])('refuses %s', (text, message) => {
     expect(() =>
-      fileStore.create({ trimTrailingNewline: true }, standaloneDeps()).canonicalize(ref(text)),
+      fileStore.create({ trimTrailingNewline: true }, testStoreDeps().deps).canonicalize(ref(text)),
     ).toThrow(message);
   });
 
   it('accepts a ..data segment, which is a name and not a parent reference', () => {
-    const client = fileStore.create({ trimTrailingNewline: true }, standaloneDeps());
+    const client = fileStore.create({ trimTrailingNewline: true }, testStoreDeps().deps);
     expect(client.canonicalize(ref('file:///var/run/secrets/x/..data/key')).locator).toBe(
       '/var/run/secrets/x/..data/key',
     );
   });
 
   it('honours an aborted signal', async () => {
-    const client = fileStore.create({ trimTrailingNewline: true }, standaloneDeps());
+    const client = fileStore.create({ trimTrailingNewline: true }, testStoreDeps().deps);
     const target = client.canonicalize(ref(`file://${join(root, 'token')}`));
     await expect(
       client.fetch(target, { signal: AbortSignal.abort(new Error('stop')) }),

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CanonicalSecretRef, SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import { startConnectProxy } from '../../test/fakes/aws-sm/connect-proxy.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
+import { startConnectProxy } from '../../test/helpers/connect-proxy.ts';
 import { startGcpSmFake } from '../../test/fakes/gcp-sm/fake.ts';
 import type { GcpSmFake, ServiceAccountKey } from '../../test/fakes/gcp-sm/fake.ts';
-import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
+import { containing } from '../../test/helpers/matchers.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { testPki } from '../../test/helpers/tls.ts';
-import { createGcpSmClient } from './client.ts';
 import { gcpSmStore } from './index.ts';
 import { GcpSmProfileSchema } from './profile.ts';
 
@@ -48,7 +48,7 @@ function harness(transport: 'rest' | 'grpc', settings: Record<string, unknown> =
     references: { 'file:///keys/sa.json': key.json },
     network: { extraCaPem: pki.caPem },
   });
-  const profile = GcpSmProfileSchema.parse({
+  const profile = {
     allowedProjects: [PROJECT],
     transport,
     apiEndpoint: transport === 'rest' ? fake.restUrl : fake.grpcEndpoint,
@@ -56,14 +56,9 @@ function harness(transport: 'rest' | 'grpc', settings: Record<string, unknown> =
     auth: { type: 'serviceAccountKey', key: 'file:///keys/sa.json' },
     totalTimeoutMs: 3_000,
     ...settings,
-  });
-  const client = createGcpSmClient(profile, kit.deps);
-  return {
-    client,
-    kit,
-    read: (text, signal = AbortSignal.timeout(10_000)) =>
-      client.fetch(canonical(client, text), { signal }),
   };
+  const { client, read } = openStore(gcpSmStore, profile, kit.deps);
+  return { client, kit, read: (text, signal) => read(`gcp-sm://${text}`, signal) };
 }
 
 /** A fresh secret id, so tests sharing the fake never see each other's versions. */
@@ -230,7 +225,7 @@ describe('gcp-sm secrecy and lifecycle', () => {
     expect(findCanary(canary, { logs: h.kit.logs.text() })).toEqual([]);
     expect(h.kit.logs.records()).toContainEqual(
       expect.objectContaining({
-        msg: 'gcp-sm read',
+        msg: 'secret read',
         locator: `projects/${PROJECT}/secrets/canary`,
         outcome: 'ok',
       }),
@@ -246,7 +241,7 @@ describe('gcp-sm secrecy and lifecycle', () => {
       apiEndpoint: fake.restUrl,
       auth: { type: 'serviceAccountKey', key: 'env://KEY' },
     });
-    const client = createGcpSmClient(profile, kit.deps);
+    const client = gcpSmStore.create(profile, kit.deps);
     await client.probe?.({ signal: AbortSignal.timeout(5_000) });
     fake.identity.deleteKey(own.keyId);
     fake.state.addVersion(`projects/${PROJECT}/secrets/after-revoke`, 'x');
@@ -298,7 +293,7 @@ describe('gcp-sm TLS trust', () => {
       auth: { type: 'serviceAccountKey', key: 'env://KEY' },
       totalTimeoutMs: 500,
     });
-    return createGcpSmClient(profile, kit.deps);
+    return gcpSmStore.create(profile, kit.deps);
   }
 
   it.each(['rest', 'grpc'] as const)('trusts the agent extra CA over %s', async (transport) => {

@@ -6,12 +6,11 @@ import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { startGcpSmFake } from '../../test/fakes/gcp-sm/fake.ts';
 import type { GcpSmFake } from '../../test/fakes/gcp-sm/fake.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
+import { containing } from '../../test/helpers/matchers.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
 import { testPki } from '../../test/helpers/tls.ts';
-import { createGcpSmClient } from './client.ts';
 import { gcpSmStore } from './index.ts';
 import { GcpSmProfileSchema } from './profile.ts';
 
@@ -55,7 +54,7 @@ function client(
     auth,
     ...extra,
   });
-  return createGcpSmClient(profile, kit.deps);
+  return gcpSmStore.create(profile, kit.deps);
 }
 
 async function readApiKey(store: SecretStoreClient): Promise<string> {

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { googleAuthLibrary } from 'google-gax';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, isLoopbackHost, resolveCredential } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDeps } from '../../agent/plugin-api/index.ts';
-import { isLoopbackHost } from './endpoint.ts';
 import type { GcpSmAuth } from './profile.ts';
 
 type GoogleAuth = googleAuthLibrary.GoogleAuth;
@@ -53,8 +52,12 @@ async function serviceAccountClient(
   options: CredentialOptions,
   keyRef: string,
 ): Promise<GoogleAuth> {
-  const secret = await options.deps.resolve(keyRef, { signal: options.signal });
-  const json = parseObject(secret.reveal(), 'key', 'a service-account key');
+  const text = await resolveCredential(
+    options.deps,
+    { scheme: 'gcp-sm', key: 'key', ref: keyRef },
+    options.signal,
+  );
+  const json = parseObject(text, 'key', 'a service-account key');
   const email = stringField(json, 'client_email');
   const privateKey = stringField(json, 'private_key');
   if (json['type'] !== 'service_account' || email === undefined || privateKey === undefined) {
@@ -106,8 +109,12 @@ async function loadExternalConfig(
   auth: Extract<GcpSmAuth, { type: 'externalAccount' }>,
 ): Promise<Record<string, unknown>> {
   if (auth.config !== undefined) {
-    const secret = await options.deps.resolve(auth.config, { signal: options.signal });
-    return parseObject(secret.reveal(), 'config', 'an external_account configuration');
+    const text = await resolveCredential(
+      options.deps,
+      { scheme: 'gcp-sm', key: 'config', ref: auth.config },
+      options.signal,
+    );
+    return parseObject(text, 'config', 'an external_account configuration');
   }
   const path = auth.configFile ?? '';
   let text: string;

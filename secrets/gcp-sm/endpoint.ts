@@ -1,4 +1,4 @@
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, isLoopbackHost } from '../../agent/plugin-api/index.ts';
 import { DEFAULT_REGIONAL_ENDPOINT } from './profile.ts';
 import type { GcpSmProfile } from './profile.ts';
 
@@ -10,12 +10,6 @@ export interface GcpEndpoint {
 }
 
 const GLOBAL_ENDPOINT = 'secretmanager.googleapis.com';
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** True for hosts that never leave the machine (plain http is tolerated only there). */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.has(host);
-}
 
 function parseEndpoint(
   raw: string,

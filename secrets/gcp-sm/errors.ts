@@ -1,4 +1,4 @@
-import { PerimeterError, isAbortError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, causeChain, isTlsFailure } from '../../agent/plugin-api/index.ts';
 import type { ErrorCode } from '../../agent/plugin-api/index.ts';
 
 /** gRPC status names by number, for error context (`sdkCode`). */
@@ -84,29 +84,14 @@ function byHttpStatus(status: number): Outcome {
   };
 }
 
-// gax reports a refused certificate as UNAVAILABLE with the TLS error in its message (gRPC) or
-// in the fetch error it wraps (REST); the operator needs to know it is a trust problem.
-const TLS_FAILURE =
-  /unable to verify|self[- ]signed certificate|certificate has expired|unable to get (local )?issuer|altnames/i;
-
-function isTlsFailure(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if (TLS_FAILURE.test(current.message)) {
-      return true;
-    }
-    current = current.cause;
-  }
-  return false;
-}
-
 /**
  * The HTTP status of a failed token call (STS, impersonation, metadata server) in the cause
  * chain, if any. gax re-labels such failures with the status of the API call it was making (an
  * STS 400 becomes INVALID_ARGUMENT); the token call is told apart by its URL.
  */
 export function tokenCallStatus(error: unknown): number | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    const { config, response } = current as {
+  for (const link of causeChain(error)) {
+    const { config, response } = link as {
       config?: { url?: unknown };
       response?: { status?: unknown };
     };
@@ -119,17 +104,18 @@ export function tokenCallStatus(error: unknown): number | undefined {
     if (typeof response?.status === 'number' && url !== '' && !url.includes(':access')) {
       return response.status;
     }
-    current = current.cause;
   }
   return undefined;
 }
 
 /**
  * Maps what the SDK or the auth library threw to the store contract. Server messages stay in
- * `cause` (the redactor sees it); the message says what to do and never quotes a body.
+ * `cause` (the redactor sees it); the message says what to do and never quotes a body. gax
+ * reports a refused certificate as UNAVAILABLE with the TLS error in its message (gRPC) or in the
+ * fetch error it wraps (REST): it is told apart, as the operator needs to know it is trust.
  */
-export function mapGcpError(error: unknown, locator: string): unknown {
-  if (error instanceof PerimeterError || isAbortError(error)) {
+export function mapGcpError(error: unknown, locator: string): PerimeterError {
+  if (error instanceof PerimeterError) {
     return error;
   }
   const shape = (error ?? {}) as {

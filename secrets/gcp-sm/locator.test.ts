@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import type { SecretRef } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
+import { containing } from '../../test/helpers/matchers.ts';
 import { crc32c } from './crc32c.ts';
 import { gcpSmStore } from './index.ts';
 import { canonicalizeGcpRef } from './locator.ts';

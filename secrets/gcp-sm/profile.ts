@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { credentialRefSchema } from '../../agent/plugin-api/index.ts';
 
 /** A project id (`acme-prod`, legacy `example.com:acme-prod`) or a project number. */
 export const PROJECT_PATTERN = /^(?:(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|\d{1,20})$/;
@@ -6,13 +7,7 @@ export const PROJECT_PATTERN = /^(?:(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a
 /** The regional endpoint when `regionalApiEndpoint` is unset; `{location}` is replaced. */
 export const DEFAULT_REGIONAL_ENDPOINT = 'secretmanager.{location}.rep.googleapis.com';
 
-// Store credentials are references resolved through another profile, never literals in config.
-const secretRefSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9+.-]*:\/\/\S+$/,
-    'must be a secret reference (scheme://locator, e.g. file:///var/run/secrets/gcp/key.json), never a literal credential',
-  );
+const secretRefSchema = credentialRefSchema('file:///var/run/secrets/perimeter/gcp/key.json');
 
 // `host`, `host:port` or a URL; checked further (http only on loopback) by `endpoint.ts`.
 const endpointSchema = z

@@ -1,8 +1,7 @@
-import { Agent as HttpsAgent } from 'node:https';
-import { getCACertificates } from 'node:tls';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { googleAuthLibrary, grpc } from 'google-gax';
 import type { CallOptions } from 'google-gax';
+import { createStoreAgent, trustedCaPems } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDeps } from '../../agent/plugin-api/index.ts';
 import type { GcpEndpoint } from './endpoint.ts';
 import { tokenCallStatus } from './errors.ts';
@@ -13,11 +12,6 @@ type Gaxios = googleAuthLibrary.gaxios.Gaxios;
 
 /** gRPC codes the SDK retries within the read's time bound: RESOURCE_EXHAUSTED, UNAVAILABLE. */
 const RETRY_CODES = [8, 14];
-
-/** The system roots plus the agent's extra CA (a TLS-inspecting proxy, a private endpoint). */
-function trustedCas(extraCaPem: string | undefined): string[] | undefined {
-  return extraCaPem === undefined ? undefined : [...getCACertificates('default'), extraCaPem];
-}
 
 /** Registers the bearer of an `authorization` value (access token or self-signed JWT). */
 function redactBearer(deps: SecretStoreDeps, value: string | null | undefined): void {
@@ -34,12 +28,7 @@ function redactBearer(deps: SecretStoreDeps, value: string | null | undefined): 
  */
 export function createTransporter(deps: SecretStoreDeps): Gaxios {
   const transporter = new googleAuthLibrary.gaxios.Gaxios();
-  const ca = trustedCas(deps.network.extraCaPem);
-  const agent = new HttpsAgent({
-    keepAlive: true,
-    ...(ca === undefined ? {} : { ca }),
-    proxyEnv: { HTTPS_PROXY: deps.network.httpsProxy, NO_PROXY: deps.network.noProxy },
-  });
+  const agent = createStoreAgent(deps.network);
   transporter.interceptors.request.add({
     resolved: (config) => {
       redactBearer(deps, config.headers.get('authorization'));
@@ -66,7 +55,7 @@ function asGrpcAuthError(error: unknown): Error {
 // gRPC channel credentials built here rather than by gax: gax would use the system roots only,
 // and a hand-made `sslCreds` otherwise drops the call credentials (reference §3.1).
 function grpcCredentials(auth: GoogleAuth, deps: SecretStoreDeps): grpc.ChannelCredentials {
-  const ca = trustedCas(deps.network.extraCaPem);
+  const ca = trustedCaPems([deps.network.extraCaPem]);
   const channel = grpc.credentials.createSsl(ca === undefined ? null : Buffer.from(ca.join('\n')));
   const call = grpc.credentials.createFromGoogleCredential({
     getRequestHeaders: async (url?: string) => {

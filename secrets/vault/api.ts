@@ -1,8 +1,7 @@
-import { Agent as HttpsAgent } from 'node:https';
-import { getCACertificates } from 'node:tls';
+import type { Agent } from 'node:https';
 import nodeVault from 'node-vault';
 import { z } from 'zod';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, raceAbort } from '../../agent/plugin-api/index.ts';
 
 /** What a token lookup tells: how long it lives and whether it can be renewed. */
 export interface TokenInfo {
@@ -40,25 +39,11 @@ export interface VaultApiOptions {
   /** Namespace of login and token calls ('' for none). */
   readonly namespace: string;
   readonly requestTimeoutMs: number;
-  /** Extra CA PEM (agent-wide and profile), trusted on top of the system roots. */
-  readonly extraCaPem: string | undefined;
-  readonly httpsProxy: string | undefined;
-  readonly noProxy: string | undefined;
-}
-
-/**
- * The HTTPS agent of the profile: extra CAs on top of the default roots, certificate checks
- * always on, and the agent's proxy through Node 24's `proxyEnv` (which axios then leaves alone).
- */
-function httpsAgent(options: VaultApiOptions): HttpsAgent {
-  return new HttpsAgent({
-    keepAlive: true,
-    rejectUnauthorized: true,
-    ...(options.extraCaPem === undefined
-      ? {}
-      : { ca: [...getCACertificates('default'), options.extraCaPem] }),
-    proxyEnv: { HTTPS_PROXY: options.httpsProxy, NO_PROXY: options.noProxy },
-  });
+  /**
+   * The profile's HTTPS agent (extra CAs, certificate checks always on, the proxy through
+   * `proxyEnv`, which axios then leaves alone).
+   */
+  readonly agent: Agent;
 }
 
 const LoginResponse = z.object({ auth: z.object({ client_token: z.string().min(1) }) });
@@ -94,21 +79,6 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, call: string): T {
   return result.data;
 }
 
-/** Rejects when `signal` aborts; node-vault cannot cancel, its own timeout ends the request. */
-export async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  const aborted = Promise.withResolvers<never>();
-  const onAbort = (): void => {
-    aborted.reject(signal.reason as Error);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await Promise.race([promise, aborted.promise]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
 function lookupInfo(body: unknown): TokenInfo {
   const { data } = parse(LookupResponse, body, 'lookup-self');
   const fromExpireTime = data.expire_time ? Date.parse(data.expire_time) : Number.NaN;
@@ -137,7 +107,7 @@ export function createVaultApi(options: VaultApiOptions): VaultApi {
     debug: () => undefined,
     // An agent of our own, passed with every request, so VAULT_SKIP_VERIFY (which node-vault
     // honours whatever its value) cannot turn certificate checks off.
-    requestOptions: { timeout: options.requestTimeoutMs, httpsAgent: httpsAgent(options) },
+    requestOptions: { timeout: options.requestTimeoutMs, httpsAgent: options.agent },
   });
   // Set after construction: the constructor falls back to the environment for empty values.
   Object.assign(vault, { token: '', pathPrefix: '', namespace: '' });
@@ -147,6 +117,7 @@ export function createVaultApi(options: VaultApiOptions): VaultApi {
     ...(namespace === '' ? {} : { 'X-Vault-Namespace': namespace }),
   });
   // Login and renewal calls make node-vault remember the token; the store passes it explicitly.
+  // node-vault cannot cancel: an abort stops the wait, its own timeout ends the request.
   const call = async <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => {
     try {
       return await raceAbort(promise, signal);

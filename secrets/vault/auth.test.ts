@@ -5,12 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
+import { containing } from '../../test/helpers/matchers.ts';
 import { startVaultFake } from '../../test/fakes/vault/fake.ts';
 import type { RoleGrant, VaultFake } from '../../test/fakes/vault/fake.ts';
-import { createVaultClient } from './client.ts';
 import { vaultStore } from './index.ts';
 import { VaultProfileSchema } from './profile.ts';
 
@@ -36,15 +35,22 @@ afterEach(async () => {
   await fake.close();
 });
 
-function approle(grant: RoleGrant, settings: Record<string, unknown> = {}): TestStoreDeps {
+/** A client logging in with AppRole; `wrongSecretId` makes the referenced secret id one Vault refuses. */
+function approle(
+  grant: RoleGrant,
+  settings: Record<string, unknown> = {},
+  wrongSecretId?: string,
+): TestStoreDeps {
   const { roleId, secretId } = fake.addAppRole(grant);
-  const kit = testStoreDeps({ references: { 'file:///vault/secret-id': secretId } });
+  const kit = testStoreDeps({
+    references: { 'file:///vault/secret-id': wrongSecretId ?? secretId },
+  });
   const profile = VaultProfileSchema.parse({
     address: fake.address,
     auth: { type: 'approle', roleId, secretId: 'file:///vault/secret-id' },
     ...settings,
   });
-  client = createVaultClient(profile, kit.deps);
+  client = vaultStore.create(profile, kit.deps);
   return kit;
 }
 
@@ -134,17 +140,39 @@ describe('vault AppRole login', () => {
   });
 
   it('maps a refused login to SECRET_ACCESS_DENIED naming the auth mount', async () => {
-    const { roleId } = fake.addAppRole({ policies: POLICY, ttlSeconds: 60 });
-    const kit = testStoreDeps({ references: { 'env://SID': 'wrong-secret-id' } });
-    const profile = VaultProfileSchema.parse({
-      address: fake.address,
-      auth: { type: 'approle', roleId, secretId: 'env://SID' },
-    });
-    client = createVaultClient(profile, kit.deps);
+    approle({ policies: POLICY, ttlSeconds: 60 }, {}, 'wrong-secret-id');
     await expect(read()).rejects.toMatchObject({
       code: 'SECRET_ACCESS_DENIED',
       message: containing('auth/approle'),
     });
+  });
+
+  it('tries a refused AppRole secret once for many reads and a probe, then backs off', async () => {
+    const kit = approle({ policies: POLICY, ttlSeconds: 60 }, {}, 'wrong-secret-id');
+
+    const failures = await Promise.all(
+      ['a', 'b', 'c'].map(async (name) => {
+        await sleep(10);
+        const ref = parseSecretRef(`vault://secret/apps/${name}`, [vaultStore]);
+        return client!
+          .fetch(client!.canonicalize(ref), { signal: AbortSignal.timeout(5_000) })
+          .catch((error: unknown) => error);
+      }),
+    );
+    const probe = await client!.probe!({ signal: AbortSignal.timeout(5_000) }).catch(
+      (error: unknown) => error,
+    );
+
+    expect([...failures, probe].map((error) => (error as { code?: string }).code)).toEqual([
+      'SECRET_ACCESS_DENIED',
+      'SECRET_ACCESS_DENIED',
+      'SECRET_ACCESS_DENIED',
+      'SECRET_ACCESS_DENIED',
+    ]);
+    expect(fake.counts.logins).toBe(1);
+    expect(kit.logs.records()).toContainEqual(
+      expect.objectContaining({ msg: 'vault login refused', retryInMs: 2_000 }),
+    );
   });
 
   it('revokes a login still in flight when close began', async () => {
@@ -171,7 +199,7 @@ describe('vault AppRole login', () => {
       namespace: 'admin',
       auth: { type: 'approle', mount: 'ar', roleId, secretId: 'env://SID' },
     });
-    client = createVaultClient(profile, kit.deps);
+    client = vaultStore.create(profile, kit.deps);
     expect(await read()).toBe('{"password":"ns"}');
   });
 });
@@ -199,7 +227,7 @@ describe('vault Kubernetes login', () => {
           ...(mount === undefined ? {} : { mount }),
         },
       });
-      client = createVaultClient(profile, kit.deps);
+      client = vaultStore.create(profile, kit.deps);
       expect(await read()).toBe('{"password":"p"}');
       expect(fake.counts.logins).toBe(1);
       expectRedacted(kit, [jwt]);
@@ -211,7 +239,7 @@ describe('vault Kubernetes login', () => {
       address: fake.address,
       auth: { type: 'kubernetes', role: 'perimeter', jwtFile: join(dir, 'absent') },
     });
-    client = createVaultClient(profile, testStoreDeps().deps);
+    client = vaultStore.create(profile, testStoreDeps().deps);
     await expect(read()).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: containing('jwtFile'),
@@ -227,7 +255,7 @@ describe('vault token auth', () => {
       address: fake.address,
       auth: { type: 'token', token: 'file:///vault/token' },
     });
-    client = createVaultClient(profile, kit.deps);
+    client = vaultStore.create(profile, kit.deps);
     await readFor(1_200);
     await client.probe?.({ signal: AbortSignal.timeout(2_000) });
     await client.close();
@@ -243,7 +271,7 @@ describe('vault token auth', () => {
       address: fake.address,
       auth: { type: 'token', token: 'file:///vault/token' },
     });
-    client = createVaultClient(profile, kit.deps);
+    client = vaultStore.create(profile, kit.deps);
     await read();
     fake.revokeAllTokens();
     await expect(read()).rejects.toMatchObject({ code: 'SECRET_ACCESS_DENIED' });

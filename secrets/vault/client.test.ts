@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalSecretRef, SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
-import { testStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import type { TestStoreDeps } from '../../test/fakes/aws-sm/store-deps.ts';
-import { containing } from '../../test/fakes/gcp-sm/matchers.ts';
-import { startConnectProxy } from '../../test/fakes/aws-sm/connect-proxy.ts';
+import { testStoreDeps } from '../../test/helpers/store-deps.ts';
+import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
+import { containing } from '../../test/helpers/matchers.ts';
+import { startConnectProxy } from '../../test/helpers/connect-proxy.ts';
 import { startVaultFake } from '../../test/fakes/vault/fake.ts';
 import type { VaultFake } from '../../test/fakes/vault/fake.ts';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
+import { openStore } from '../../test/helpers/store-client.ts';
 import { testPki } from '../../test/helpers/tls.ts';
-import { createVaultClient } from './client.ts';
 import { vaultStore } from './index.ts';
 import { VaultProfileSchema } from './profile.ts';
 
@@ -59,18 +59,17 @@ function harness(
   network: { extraCaPem?: string } = {},
 ): Harness {
   const kit = testStoreDeps({ references: { 'file:///vault/token': `${token}\n` }, network });
-  const profile = VaultProfileSchema.parse({
+  const profile = {
     address: fake.address,
     auth: { type: 'token', token: 'file:///vault/token' },
     requestTimeoutMs: 2_000,
     ...settings,
-  });
-  const client = createVaultClient(profile, kit.deps);
+  };
+  const { client, read } = openStore(vaultStore, profile, kit.deps);
   return {
     client,
     kit,
-    read: (text, signal = AbortSignal.timeout(5_000)) =>
-      client.fetch(canonical(client, text), { signal }),
+    read: (text, signal = AbortSignal.timeout(5_000)) => read(`vault://${text}`, signal),
   };
 }
 
@@ -200,7 +199,11 @@ describe('vault reads', () => {
     await h.read('secret/apps/db?version=1');
     expect(findCanary(canary, { logs: h.kit.logs.text() })).toEqual([]);
     expect(h.kit.logs.records()).toContainEqual(
-      expect.objectContaining({ msg: 'vault read', locator: 'secret/data/apps/db', outcome: 'ok' }),
+      expect.objectContaining({
+        msg: 'secret read',
+        locator: 'secret/data/apps/db',
+        outcome: 'ok',
+      }),
     );
     expect(h.kit.logs.redactor.redact(token)).toBe('[redacted]');
   });
@@ -287,7 +290,7 @@ describe('vault over TLS', () => {
       auth: { type: 'token', token: 'env://T' },
       ...settings,
     });
-    return createVaultClient(profile, kit.deps);
+    return vaultStore.create(profile, kit.deps);
   }
 
   it.each([

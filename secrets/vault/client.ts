@@ -1,24 +1,22 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, createStoreAgent, readCaFile } from '../../agent/plugin-api/index.ts';
 import type {
   CanonicalSecretRef,
   FetchedSecret,
-  SecretRef,
-  SecretStoreClient,
+  SecretStoreBackend,
   SecretStoreDeps,
 } from '../../agent/plugin-api/index.ts';
 import { createVaultApi } from './api.ts';
 import type { VaultApi } from './api.ts';
-import { mapVaultError, storeClosed, vaultStatus } from './errors.ts';
-import { canonicalizeVaultRef, encodeApiPath, targetOf } from './locator.ts';
+import { vaultStatus } from './errors.ts';
+import { encodeApiPath, targetOf } from './locator.ts';
 import type { VaultTarget } from './locator.ts';
 import { createLogin } from './login.ts';
 import type { VaultProfile } from './profile.ts';
 import { VaultTokenKeeper } from './token.ts';
 
-/** Bound of `close()`: a login in flight, then the revocation. */
-const CLOSE_TIMEOUT_MS = 3_000;
+/** Bound of the keeper's close: waiting for a login in flight, then the revocation. */
+const KEEPER_CLOSE_TIMEOUT_MS = 3_000;
 
 const Kv2Response = z.object({
   data: z.object({
@@ -32,20 +30,11 @@ const Kv1Response = z.object({
   lease_duration: z.number().optional(),
 });
 
-interface Session {
-  readonly api: VaultApi;
-  readonly keeper: VaultTokenKeeper;
-}
-
 function unexpectedShape(locator: string, cause: unknown): PerimeterError {
   return new PerimeterError(
     'SECRET_UNAVAILABLE',
     'Vault answered the read with an unexpected shape. Check ?kv= for this mount',
-    {
-      retryable: false,
-      cause,
-      context: { store: 'vault', locator },
-    },
+    { retryable: false, cause, context: { store: 'vault', locator } },
   );
 }
 
@@ -62,9 +51,7 @@ function payloadOf(data: Record<string, unknown>, target: VaultTarget, locator: 
     throw new PerimeterError(
       'SECRET_SELECTOR_INVALID',
       `The Vault secret has no field "${target.field}"`,
-      {
-        context: { store: 'vault', locator },
-      },
+      { context: { store: 'vault', locator } },
     );
   }
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -104,133 +91,64 @@ function toFetched(body: unknown, target: VaultTarget, locator: string): Fetched
   };
 }
 
-async function readCaFile(path: string | undefined): Promise<string | undefined> {
-  if (path === undefined) {
-    return undefined;
+/** The SDK side of one `vault` profile: one node-vault client and one token keeper. */
+class VaultBackend implements SecretStoreBackend {
+  readonly #api: VaultApi;
+  readonly #keeper: VaultTokenKeeper;
+
+  constructor(api: VaultApi, keeper: VaultTokenKeeper) {
+    this.#api = api;
+    this.#keeper = keeper;
   }
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new PerimeterError(
-      'CONFIG_INVALID',
-      'secretStores.<profile>.caFile cannot be read. Check the path and mount',
-      { cause: error, context: { store: 'vault', path } },
-    );
+
+  // One read; after a 403, a token Vault no longer accepts is replaced once (reference §4.5, 4).
+  async read(ref: CanonicalSecretRef, signal: AbortSignal): Promise<FetchedSecret> {
+    const target = targetOf(ref);
+    const query = ref.version === undefined ? '' : `?version=${ref.version}`;
+    const path = encodeApiPath(target.apiPath) + query;
+    const token = await this.#keeper.token(signal);
+    let body: unknown;
+    try {
+      body = await this.#api.read(path, token, target.namespace, signal);
+    } catch (error) {
+      if (vaultStatus(error) !== 403 || !(await this.#keeper.rejected(token, signal))) {
+        throw error;
+      }
+      body = await this.#api.read(path, await this.#keeper.token(signal), target.namespace, signal);
+    }
+    return toFetched(body, target, ref.locator);
+  }
+
+  async probe(signal: AbortSignal): Promise<void> {
+    await this.#api.lookupSelf(await this.#keeper.token(signal), signal);
+  }
+
+  close(): Promise<void> {
+    return this.#keeper.close();
   }
 }
 
 /**
- * The `vault` client of one profile: one node-vault client and one token, created on first use
- * (no network call before the first fetch or probe).
+ * Builds the SDK side of a `vault` profile: reads the profile's `caFile` and makes no network
+ * call until the first read or probe (the first token is obtained then).
  */
-class VaultClient implements SecretStoreClient {
-  readonly #profile: VaultProfile;
-  readonly #deps: SecretStoreDeps;
-  #session: Promise<Session> | undefined;
-  #closing: Promise<void> | undefined;
-
-  constructor(profile: VaultProfile, deps: SecretStoreDeps) {
-    this.#profile = profile;
-    this.#deps = deps;
-  }
-
-  canonicalize(ref: SecretRef): CanonicalSecretRef {
-    return canonicalizeVaultRef(ref, { kv: this.#profile.kv, namespace: this.#profile.namespace });
-  }
-
-  async fetch(
-    ref: CanonicalSecretRef,
-    { signal }: { readonly signal: AbortSignal },
-  ): Promise<FetchedSecret> {
-    const started = performance.now();
-    let outcome = 'error';
-    try {
-      const fetched = await this.#read(ref, signal);
-      outcome = 'ok';
-      return fetched;
-    } catch (error) {
-      if (signal.aborted) {
-        outcome = 'aborted';
-        throw signal.reason;
-      }
-      const mapped = mapVaultError(error, ref.locator);
-      outcome = mapped instanceof PerimeterError ? mapped.code : outcome;
-      throw mapped;
-    } finally {
-      const durationMs = Math.round(performance.now() - started);
-      this.#deps.logger.debug({ locator: ref.locator, durationMs, outcome }, 'vault read');
-    }
-  }
-
-  async probe({ signal }: { readonly signal: AbortSignal }): Promise<void> {
-    try {
-      const { api, keeper } = await this.#open();
-      await api.lookupSelf(await keeper.token(signal), signal);
-    } catch (error) {
-      throw signal.aborted ? signal.reason : mapVaultError(error, 'probe');
-    }
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      const opened = await this.#session?.catch(() => undefined);
-      await opened?.keeper.close();
-    })();
-    return this.#closing;
-  }
-
-  #open(): Promise<Session> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(storeClosed());
-    }
-    this.#session ??= this.#createSession().catch((error: unknown) => {
-      this.#session = undefined;
-      throw error;
-    });
-    return this.#session;
-  }
-
-  async #createSession(): Promise<Session> {
-    const profile = this.#profile;
-    const cas = [this.#deps.network.extraCaPem, await readCaFile(profile.caFile)];
-    const trusted = cas.filter((pem) => pem !== undefined);
-    const api = createVaultApi({
-      address: profile.address,
-      namespace: profile.namespace ?? '',
-      requestTimeoutMs: profile.requestTimeoutMs,
-      extraCaPem: trusted.length === 0 ? undefined : trusted.join('\n'),
-      httpsProxy: this.#deps.network.httpsProxy,
-      noProxy: this.#deps.network.noProxy,
-    });
-    const login = createLogin(profile.auth, api, this.#deps);
-    const logger = this.#deps.logger;
-    return {
-      api,
-      keeper: new VaultTokenKeeper({ login, api, logger, closeTimeoutMs: CLOSE_TIMEOUT_MS }),
-    };
-  }
-
-  // One read; after a 403, a token Vault no longer accepts is replaced once (reference §4.5, 4).
-  async #read(ref: CanonicalSecretRef, signal: AbortSignal): Promise<FetchedSecret> {
-    const { api, keeper } = await this.#open();
-    const target = targetOf(ref);
-    const query = ref.version === undefined ? '' : `?version=${ref.version}`;
-    const path = encodeApiPath(target.apiPath) + query;
-    const token = await keeper.token(signal);
-    let body: unknown;
-    try {
-      body = await api.read(path, token, target.namespace, signal);
-    } catch (error) {
-      if (vaultStatus(error) !== 403 || !(await keeper.rejected(token, signal))) {
-        throw error;
-      }
-      body = await api.read(path, await keeper.token(signal), target.namespace, signal);
-    }
-    return toFetched(body, target, ref.locator);
-  }
-}
-
-/** Builds the `vault` client of one profile. No network call until the first fetch or probe. */
-export function createVaultClient(profile: VaultProfile, deps: SecretStoreDeps): SecretStoreClient {
-  return new VaultClient(profile, deps);
+export async function createVaultBackend(
+  profile: VaultProfile,
+  deps: SecretStoreDeps,
+): Promise<SecretStoreBackend> {
+  const caPem = await readCaFile(profile.caFile, { scheme: 'vault', profile: deps.profileName });
+  const api = createVaultApi({
+    address: profile.address,
+    namespace: profile.namespace ?? '',
+    requestTimeoutMs: profile.requestTimeoutMs,
+    agent: createStoreAgent(deps.network, [caPem]),
+  });
+  const keeper = new VaultTokenKeeper({
+    login: createLogin(profile.auth, api, deps),
+    api,
+    logger: deps.logger,
+    profileName: deps.profileName,
+    closeTimeoutMs: KEEPER_CLOSE_TIMEOUT_MS,
+  });
+  return new VaultBackend(api, keeper);
 }

@@ -1,21 +1,4 @@
-import { PerimeterError, isAbortError } from '../../agent/plugin-api/index.ts';
-
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** The error of a call after `close()`: final, not worth a retry. */
-export function storeClosed(): PerimeterError {
-  return new PerimeterError('SECRET_UNAVAILABLE', 'The vault store is closed', {
-    retryable: false,
-    context: { store: 'vault' },
-  });
-}
+import { PerimeterError, causeCodes, isTlsFailure } from '../../agent/plugin-api/index.ts';
 
 /** The HTTP status of a node-vault ApiResponseError, if `error` is one. */
 export function vaultStatus(error: unknown): number | undefined {
@@ -72,24 +55,12 @@ function byStatus(
   return { code: 'SECRET_UNAVAILABLE', message: `Vault answered HTTP ${status}`, retryable: false };
 }
 
-function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') {
-      codes.push(code);
-    }
-    current = current.cause;
-  }
-  return codes;
-}
-
 /**
  * Maps what node-vault or axios threw to the store contract. Vault's messages stay in `cause`;
  * the message says what to do and never quotes a body.
  */
-export function mapVaultError(error: unknown, locator: string): unknown {
-  if (error instanceof PerimeterError || isAbortError(error)) {
+export function mapVaultError(error: unknown, locator: string): PerimeterError {
+  if (error instanceof PerimeterError) {
     return error;
   }
   const status = vaultStatus(error);
@@ -101,9 +72,8 @@ export function mapVaultError(error: unknown, locator: string): unknown {
       context: { store: 'vault', locator, status },
     });
   }
-  const codes = causeCodes(error);
-  const sdkCode = codes[0];
-  if (codes.some((code) => TLS_CODES.has(code))) {
+  const sdkCode = causeCodes(error)[0];
+  if (isTlsFailure(error)) {
     return new PerimeterError(
       'TLS_UNTRUSTED',
       "Vault's TLS certificate is not trusted. Set secretStores.<profile>.caFile (or http.caFile) to the CA that signed it",

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { PerimeterError } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, resolveCredential } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDeps } from '../../agent/plugin-api/index.ts';
 import type { VaultApi } from './api.ts';
 import { mapVaultError, vaultStatus } from './errors.ts';
@@ -50,14 +50,13 @@ export function createLogin(auth: VaultAuth, api: VaultApi, deps: SecretStoreDep
   switch (auth.type) {
     case 'token':
       return async (signal) => {
-        const token = (await deps.resolve(auth.token, { signal })).reveal().trim();
-        deps.redact(token);
-        return { token, loginDerived: false };
+        const credential = { scheme: 'vault', key: 'token', ref: auth.token };
+        return { token: await resolveCredential(deps, credential, signal), loginDerived: false };
       };
     case 'approle':
       return async (signal) => {
-        const secretId = (await deps.resolve(auth.secretId, { signal })).reveal();
-        deps.redact(secretId);
+        const credential = { scheme: 'vault', key: 'secretId', ref: auth.secretId };
+        const secretId = await resolveCredential(deps, credential, signal);
         const body = { role_id: auth.roleId, secret_id: secretId };
         const token = await api
           .login('approle', auth.mount, body, signal)

@@ -1,17 +1,15 @@
 import { z } from 'zod';
+import {
+  caFileSchema,
+  credentialRefSchema,
+  requestTimeoutMsSchema,
+  storeUrlSchema,
+} from '../../agent/plugin-api/index.ts';
 
 /** The projected service-account token of a Kubernetes pod. */
 export const DEFAULT_KUBERNETES_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-// Store credentials are references resolved through another profile, never literals in config.
-const secretRefSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9+.-]*:\/\/\S+$/,
-    'must be a secret reference (scheme://locator, e.g. file:///vault/token), never a literal credential',
-  );
+const secretRefSchema = credentialRefSchema('file:///var/run/secrets/perimeter/vault/token');
 
 // Mount paths may have several segments (`team-a/approle`), never empty, `.` or `..` ones.
 const mountSchema = z
@@ -63,12 +61,9 @@ export const VaultAuthSchema = z.discriminatedUnion('type', [
 
 /** Settings of one `vault` profile (`secretStores.<profile>`, besides `type` and `allow`). */
 export const VaultProfileSchema = z.strictObject({
-  address: z
-    .url({ protocol: /^https?$/ })
-    .refine((raw) => raw.startsWith('https:') || LOOPBACK.has(new URL(raw).hostname), {
-      message: 'must be an https:// URL (plain http only for a loopback address)',
-    })
-    .describe('Vault or OpenBao address, e.g. https://vault.example.com:8200.'),
+  address: storeUrlSchema().describe(
+    'Vault or OpenBao address, e.g. https://vault.example.com:8200.',
+  ),
   namespace: z
     .string()
     .regex(
@@ -84,17 +79,8 @@ export const VaultProfileSchema = z.strictObject({
     .default(2)
     .describe('KV engine version of the mounts references name; ?kv= overrides it per reference.'),
   auth: VaultAuthSchema.describe('How Perimeter authenticates: token, approle or kubernetes.'),
-  caFile: z
-    .string()
-    .startsWith('/', 'must be an absolute path')
-    .optional()
-    .describe('PEM bundle to trust for this Vault, on top of the system roots and http.caFile.'),
-  requestTimeoutMs: z
-    .int()
-    .min(100)
-    .max(120_000)
-    .default(10_000)
-    .describe('Timeout of one Vault request (connect and response), in milliseconds.'),
+  caFile: caFileSchema(),
+  requestTimeoutMs: requestTimeoutMsSchema(),
 });
 
 /** A parsed `vault` profile. */

@@ -1,12 +1,14 @@
-import { toPerimeterError } from '../../agent/plugin-api/index.ts';
-import type { Logger } from '../../agent/plugin-api/index.ts';
-import { raceAbort } from './api.ts';
+import { raceAbort, storeClosedError, toPerimeterError } from '../../agent/plugin-api/index.ts';
+import type { Logger, PerimeterError } from '../../agent/plugin-api/index.ts';
 import type { VaultApi } from './api.ts';
-import { storeClosed, vaultStatus } from './errors.ts';
+import { mapVaultError, vaultStatus } from './errors.ts';
 import type { Login } from './login.ts';
 
 /** Renew (or replace) a token when this fraction of its remaining TTL has passed. */
 export const RENEW_FRACTION = 2 / 3;
+
+/** Waits between refused logins: the first, doubled after each further refusal up to the max. */
+export const LOGIN_BACKOFF = { initialMs: 2_000, maxMs: 60_000 } as const;
 
 interface HeldToken {
   readonly token: string;
@@ -23,8 +25,19 @@ export interface TokenKeeperOptions {
   readonly login: Login;
   readonly api: VaultApi;
   readonly logger: Logger;
+  /** The profile, for the error of a call after close. */
+  readonly profileName: string;
   /** Bound of `close()`: waiting for a login in flight, then revoking. */
   readonly closeTimeoutMs: number;
+  /** Backoff after refused logins (tests shorten it). */
+  readonly loginBackoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** A refused login, answered again without calling Vault until `retryAtMs`. */
+interface LoginRefusal {
+  readonly error: PerimeterError;
+  readonly retryAtMs: number;
+  readonly delayMs: number;
 }
 
 function expired(held: HeldToken): boolean {
@@ -50,6 +63,7 @@ export class VaultTokenKeeper {
   #closing: Promise<void> | undefined;
   /** Set once close stopped waiting for a login in flight. */
   #drained = false;
+  #refusal: LoginRefusal | undefined;
 
   constructor(options: TokenKeeperOptions) {
     this.#options = options;
@@ -92,17 +106,43 @@ export class VaultTokenKeeper {
 
   #obtain(): Promise<HeldToken> {
     if (this.#closing !== undefined) {
-      return Promise.reject(storeClosed());
+      return Promise.reject(storeClosedError('vault', this.#options.profileName));
+    }
+    const refusal = this.#refusal;
+    if (refusal !== undefined && Date.now() < refusal.retryAtMs) {
+      // A refused credential stays refused: every read asking again would be one more failed
+      // login in Vault's audit log (and may lock the role), until the backoff has passed.
+      return Promise.reject(refusal.error);
     }
     this.#pending ??= this.#loginAndLookup()
       .then((held) => {
+        this.#refusal = undefined;
         this.#install(held);
         return held;
+      })
+      .catch((error: unknown) => {
+        this.#noteRefusal(error);
+        throw error;
       })
       .finally(() => {
         this.#pending = undefined;
       });
     return this.#pending;
+  }
+
+  /** Starts or lengthens the backoff after a final (non-retryable) login failure. */
+  #noteRefusal(error: unknown): void {
+    const refused = mapVaultError(error, 'login');
+    if (refused.retryable) {
+      return;
+    }
+    const { initialMs, maxMs } = this.#options.loginBackoff ?? LOGIN_BACKOFF;
+    const delayMs = Math.min(
+      maxMs,
+      this.#refusal === undefined ? initialMs : this.#refusal.delayMs * 2,
+    );
+    this.#refusal = { error: refused, retryAtMs: Date.now() + delayMs, delayMs };
+    this.#options.logger.warn({ code: refused.code, retryInMs: delayMs }, 'vault login refused');
   }
 
   async #loginAndLookup(): Promise<HeldToken> {

@@ -5,12 +5,20 @@ import type { SecretStoreDefinition } from '../../agent/plugin-api/index.ts';
  * protocol, driven by the real SDK through the store's client. One fixture per store, listed in
  * `secret-store-fixtures.ts`.
  *
- * Additions since the first version (all optional, so existing fixtures keep compiling):
+ * The suite runs the store as production does: `harness.profile` is parsed through the agent's
+ * `secretStores` schema (the store's `profileSchema` with `type`, `allow` and its defaults), and
+ * the resolver gets `harness.environment` as the agent's environment, where credential
+ * references of the profile (`env://…`) resolve through the implicit env profile. A fixture
+ * therefore writes its profile as an operator would, without spelling out defaults, and never
+ * touches `process.env`.
+ *
+ * Optional parts:
  * - `capabilities`: a store that by its nature cannot be denied, fail transiently or be slowed
  *   down (env reads process memory) says so, and the suite does not generate those cases for it;
  *   `remove` opts in to the "never stale after not found" case.
- * - `harness.store`: the definition to use instead of the registered one of the same scheme (env
- *   over the fixture's environment, file over a fault-injecting reader).
+ * - `harness.store`: the definition to use instead of the registered one of the same scheme
+ *   (file over a fault-injecting reader).
+ * - `harness.environment`: the agent's environment (empty when absent).
  * - `harness.remove(name)`: deletes a secret, so a cached reference turns into not found.
  */
 export interface SecretStoreFixture {
@@ -38,6 +46,11 @@ export interface SecretStoreHarness {
   /** The definition to use for this scheme instead of the one registered in secrets/index.ts. */
   readonly store?: SecretStoreDefinition;
   /**
+   * The agent's environment handed to the resolver (and so to the env store and to SDK default
+   * chains that read `deps.environment`): the variables the profile's `env://` credentials need.
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  /**
    * The `secretStores.<profile>` config entry (type, allow and store settings) that points the
    * store at the fake. The suite registers it under the profile name `conformance`.
    */
@@ -46,6 +59,12 @@ export interface SecretStoreHarness {
    * Creates or replaces a secret and returns a reference to it (with `?store=conformance` and
    * no selector; the suite appends `#key` selectors itself). Replacing is a rotation: the fake
    * records a new version and the floating reference now points at it.
+   *
+   * The reference may carry the store's own params after `?store=conformance`. A store whose
+   * secrets are maps of fields (Vault KV) stores a JSON object's keys as its fields and anything
+   * else in one field, and then returns the reference with a param that reads that field alone,
+   * e.g. `vault://secret/app?store=conformance&field=value` (with `&decode=base64` for bytes),
+   * so that the payload is the value given here.
    */
   put(name: string, value: string | Buffer): Promise<string>;
   /** Deletes a secret (every version); required when `capabilities.remove` is true. */

@@ -4,14 +4,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/metrics/metrics.ts';
 import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import type { SecretStoreDefinition } from '../../agent/plugin-api/index.ts';
+import { buildSecretStoresSchema } from '../../agent/secrets/profiles.ts';
 import { createSecretResolver } from '../../agent/secrets/resolver.ts';
 import type { SecretResolver } from '../../agent/secrets/resolver.ts';
 import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
-import type { SecretProfileConfig } from '../../agent/secrets/profiles.ts';
 import { secretStores } from '../../secrets/index.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../helpers/capture-logs.ts';
+import { rejectionOf as rejection } from '../helpers/matchers.ts';
 import type { SecretStoreHarness } from './secret-store-fixture.ts';
 import { secretStoreFixtures } from './secret-store-fixtures.ts';
 
@@ -21,15 +22,6 @@ const DOCUMENT = {
   password: 'conformance-pa55word',
   nested: { key: 'nested-value' },
 };
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(secretStoreFixtures)('$scheme secret store', (fixture) => {
   // Cases a store cannot take part in by its nature are not generated (see the fixture's docs).
@@ -54,9 +46,11 @@ describe.each(secretStoreFixtures)('$scheme secret store', (fixture) => {
     const stores: SecretStoreDefinition[] = secretStores.map((store) =>
       store.scheme === override?.scheme ? override : store,
     );
+    // As in production: the profile through the secretStores schema (defaults applied).
+    const profiles = buildSecretStoresSchema(stores).parse({ conformance: harness.profile });
     resolver = createSecretResolver({
       stores,
-      profiles: { conformance: harness.profile as unknown as SecretProfileConfig },
+      profiles,
       settings: SecretsSettingsSchema.parse({
         retryBaseDelayMs: 5,
         retryMaxDelayMs: 200,
@@ -66,7 +60,7 @@ describe.each(secretStoreFixtures)('$scheme secret store', (fixture) => {
       redactor: logs.redactor,
       logger: logs.logger,
       metrics: createMetrics(),
-      environment: {},
+      environment: harness.environment ?? {},
       now: () => clock.ms,
     });
   });

@@ -6,15 +6,12 @@ import type {
 import { FakeSecretsManager } from './secrets-manager.ts';
 
 const PREFIX = 'conformance';
-const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
 /**
  * `aws-sm` for the secret-store conformance suite: the real SDK against the Secrets Manager fake
- * (SigV4 checked on every call). The profile uses the SDK's default chain, fed through the
- * process environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, restored on close) as a pod's
- * environment would: the suite's resolver hands the env store an empty environment, so static
- * keys given as `env://` references (covered by secrets/aws-sm/store.test.ts) cannot resolve
- * here. `maxAttempts: 1` leaves the retries to the resolver, so the suite's counts are its own.
+ * (SigV4 checked on every call), with static keys given as `env://` references that the
+ * resolver reads from the agent environment the fixture hands it. `maxAttempts: 1` leaves the
+ * retries to the resolver, so the suite's counts are its own.
  */
 export const awsSmFixture: SecretStoreFixture = {
   scheme: 'aws-sm',
@@ -24,16 +21,20 @@ export const awsSmFixture: SecretStoreFixture = {
     const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
     fake.addKey(accessKeyId, { secretAccessKey });
-    const restoreEnvironment = useEnvironmentKeys(accessKeyId, secretAccessKey);
     const ref = (name: string): string => `aws-sm://${name}?store=conformance`;
     return {
+      environment: { AWS_KEY_ID: accessKeyId, AWS_SECRET_KEY: secretAccessKey },
       profile: {
         type: 'aws-sm',
         allow: [`${PREFIX}/*`],
         region: 'us-east-1',
         endpoint: fake.url,
         maxAttempts: 1,
-        auth: { type: 'default' },
+        auth: {
+          type: 'static',
+          accessKeyId: 'env://AWS_KEY_ID',
+          secretAccessKey: 'env://AWS_SECRET_KEY',
+        },
       },
       put(name, value) {
         fake.put(`${PREFIX}/${name}`, typeof value === 'string' ? value : Buffer.from(value));
@@ -63,27 +64,7 @@ export const awsSmFixture: SecretStoreFixture = {
         fake.faults.delay(ms);
       },
       readCount: () => fake.reads.length,
-      async close() {
-        restoreEnvironment();
-        await fake.close();
-      },
+      close: () => fake.close(),
     };
   },
 };
-
-/** Puts the keys where the SDK's environment provider reads them; returns the undo. */
-function useEnvironmentKeys(accessKeyId: string, secretAccessKey: string): () => void {
-  const saved = Object.fromEntries(CREDENTIAL_VARIABLES.map((name) => [name, process.env[name]]));
-  delete process.env['AWS_SESSION_TOKEN'];
-  process.env['AWS_ACCESS_KEY_ID'] = accessKeyId;
-  process.env['AWS_SECRET_ACCESS_KEY'] = secretAccessKey;
-  return () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) {
-        Reflect.deleteProperty(process.env, name);
-      } else {
-        process.env[name] = value;
-      }
-    }
-  };
-}

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultSwitch } from './faults.ts';
-import { readBody, startLoopbackServer } from './http.ts';
-import type { LoopbackServer, ServerTls } from './http.ts';
+import { readBody, startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer, ServerTls } from '../../helpers/fake-server.ts';
+import { FaultSwitch } from '../../helpers/fault-switch.ts';
 import { AwsError, SecretsManagerState, parseGetSecretValueInput } from './secrets-state.ts';
 import { verifySigV4 } from './sigv4.ts';
 import type { FakeAwsKey } from './sigv4.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, startLoopbackServer } from './http.ts';
-import type { LoopbackServer } from './http.ts';
+import { readBody, startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer } from '../../helpers/fake-server.ts';
 import type { FakeAwsKey } from './sigv4.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';

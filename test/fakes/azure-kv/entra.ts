@@ -1,7 +1,7 @@
 import { X509Certificate, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, startLoopbackServer } from '../aws-sm/http.ts';
-import type { LoopbackServer, ServerTls } from '../aws-sm/http.ts';
+import { readBody, sendJson, startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer, ServerTls } from '../../helpers/fake-server.ts';
 import { verifyClientAssertion } from './assertion.ts';
 import { TokenRegistry } from './tokens.ts';
 
@@ -215,15 +215,4 @@ function oauthError(error: string, description: string): Record<string, unknown>
     error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0)],
     timestamp: new Date().toISOString(),
   };
-}
-
-/** Sends a JSON response. */
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  response.end(JSON.stringify(body));
 }

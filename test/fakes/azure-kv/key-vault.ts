@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultSwitch } from '../aws-sm/faults.ts';
-import { startLoopbackServer } from '../aws-sm/http.ts';
-import type { LoopbackServer, ServerTls } from '../aws-sm/http.ts';
-import { sendJson } from './entra.ts';
+import { sendJson, startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer, ServerTls } from '../../helpers/fake-server.ts';
+import { FaultSwitch } from '../../helpers/fault-switch.ts';
 import type { IssuedToken, TokenRegistry } from './tokens.ts';
 import { KeyVaultState, VaultError } from './vault-state.ts';
 

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startLoopbackServer } from '../aws-sm/http.ts';
-import type { LoopbackServer } from '../aws-sm/http.ts';
-import { sendJson } from './entra.ts';
+import { sendJson, startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer } from '../../helpers/fake-server.ts';
 import type { TokenRegistry } from './tokens.ts';
 
 /** One managed-identity token request (never the identity header). */

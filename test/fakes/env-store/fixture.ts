@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createEnvStore } from '../../../secrets/env/index.ts';
 import type {
   SecretStoreFixture,
   SecretStoreHarness,
@@ -16,9 +15,10 @@ function unsupported(what: string): Error {
 }
 
 /**
- * The env store over an environment of its own: a plain object behind a proxy that counts the
- * variable reads (the "calls" of this store). Process memory cannot refuse a read, fail
- * transiently or be slow, so those cases are declared unsupported rather than simulated.
+ * The env store as registered, over the agent environment the fixture hands the resolver: a
+ * plain object behind a proxy that counts the variable reads (the "calls" of this store). Process
+ * memory cannot refuse a read, fail transiently or be slow, so those cases are declared
+ * unsupported rather than simulated.
  */
 export const envStoreFixture: SecretStoreFixture = {
   scheme: 'env',
@@ -37,7 +37,7 @@ export const envStoreFixture: SecretStoreFixture = {
     });
     const ref = (variable: string): string => `env://${variable}?store=conformance`;
     return Promise.resolve({
-      store: createEnvStore({ environment }),
+      environment,
       profile: { type: 'env', allow: [`${PREFIX}*`] },
       put(name, value) {
         variables[variableName(name)] = Buffer.from(value).toString('utf8');

@@ -1,7 +1,8 @@
-import { createServer as createHttpServer } from 'node:http';
-import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeCanary } from '../../helpers/canary.ts';
+import { startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { LoopbackServer, ServerTls } from '../../helpers/fake-server.ts';
 import { startGrpcServer } from './grpc.ts';
 import type { FakeGrpcServer } from './grpc.ts';
 import { FakeGoogleIdentity } from './identity.ts';
@@ -14,10 +15,7 @@ export type { ServiceAccountKey } from './identity.ts';
 export { FakeSecretManagerState, projectNumber } from './state.ts';
 
 /** A server certificate and key (e.g. from `test/helpers/tls.ts`). */
-export interface FakeTls {
-  readonly certPem: string;
-  readonly keyPem: string;
-}
+export type FakeTls = ServerTls;
 
 /** Options of {@link startGcpSmFake}. */
 export interface GcpSmFakeOptions {
@@ -50,25 +48,17 @@ export interface GcpSmFake {
     subjectTokenFile: string;
     impersonate?: string;
   }): Record<string, unknown>;
+  /**
+   * Sets up workload identity federation as a cluster would: a projected subject token (trusted
+   * by this fake's STS) and the credential configuration pointing at it, both written in `dir`.
+   * Returns the configuration file's path, for `auth: {type: externalAccount, configFile}`.
+   */
+  federate(dir: string): Promise<string>;
   close(): Promise<void>;
 }
 
 const AUDIENCE =
   '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/perimeter/providers/cluster';
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-}
 
 /** Starts the fake on loopback ports chosen by the OS. */
 export async function startGcpSmFake(options: GcpSmFakeOptions = {}): Promise<GcpSmFake> {
@@ -76,7 +66,7 @@ export async function startGcpSmFake(options: GcpSmFakeOptions = {}): Promise<Gc
   const state = new FakeSecretManagerState(identity);
   const authCalls: AuthCallCounts = { sts: 0, impersonations: 0 };
   const shutdown = new AbortController();
-  const serve = (location: string): Server => {
+  const serve = (location: string): Promise<LoopbackServer> => {
     const handler = createRestHandler({
       state,
       location,
@@ -84,20 +74,31 @@ export async function startGcpSmFake(options: GcpSmFakeOptions = {}): Promise<Gc
       counts: authCalls,
       shutdown: shutdown.signal,
     });
-    return options.restTls === undefined
-      ? createHttpServer(handler)
-      : createHttpsServer({ cert: options.restTls.certPem, key: options.restTls.keyPem }, handler);
+    return startLoopbackServer(handler, options.restTls);
   };
-  const scheme = options.restTls === undefined ? 'http' : 'https';
-  const global = serve('');
-  const restUrl = `${scheme}://127.0.0.1:${await listen(global)}`;
-  const regional = options.region === undefined ? undefined : serve(options.region);
-  const regionalUrl =
-    regional === undefined ? undefined : `${scheme}://127.0.0.1:${await listen(regional)}`;
+  const global = await serve('');
+  const restUrl = global.url;
+  const regional = options.region === undefined ? undefined : await serve(options.region);
+  const regionalUrl = regional?.url;
   const grpcServer: FakeGrpcServer | undefined =
     options.grpcTls === undefined
       ? undefined
       : await startGrpcServer(state, options.grpcTls, shutdown.signal);
+  const externalAccountConfig: GcpSmFake['externalAccountConfig'] = ({
+    subjectTokenFile,
+    impersonate,
+  }) => ({
+    type: 'external_account',
+    audience: AUDIENCE,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+    token_url: `${restUrl}/v1/token`,
+    credential_source: { file: subjectTokenFile },
+    ...(impersonate === undefined
+      ? {}
+      : {
+          service_account_impersonation_url: `${restUrl}/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken`,
+        }),
+  });
   return {
     state,
     identity,
@@ -106,25 +107,19 @@ export async function startGcpSmFake(options: GcpSmFakeOptions = {}): Promise<Gc
     grpcEndpoint: grpcServer === undefined ? undefined : `127.0.0.1:${grpcServer.port}`,
     audience: AUDIENCE,
     authCalls,
-    externalAccountConfig: ({ subjectTokenFile, impersonate }) => ({
-      type: 'external_account',
-      audience: AUDIENCE,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-      token_url: `${restUrl}/v1/token`,
-      credential_source: { file: subjectTokenFile },
-      ...(impersonate === undefined
-        ? {}
-        : {
-            service_account_impersonation_url: `${restUrl}/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken`,
-          }),
-    }),
+    externalAccountConfig,
+    federate: async (dir) => {
+      const subjectTokenFile = join(dir, 'token');
+      const subjectToken = makeCanary('workload-token');
+      await writeFile(subjectTokenFile, subjectToken);
+      identity.trustSubjectToken(subjectToken);
+      const configFile = join(dir, 'credential-configuration.json');
+      await writeFile(configFile, JSON.stringify(externalAccountConfig({ subjectTokenFile })));
+      return configFile;
+    },
     close: async () => {
       shutdown.abort();
-      await Promise.all([
-        closeServer(global),
-        regional === undefined ? undefined : closeServer(regional),
-        grpcServer?.close(),
-      ]);
+      await Promise.all([global.close(), regional?.close(), grpcServer?.close()]);
     },
   };
 }

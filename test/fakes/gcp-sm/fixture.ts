@@ -1,8 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretStoreFixture } from '../../conformance/secret-store-fixture.ts';
-import { makeCanary } from '../../helpers/canary.ts';
 import { startGcpSmFake } from './fake.ts';
 
 const PROJECT = 'perimeter-conformance';
@@ -24,12 +23,7 @@ export const gcpSmFixture: SecretStoreFixture = {
   async start() {
     const fake = await startGcpSmFake();
     const dir = await mkdtemp(join(tmpdir(), 'perimeter-gcp-conf-'));
-    const subjectTokenFile = join(dir, 'token');
-    const subjectToken = makeCanary('workload-token');
-    await writeFile(subjectTokenFile, subjectToken);
-    fake.identity.trustSubjectToken(subjectToken);
-    const configFile = join(dir, 'credential-configuration.json');
-    await writeFile(configFile, JSON.stringify(fake.externalAccountConfig({ subjectTokenFile })));
+    const configFile = await fake.federate(dir);
     const nameOf = (name: string): string => `projects/${PROJECT}/secrets/${secretId(name)}`;
     const refOf = (name: string): string =>
       `gcp-sm://${PROJECT}/${secretId(name)}?store=conformance`;
@@ -38,13 +32,9 @@ export const gcpSmFixture: SecretStoreFixture = {
         type: 'gcp-sm',
         allow: [`projects/${PROJECT}/secrets/conf-*`],
         allowedProjects: [PROJECT],
-        // Every setting is spelled out: the suite hands the profile to the store unparsed, so
-        // schema defaults would not apply.
-        transport: 'rest',
         apiEndpoint: fake.restUrl,
         auth: { type: 'externalAccount', configFile },
         tokenHosts: [new URL(fake.restUrl).host],
-        attemptTimeoutMs: 2_000,
         totalTimeoutMs: 100,
       },
       put: (name, value) => {

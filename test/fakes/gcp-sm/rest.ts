@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody, sendJson } from '../../helpers/fake-server.ts';
 import { CLOUD_PLATFORM } from './identity.ts';
 import type { FakeSecretManagerState } from './state.ts';
 
@@ -13,19 +14,6 @@ const ACCESS_PATH = /^\/v1\/(projects\/.+\/versions\/[^/:]+):access$/;
 const IMPERSONATE_PATH = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' }).end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function handleAccess(
   state: FakeSecretManagerState,
   req: IncomingMessage,
@@ -36,14 +24,14 @@ function handleAccess(
   const result = state.access(name, req.headers.authorization, location, 'rest');
   if (!result.ok) {
     const { httpStatus, message, status } = result.error;
-    send(res, httpStatus, { error: { code: httpStatus, message, status, details: [] } });
+    sendJson(res, httpStatus, { error: { code: httpStatus, message, status, details: [] } });
     return;
   }
   const payload = {
     data: result.data.toString('base64'),
     ...(result.crc32c === undefined ? {} : { dataCrc32c: result.crc32c }),
   };
-  send(res, 200, { name: result.name, payload });
+  sendJson(res, 200, { name: result.name, payload });
 }
 
 // Google STS (RFC 8693): the workload's subject token for a federated access token.
@@ -60,11 +48,14 @@ function handleSts(
     (form.get('scope') ?? '').split(' ').includes(CLOUD_PLATFORM) &&
     state.identity.isTrustedSubjectToken(form.get('subject_token') ?? '');
   if (!valid) {
-    send(res, 400, { error: 'invalid_grant', error_description: 'The subject token is invalid.' });
+    sendJson(res, 400, {
+      error: 'invalid_grant',
+      error_description: 'The subject token is invalid.',
+    });
     return;
   }
   const issued = state.identity.issue({ email: `principal://${audience}`, via: 'federated' });
-  send(res, 200, {
+  sendJson(res, 200, {
     access_token: issued.token,
     issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     token_type: 'Bearer',
@@ -81,7 +72,7 @@ function handleImpersonation(
 ): void {
   const caller = state.identity.verify(req.headers.authorization);
   if (caller?.via !== 'federated') {
-    send(res, 401, {
+    sendJson(res, 401, {
       error: {
         code: 401,
         message: 'Request had invalid authentication credentials.',
@@ -91,7 +82,7 @@ function handleImpersonation(
     return;
   }
   const issued = state.identity.issue({ email: decodeURIComponent(email), via: 'impersonated' });
-  send(res, 200, {
+  sendJson(res, 200, {
     accessToken: issued.token,
     expireTime: new Date(issued.expiresAtMs).toISOString(),
   });
@@ -109,12 +100,15 @@ export interface RestHandlerOptions {
   readonly shutdown: AbortSignal;
 }
 
-/** The Secret Manager REST front end plus Google's STS and IAM Credentials token calls. */
+/**
+ * The Secret Manager REST front end plus Google's STS and IAM Credentials token calls (a held
+ * request ended by the fake's close rejects: 500).
+ */
 export function createRestHandler(
   options: RestHandlerOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { state, counts } = options;
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://fake').pathname);
     const access = ACCESS_PATH.exec(path);
     if (req.method === 'GET' && access !== null) {
@@ -124,7 +118,7 @@ export function createRestHandler(
       handleAccess(state, req, res, access[1]!, options.location);
       return;
     }
-    const body = await readBody(req);
+    const body = (await readBody(req)).toString('utf8');
     if (req.method === 'POST' && path === '/v1/token') {
       counts.sts += 1;
       handleSts(state, res, body, options.audience);
@@ -136,14 +130,6 @@ export function createRestHandler(
       handleImpersonation(state, req, res, impersonate[1]!);
       return;
     }
-    send(res, 404, { error: { code: 404, message: 'Not found', status: 'NOT_FOUND' } });
-  };
-  return (req, res) => {
-    route(req, res).catch(() => {
-      // A held request ended by shutdown, or a fake bug: answer 500 so it shows.
-      if (!res.headersSent) {
-        send(res, 500, { error: { code: 500, message: 'Internal error.', status: 'INTERNAL' } });
-      }
-    });
+    sendJson(res, 404, { error: { code: 404, message: 'Not found', status: 'NOT_FOUND' } });
   };
 }

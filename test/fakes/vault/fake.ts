@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
-import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { startLoopbackServer } from '../../helpers/fake-server.ts';
+import type { ServerTls } from '../../helpers/fake-server.ts';
 import { FakeKv } from './kv.ts';
 import { createVaultHandler } from './server.ts';
 import type { VaultCallCounts, VaultFaults } from './server.ts';
@@ -57,18 +55,9 @@ export interface VaultFake {
   close(): Promise<void>;
 }
 
-function full(namespace: string | undefined, path: string): string {
-  return namespace === undefined || namespace === '' ? path : `${namespace}/${path}`;
-}
-
-/** Starts the fake on a loopback port; `tls` serves https with that certificate. */
-export async function startVaultFake(
-  options: { tls?: { certPem: string; keyPem: string } } = {},
-): Promise<VaultFake> {
-  const kv = new FakeKv();
-  const tokens = new FakeVaultTokens();
-  const counts: VaultCallCounts = { logins: 0, lookups: 0, renewals: 0, revocations: 0, reads: 0 };
-  const faults: VaultFaults = {
+/** The fault switches with every fault off. */
+function noFaults(): VaultFaults {
+  return {
     failReads: 0,
     failAll: false,
     status: 503,
@@ -77,6 +66,18 @@ export async function startVaultFake(
     delayMs: 0,
     authDelayMs: 0,
   };
+}
+
+function full(namespace: string | undefined, path: string): string {
+  return namespace === undefined || namespace === '' ? path : `${namespace}/${path}`;
+}
+
+/** Starts the fake on a loopback port; `tls` serves https with that certificate. */
+export async function startVaultFake(options: { tls?: ServerTls } = {}): Promise<VaultFake> {
+  const kv = new FakeKv();
+  const tokens = new FakeVaultTokens();
+  const counts: VaultCallCounts = { logins: 0, lookups: 0, renewals: 0, revocations: 0, reads: 0 };
+  const faults = noFaults();
   const authMounts = new Map<string, 'approle' | 'kubernetes'>();
   const readNamespaces: string[] = [];
   const shutdown = new AbortController();
@@ -89,14 +90,9 @@ export async function startVaultFake(
     readNamespaces,
     shutdown: shutdown.signal,
   });
-  const server: Server =
-    options.tls === undefined
-      ? createHttpServer(handler)
-      : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const scheme = options.tls === undefined ? 'http' : 'https';
+  const server = await startLoopbackServer(handler, options.tls);
   return {
-    address: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: server.url,
     counts,
     faults,
     readNamespaces,
@@ -133,24 +129,11 @@ export async function startVaultFake(
       tokens.revokeAll();
     },
     restore: () => {
-      Object.assign(faults, {
-        failReads: 0,
-        failAll: false,
-        status: 503,
-        sealed: false,
-        failRenewals: false,
-        delayMs: 0,
-        authDelayMs: 0,
-      });
+      Object.assign(faults, noFaults());
     },
     close: async () => {
       shutdown.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
+      await server.close();
     },
   };
 }

@@ -58,11 +58,7 @@ export const vaultFixture: SecretStoreFixture = {
         type: 'vault',
         allow: ['secret/data/conformance/**'],
         address: fake.address,
-        // Every setting is spelled out: the suite hands the profile to the store unparsed, so
-        // schema defaults would not apply.
-        kv: 2,
-        auth: { type: 'kubernetes', mount: 'kubernetes', role: 'perimeter', jwtFile },
-        requestTimeoutMs: 2_000,
+        auth: { type: 'kubernetes', role: 'perimeter', jwtFile },
       },
       put: (name, value) => {
         const { fields, params } = storedForm(value);

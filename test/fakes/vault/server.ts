@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody } from '../../helpers/fake-server.ts';
 import type { FakeKv } from './kv.ts';
 import { policyAllows } from './tokens.ts';
 import type { FakeToken, FakeVaultTokens } from './tokens.ts';
@@ -212,11 +213,7 @@ function route(state: VaultRouterState, request: Request): Answer {
 
 async function parseRequest(req: IncomingMessage): Promise<Request> {
   const url = new URL(req.url ?? '/', 'http://vault');
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(req)).toString('utf8');
   const header = (name: string): string | undefined => {
     const value = req.headers[name];
     return typeof value === 'string' ? value : undefined;
@@ -236,11 +233,11 @@ async function parseRequest(req: IncomingMessage): Promise<Request> {
   };
 }
 
-/** The fake's HTTP handler. */
+/** The fake's HTTP handler (a held request ended by the fake's close rejects: 500). */
 export function createVaultHandler(
   state: VaultRouterState,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
     const request = await parseRequest(req);
     const auth = request.path.startsWith('auth/');
     const delayMs = auth ? state.faults.authDelayMs : state.faults.delayMs;
@@ -253,14 +250,5 @@ export function createVaultHandler(
       ...(status === 429 ? { 'retry-after': '1' } : {}),
     };
     res.writeHead(status, headers).end(body === undefined ? undefined : JSON.stringify(body));
-  };
-  return (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) {
-        res
-          .writeHead(500, { 'content-type': 'application/json' })
-          .end('{"errors":["internal error"]}');
-      }
-    });
   };
 }

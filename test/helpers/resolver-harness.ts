@@ -2,17 +2,17 @@
 // interface with the knobs the caching policy needs (faults, delays, leases, credential refs).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { captureLogs } from '../../test/helpers/capture-logs.ts';
-import type { CapturedLogs } from '../../test/helpers/capture-logs.ts';
+import { createMetrics } from '../../agent/metrics/metrics.ts';
+import type { Metrics } from '../../agent/metrics/metrics.ts';
+import { PerimeterError, defineSecretStore } from '../../agent/plugin-api/index.ts';
+import type { FetchedSecret, SecretStoreDefinition } from '../../agent/plugin-api/index.ts';
+import type { SecretProfiles } from '../../agent/secrets/profiles.ts';
+import { createSecretResolver } from '../../agent/secrets/resolver.ts';
+import type { SecretResolver } from '../../agent/secrets/resolver.ts';
+import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
 import { secretStores } from '../../secrets/index.ts';
-import { createMetrics } from '../metrics/metrics.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, defineSecretStore } from '../plugin-api/index.ts';
-import type { FetchedSecret, SecretStoreDefinition, SecretStoreDeps } from '../plugin-api/index.ts';
-import type { SecretProfiles } from './profiles.ts';
-import { createSecretResolver } from './resolver.ts';
-import type { SecretResolver } from './resolver.ts';
-import { SecretsSettingsSchema } from './settings.ts';
+import { captureLogs } from './capture-logs.ts';
+import type { CapturedLogs } from './capture-logs.ts';
 
 const MemoryProfileSchema = z.strictObject({
   credentialRef: z.string().optional().describe('A reference resolved before each read'),
@@ -121,26 +121,6 @@ export class MemoryStore {
       ...(this.leaseSeconds === undefined ? {} : { leaseSeconds: this.leaseSeconds }),
     };
   }
-}
-
-/** Deps for a store client built outside a resolver (store unit tests). */
-export function standaloneDeps(overrides: Partial<SecretStoreDeps> = {}): SecretStoreDeps {
-  const logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: () => undefined,
-    child: () => logger,
-  };
-  return {
-    profileName: 'test',
-    logger,
-    network: { extraCaPem: undefined, httpsProxy: undefined, noProxy: undefined },
-    environment: {},
-    redact: () => undefined,
-    resolve: () => Promise.reject(new Error('no resolver in this test')),
-    ...overrides,
-  };
 }
 
 /** A resolver over a memory store `mem` (profile `mem`, allow `app/**` and `other/*`), the env

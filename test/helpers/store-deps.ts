@@ -1,7 +1,8 @@
-import { PerimeterError, SecretValue } from '../../../agent/plugin-api/index.ts';
-import type { SecretStoreDeps, SecretStoreNetwork } from '../../../agent/plugin-api/index.ts';
-import { captureLogs } from '../../helpers/capture-logs.ts';
-import type { CapturedLogs } from '../../helpers/capture-logs.ts';
+// The resolver's side of the store contract, faked, so that a store can be tested on its own.
+import { PerimeterError, SecretValue } from '../../agent/plugin-api/index.ts';
+import type { SecretStoreDeps, SecretStoreNetwork } from '../../agent/plugin-api/index.ts';
+import { captureLogs } from './capture-logs.ts';
+import type { CapturedLogs } from './capture-logs.ts';
 
 /** Store deps for a store's own tests: a capturing logger and a map-backed `resolve`. */
 export interface TestStoreDeps {

@@ -1,10 +1,14 @@
+// The HTTP plumbing every fake of an outside service shares (vaults, identity providers): a
+// loopback server with a close that drops kept-alive sockets, body reading and JSON answers.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 
 /** A loopback HTTP server for a fake, with a close that also drops kept-alive sockets. */
 export interface LoopbackServer {
+  /** `http://127.0.0.1:<port>` or `https://…`. */
   readonly url: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
@@ -14,18 +18,21 @@ export interface ServerTls {
   readonly keyPem: string;
 }
 
-/**
- * Starts `handler` on 127.0.0.1 on a free port, over HTTPS when `tls` is given. Handler errors
- * answer 500 (a fake's own bug).
- */
+/** A fake's request handler; a rejection (a fake's bug, a held request ended by close) is 500. */
+export type FakeHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+/** Starts `handler` on 127.0.0.1 on a free port, over HTTPS when `tls` is given. */
 export async function startLoopbackServer(
-  handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  handler: FakeHandler,
   tls?: ServerTls,
 ): Promise<LoopbackServer> {
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
-    handler(request, response).catch((error: unknown) => {
-      response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`fake failed: ${String(error)}`);
+    handler(request, response).catch(() => {
+      if (response.headersSent) {
+        response.destroy();
+      } else {
+        sendJson(response, 500, { error: 'the fake failed' });
+      }
     });
   };
   const server: Server =
@@ -41,6 +48,7 @@ export async function startLoopbackServer(
   let closed: Promise<void> | undefined;
   return {
     url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    port,
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => {
@@ -60,4 +68,15 @@ export async function readBody(request: IncomingMessage): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** Answers `body` as JSON with `status` (and extra headers). */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(body));
 }
