@@ -61,6 +61,7 @@ export default defineConfig(
   },
   {
     files: ['agent/plugin-api/**'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -4,7 +4,13 @@ import { z } from 'zod';
 import { waitFor } from '../../test/helpers/wait-for.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
 import type { BodyLine, HttpResponse } from '../plugin-api/index.ts';
-import { fastSettings, rejectionOf, sendJson, startServer, testClient } from '../../test/helpers/loopback.ts';
+import {
+  fastSettings,
+  rejectionOf,
+  sendJson,
+  startServer,
+  testClient,
+} from '../../test/helpers/loopback.ts';
 import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

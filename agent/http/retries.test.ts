@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/helpers/ports.ts';
 import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
-import { fastSettings, rejectionOf, sendJson, startServer, testClient } from '../../test/helpers/loopback.ts';
+import {
+  fastSettings,
+  rejectionOf,
+  sendJson,
+  startServer,
+  testClient,
+} from '../../test/helpers/loopback.ts';
 import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -7,7 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { testPki } from '../../test/helpers/tls.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
-import { fastSettings, rejectionOf, sendJson, startServer, testClient } from '../../test/helpers/loopback.ts';
+import {
+  fastSettings,
+  rejectionOf,
+  sendJson,
+  startServer,
+  testClient,
+} from '../../test/helpers/loopback.ts';
 import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

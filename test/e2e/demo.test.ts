@@ -11,7 +11,9 @@ describe('npm run demo (the README first command)', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok {4}source +cyera +logged in; 3 datastores visible$/m);
-    expect(result.stdout).toMatch(/run demo-cyera \(cyera extract\) succeeded: \d+ assets .* -> catalog/);
+    expect(result.stdout).toMatch(
+      /run demo-cyera \(cyera extract\) succeeded: \d+ assets .* -> catalog/,
+    );
     expect(result.stdout).toMatch(/CyeraColumn +\d+/);
     expect(result.stdout).toContain('complete: yes');
     expect(result.stdout).toContain('appears nowhere');

@@ -6,10 +6,7 @@ import { createOpenApiChecker } from './openapi.ts';
 import type { CapturedLogs } from './capture-logs.ts';
 import { fixtureConnector } from '../fakes/fixture/connector.ts';
 import { startFakeControlPlane } from '../fakes/control-plane/server.ts';
-import type {
-  FakeControlPlane,
-  FakeControlPlaneOptions,
-} from '../fakes/control-plane/server.ts';
+import type { FakeControlPlane, FakeControlPlaneOptions } from '../fakes/control-plane/server.ts';
 import { MemoryEventOutbox, MemoryInstructionTarget } from '../fakes/memory-queue.ts';
 import { secretStores } from '../../secrets/index.ts';
 import { loadConfig } from '../../agent/config/load.ts';

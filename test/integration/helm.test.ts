@@ -152,6 +152,16 @@ describe('the Helm chart', () => {
         annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/perimeter' },
       },
       podLabels: { 'azure.workload.identity/use': 'true' },
+      extraEnv: [{ name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/aws/token' }],
+      extraVolumes: [
+        {
+          name: 'aws-token',
+          projected: {
+            sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', path: 'token' } }],
+          },
+        },
+      ],
+      extraVolumeMounts: [{ name: 'aws-token', mountPath: '/var/run/secrets/aws', readOnly: true }],
       config: {
         secretStores: {
           'aws-prod': { type: 'aws-sm', allow: ['prod/perimeter/*'], region: 'eu-west-1' },
@@ -175,6 +185,9 @@ describe('the Helm chart', () => {
       '/var/run/secrets/perimeter/agent-token',
     );
     expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
+    expect(pod.spec.containers[0]!.volumeMounts.map((v) => v.mountPath)).toContain(
+      '/var/run/secrets/aws',
+    );
     const account = manifests.find((m) => m.kind === 'ServiceAccount') as unknown as {
       metadata: { annotations: Record<string, string> };
     };

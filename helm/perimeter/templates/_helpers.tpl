@@ -118,6 +118,9 @@ spec:
         - name: PERIMETER_QUEUE_CONCURRENCY
           value: {{ $root.Values.worker.concurrency | quote }}
         {{- end }}
+        {{- with $root.Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
         {{- with $root.Values.proxy.httpsProxy }}
         - name: HTTPS_PROXY
           value: {{ . | quote }}
@@ -175,6 +178,9 @@ spec:
         {{- range $root.Values.secretFiles }}
         - { name: {{ printf "secret-%s" . | quote }}, mountPath: {{ printf "/var/run/secrets/perimeter/%s" . | quote }}, readOnly: true }
         {{- end }}
+        {{- with $root.Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -205,6 +211,9 @@ spec:
     {{- range $root.Values.secretFiles }}
     - name: {{ printf "secret-%s" . | quote }}
       secret: { secretName: {{ . | quote }}, defaultMode: 0400 }
+    {{- end }}
+    {{- with $root.Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- with $root.Values.nodeSelector }}
   nodeSelector:
