@@ -42,13 +42,13 @@ export async function awsStore(value: string): Promise<OperatorStore> {
     allow: ["perimeter/*"]
     auth:
       type: static
-      accessKeyId: env://PERIMETER_AWS_ACCESS_KEY_ID
-      secretAccessKey: env://PERIMETER_AWS_SECRET_ACCESS_KEY`;
+      accessKeyId: env://STORE_AWS_ACCESS_KEY_ID
+      secretAccessKey: env://STORE_AWS_SECRET_ACCESS_KEY`;
   return {
     yaml,
     env: {
-      PERIMETER_AWS_ACCESS_KEY_ID: accessKeyId,
-      PERIMETER_AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      STORE_AWS_ACCESS_KEY_ID: accessKeyId,
+      STORE_AWS_SECRET_ACCESS_KEY: secretAccessKey,
     },
     ref: 'aws-sm://perimeter/fixture#secret',
     credentials: () => [secretAccessKey],
@@ -136,11 +136,11 @@ export async function vaultStore(
     auth:
       type: approle
       roleId: ${roleId}
-      secretId: env://PERIMETER_VAULT_SECRET_ID`;
+      secretId: env://STORE_VAULT_SECRET_ID`;
   return {
     fake,
     yaml,
-    env: { PERIMETER_VAULT_SECRET_ID: secretId },
+    env: { STORE_VAULT_SECRET_ID: secretId },
     ref: 'vault://secret/perimeter/fixture#secret',
     credentials: () => [secretId, ...fake.issuedTokens()],
     close: () => fake.close(),
