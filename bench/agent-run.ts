@@ -29,7 +29,7 @@ const PRELOAD = fileURLToPath(new URL('./peak-rss.ts', import.meta.url));
 /** Runs the job once in a fresh agent process; `maxOldSpaceMiB` caps the V8 heap. */
 export async function measureAgentRun(
   job: AgentRunJob,
-  options: { maxOldSpaceMiB?: number } = {},
+  options: { maxOldSpaceMiB?: number; flags?: readonly string[] } = {},
 ): Promise<AgentRunFigures> {
   const receiver = await startCatalogReceiver({});
   const dir = mkdtempSync(join(tmpdir(), 'perimeter-bench-'));
@@ -52,8 +52,12 @@ export async function measureAgentRun(
     }),
   );
   const report = join(dir, 'report.json');
-  const heap =
-    options.maxOldSpaceMiB === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
+  const heap = [
+    ...(options.maxOldSpaceMiB === undefined
+      ? []
+      : [`--max-old-space-size=${options.maxOldSpaceMiB}`]),
+    ...(options.flags ?? []),
+  ];
   const started = performance.now();
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(

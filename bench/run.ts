@@ -9,6 +9,8 @@ import { measureAgentRun, row } from './agent-run.ts';
 
 const quick = process.argv.includes('--quick');
 const HEAP_CAP_MIB = 128;
+/** The production profile (Dockerfile, Helm `nodeOptions`): a capped heap with a young generation big enough not to thrash. */
+const CAPPED = { maxOldSpaceMiB: HEAP_CAP_MIB, flags: ['--max-semi-space-size=16'] };
 
 async function fixtureRuns(lines: string[]): Promise<void> {
   for (const items of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
@@ -28,8 +30,8 @@ async function fixtureRuns(lines: string[]): Promise<void> {
     lines.push(
       row(
         `fixture ${items.toLocaleString('en')} items`,
-        `${HEAP_CAP_MIB} MiB`,
-        await measureAgentRun(job, { maxOldSpaceMiB: HEAP_CAP_MIB }),
+        `${HEAP_CAP_MIB} MiB + 16 MiB semi-space`,
+        await measureAgentRun(job, CAPPED),
       ),
     );
     await source.close();
@@ -64,8 +66,8 @@ async function cyeraRuns(lines: string[]): Promise<void> {
     lines.push(
       row(
         `cyera ${columns.toLocaleString('en')} columns`,
-        `${HEAP_CAP_MIB} MiB`,
-        await measureAgentRun(job, { maxOldSpaceMiB: HEAP_CAP_MIB }),
+        `${HEAP_CAP_MIB} MiB + 16 MiB semi-space`,
+        await measureAgentRun(job, CAPPED),
       ),
     );
     await simulator.close();

@@ -114,6 +114,10 @@ spec:
       env:
         - name: PERIMETER_CONFIG
           value: /etc/perimeter/perimeter.yaml
+        {{- with $root.Values.nodeOptions }}
+        - name: NODE_OPTIONS
+          value: {{ . | quote }}
+        {{- end }}
         {{- if eq $role "worker" }}
         - name: PERIMETER_QUEUE_CONCURRENCY
           value: {{ $root.Values.worker.concurrency | quote }}
