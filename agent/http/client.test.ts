@@ -1,29 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeCanary } from '../../test/helpers/canary.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
-import { rejectionOf, sendJson, startServer, testClient } from '../../test/helpers/loopback.ts';
-import type { Loopback, TestClient } from '../../test/helpers/loopback.ts';
+import { closedAfterEach, rejectionOf, sendJson } from '../../test/helpers/loopback.ts';
+import type { Handler } from '../../test/helpers/loopback.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map(async (cleanup) => cleanup()));
-});
-
-async function server(handler: Parameters<typeof startServer>[0]): Promise<Loopback> {
-  const started = await startServer(handler);
-  cleanups.push(started.close);
-  return started;
-}
-
-function client(...args: Parameters<typeof testClient>): TestClient {
-  const built = testClient(...args);
-  cleanups.push(built.client.close);
-  return built;
-}
+const { server, client } = closedAfterEach();
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000);
-const ok = (): Parameters<typeof startServer>[0] => (_request, response) => {
+const ok = (): Handler => (_request, response) => {
   sendJson(response, 200, { ok: true });
 };
 

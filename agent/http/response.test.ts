@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../test/helpers/wait-for.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
@@ -8,25 +8,19 @@ import {
   fastSettings,
   rejectionOf,
   sendJson,
-  startServer,
-  testClient,
+  closedAfterEach,
 } from '../../test/helpers/loopback.ts';
 import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map(async (cleanup) => cleanup()));
-});
+const { server, client } = closedAfterEach();
 
 async function get(
   handler: Handler,
   settings = fastSettings(),
   signal: AbortSignal = AbortSignal.timeout(10_000),
 ): Promise<{ response: HttpResponse; target: Loopback; built: TestClient }> {
-  const target = await startServer(handler);
-  cleanups.push(target.close);
-  const built = testClient({ allowedHosts: [target.hostPattern] }, { settings });
-  cleanups.push(built.client.close);
+  const target = await server(handler);
+  const built = client({ allowedHosts: [target.hostPattern] }, { settings });
   const response = await built.client.request({
     method: 'GET',
     url: `${target.origin}/v1/items`,

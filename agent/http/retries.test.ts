@@ -1,31 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../test/helpers/ports.ts';
 import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
 import {
   fastSettings,
   rejectionOf,
   sendJson,
-  startServer,
-  testClient,
+  closedAfterEach,
 } from '../../test/helpers/loopback.ts';
-import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
+import type { Handler, TestClient } from '../../test/helpers/loopback.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map(async (cleanup) => cleanup()));
-});
-
-async function server(handler: Handler): Promise<Loopback> {
-  const started = await startServer(handler);
-  cleanups.push(started.close);
-  return started;
-}
-
-function client(...args: Parameters<typeof testClient>): TestClient {
-  const built = testClient(...args);
-  cleanups.push(built.client.close);
-  return built;
-}
+const { server, client } = closedAfterEach();
 
 /** Answers the given statuses in turn (then the last one), with optional headers. */
 function sequence(...answers: [status: number, headers?: Record<string, string>][]): Handler {

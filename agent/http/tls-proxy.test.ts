@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { testPki } from '../../test/helpers/tls.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
@@ -11,15 +11,12 @@ import {
   fastSettings,
   rejectionOf,
   sendJson,
-  startServer,
-  testClient,
+  closedAfterEach,
 } from '../../test/helpers/loopback.ts';
-import type { Handler, Loopback, TestClient } from '../../test/helpers/loopback.ts';
+import type { Handler, Loopback } from '../../test/helpers/loopback.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map(async (cleanup) => cleanup()));
-});
+const tracked = closedAfterEach();
+const { client } = tracked;
 
 const pki = testPki();
 
@@ -27,21 +24,13 @@ async function tlsServer(
   handler: Handler,
   options: { requireClientCert?: boolean } = {},
 ): Promise<Loopback> {
-  const server = await startServer(handler, {
+  return tracked.server(handler, {
     cert: pki.serverCertPem,
     key: pki.serverKeyPem,
     ...(options.requireClientCert === true
       ? { ca: pki.caPem, requestCert: true, rejectUnauthorized: true }
       : {}),
   });
-  cleanups.push(server.close);
-  return server;
-}
-
-function client(...args: Parameters<typeof testClient>): TestClient {
-  const built = testClient(...args);
-  cleanups.push(built.client.close);
-  return built;
 }
 
 /** A loopback CONNECT proxy that records every tunnel it opens. */
@@ -62,7 +51,7 @@ async function connectProxy(): Promise<{ url: string; tunnels: string[] }> {
     clientSocket.on('error', () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
+  tracked.track(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 // Loopback servers and a client factory shared by the agent/http tests (not used at runtime).
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
@@ -118,4 +119,35 @@ export async function rejectionOf(
 export function sendJson(response: ServerResponse, status: number, value: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(value));
+}
+
+/** Servers and clients of one test file, closed after each test. */
+export interface TrackedLoopback {
+  server(handler: Handler, tls?: HttpsServerOptions): Promise<Loopback>;
+  client(...args: Parameters<typeof testClient>): TestClient;
+  /** Any other cleanup to run after the test. */
+  track(cleanup: () => Promise<void>): void;
+}
+
+/** Registers an `afterEach` that closes every server and client made through the result. */
+export function closedAfterEach(): TrackedLoopback {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map(async (cleanup) => cleanup()));
+  });
+  return {
+    server: async (handler, tls) => {
+      const started = await startServer(handler, tls);
+      cleanups.push(started.close);
+      return started;
+    },
+    client: (...args) => {
+      const built = testClient(...args);
+      cleanups.push(built.client.close);
+      return built;
+    },
+    track: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+  };
 }

@@ -9,18 +9,7 @@ import type { LinkHarness } from '../helpers/link-harness.ts';
 import { ERROR_CODES } from '../../agent/plugin-api/index.ts';
 import { runDraft } from '../fakes/control-plane/signing.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-/** mulberry32: a seeded generator, so a failing run replays exactly. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.ts';
 
 type Draft = Record<string, unknown>;
 type Mutation = (base: Draft, random: () => number) => Draft;
@@ -119,7 +108,7 @@ function junk(random: () => number): unknown {
 
 describe('the link under 1,000 malformed instructions', () => {
   let h: LinkHarness;
-  const random = seeded(20250601);
+  const random = mulberry32(20250601);
   const malformed: { id: string | undefined; kind: string }[] = [];
   const valid: string[] = [];
 

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../helpers/random.ts';
 /** Which calls a fault applies to. */
 export type FaultTarget = 'batches' | 'complete' | 'any';
 
@@ -101,14 +102,3 @@ function matches(target: FaultTarget, call: 'batches' | 'complete'): boolean {
   return target === 'any' || target === call;
 }
 
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
