@@ -101,4 +101,3 @@ export function faultLabel(fault: CatalogFault): string {
 function matches(target: FaultTarget, call: 'batches' | 'complete'): boolean {
   return target === 'any' || target === call;
 }
-
