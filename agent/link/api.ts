@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PerimeterError } from '../plugin-api/index.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../plugin-api/index.ts';
 import type { RunEvent } from '../queue/types.ts';
-import { untilAborted } from '../secrets/wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
 import type { AgentTokenSource, HeartbeatBody, HeartbeatReply } from './types.ts';
 
 /** The body of `POST /v1/instructions/{id}/ack`. */
@@ -131,7 +131,7 @@ async function sendWithin(
   }, timeoutMs);
   const bounded = AbortSignal.any([signal, deadline.signal]);
   try {
-    const token = await untilAborted(options.token(), bounded);
+    const token = await raceAbort(options.token(), bounded);
     return await options.http.request({
       ...request,
       headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' },

@@ -1,7 +1,7 @@
 import type { Logger } from '../plugin-api/index.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
 import type { EventOutbox, OutboxEntry } from '../queue/types.ts';
-import { untilAborted } from '../secrets/wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
 import type { ControlPlaneApi } from './api.ts';
 import type { LinkTracker } from './tracker.ts';
 
@@ -52,7 +52,7 @@ export class EventForwarder {
       const runId = this.#pending[0]?.event.runId ?? '';
       const group = this.#pending.filter((entry) => entry.event.runId === runId);
       await this.#deliver(runId, group, signal);
-      await untilAborted(this.#outbox.ack(group.map((entry) => entry.id)), signal);
+      await raceAbort(this.#outbox.ack(group.map((entry) => entry.id)), signal);
       this.#pending = this.#pending.filter((entry) => entry.event.runId !== runId);
     }
     return 0;

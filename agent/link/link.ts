@@ -5,7 +5,7 @@ import { PerimeterError } from '../plugin-api/index.ts';
 import type { Logger } from '../plugin-api/index.ts';
 import type { EventOutbox, InstructionTarget } from '../queue/types.ts';
 import type { RunSpec } from '../runtime/types.ts';
-import { untilAborted } from '../secrets/wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
 import type { AcceptDeps } from './accept.ts';
 import { createControlPlaneApi } from './api.ts';
 import type { ControlPlaneApi } from './api.ts';
@@ -145,7 +145,7 @@ function startLoops(options: LinkOptions, parts: LinkParts, signal: AbortSignal)
   return [
     loop('poll', () => pollTurn({ api, accept, tracker, logger, intervals, signal })),
     loop('heartbeat', async () => {
-      const body = await untilAborted(options.heartbeat(), signal);
+      const body = await raceAbort(options.heartbeat(), signal);
       const reply = await api.heartbeat(body, signal);
       tracker.succeeded('heartbeat');
       adoptReply(reply, intervals, logger);

@@ -1,5 +1,5 @@
 import type { Logger } from '../plugin-api/index.ts';
-import { untilAborted } from '../secrets/wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
 import { ackBody, ackableId, judgeInstruction, typeLabel } from './accept.ts';
 import type { AcceptDeps, Verdict } from './accept.ts';
 import type { ControlPlaneApi } from './api.ts';
@@ -49,7 +49,7 @@ export async function pollTurn(deps: PollDeps): Promise<number> {
 
 async function handleInstruction(raw: unknown, deps: PollDeps): Promise<void> {
   // Redis calls inside may wait out a reconnect; stop() must not wait with them.
-  const verdict = await untilAborted(judgeInstruction(raw, deps.accept), deps.signal);
+  const verdict = await raceAbort(judgeInstruction(raw, deps.accept), deps.signal);
   const instructionId = ackableId(raw);
   const type = typeLabel(raw);
   deps.tracker.instruction(type, verdict.outcome);

@@ -1,4 +1,4 @@
-import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, isPerimeterError, raceAbort } from '../plugin-api/index.ts';
 
 /**
  * Resolves with the promise, or with undefined as soon as the signal aborts. For Redis commands,
@@ -9,24 +9,13 @@ export async function raceSignal<T>(
   promise: Promise<T>,
   signal: AbortSignal,
 ): Promise<T | undefined> {
-  promise.catch(() => undefined);
-  if (signal.aborted) {
-    return undefined;
-  }
-  let detach = (): void => undefined;
-  const aborted = new Promise<undefined>((resolve) => {
-    const listener = (): void => {
-      resolve(undefined);
-    };
-    signal.addEventListener('abort', listener, { once: true });
-    detach = () => {
-      signal.removeEventListener('abort', listener);
-    };
-  });
   try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    detach();
+    return await raceAbort(promise, signal);
+  } catch (error) {
+    if (signal.aborted) {
+      return undefined;
+    }
+    throw error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { PerimeterError, isAbortError, isPerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, isAbortError, isPerimeterError, raceAbort } from '../plugin-api/index.ts';
 
 /** The PerimeterError an aborted signal stands for (RUN_ABORTED unless its reason says more). */
 export function abortReason(signal: AbortSignal): PerimeterError {
@@ -61,28 +61,17 @@ export async function* iterateUntilAborted<T>(
 }
 
 /**
- * One `next()`, rejected early by an abort. The listener lives for this step only: racing every
- * step against one long-lived abort promise would keep a reaction (and the step's value) per
- * event alive until the run ends, which grows memory with the run's size.
+ * One `next()`, rejected early by an abort. The race is per step (`raceAbort` removes its
+ * listener when the step settles): racing every step against one long-lived abort promise would
+ * keep a reaction (and the step's value) per event alive until the run ends.
  */
-function nextOrAbort<T>(
+async function nextOrAbort<T>(
   iterator: AsyncIterator<T>,
   signal: AbortSignal,
 ): Promise<IteratorResult<T>> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    iterator.next().then(
-      (step) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(step);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error('Iterator failed', { cause: error }));
-      },
-    );
-  });
+  try {
+    return await raceAbort(iterator.next(), signal);
+  } catch (error) {
+    throw signal.aborted ? abortReason(signal) : error;
+  }
 }

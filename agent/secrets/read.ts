@@ -8,7 +8,8 @@ import type {
 } from '../plugin-api/index.ts';
 import type { SecretsSettings } from './settings.ts';
 import type { TokenBucket } from './token-bucket.ts';
-import { delay, untilAborted } from './wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
+import { delay } from './wait.ts';
 
 /** Outcomes of one store read, as the `secretFetchesTotal` metric labels them. */
 export type ReadOutcome = 'fetched' | 'not_found' | 'denied' | 'unavailable' | 'failed';
@@ -83,7 +84,7 @@ export async function callStore<T>(
   const timeout = AbortSignal.timeout(timeoutMs);
   const callSignal = AbortSignal.any([signal, timeout]);
   try {
-    return await untilAborted(call(callSignal), callSignal);
+    return await raceAbort(call(callSignal), callSignal);
   } catch (thrown) {
     if (signal.aborted) {
       throw signal.reason as Error;

@@ -1,4 +1,4 @@
-import { untilAborted } from './wait.ts';
+import { raceAbort } from '../plugin-api/index.ts';
 
 interface Flight<T> {
   readonly promise: Promise<T>;
@@ -26,7 +26,7 @@ export class SingleFlight<T> {
       return flight.promise;
     }
     flight.waiters += 1;
-    return untilAborted(flight.promise, signal).finally(() => {
+    return raceAbort(flight.promise, signal).finally(() => {
       flight.waiters -= 1;
       if (signal.aborted && flight.waiters === 0 && !flight.background) {
         flight.controller.abort(signal.reason);
