@@ -155,6 +155,3 @@ export const AzureKvProfileSchema = z
 
 /** A parsed `azure-kv` profile. */
 export type AzureKvProfile = z.output<typeof AzureKvProfileSchema>;
-
-/** The `auth` setting of a parsed profile. */
-export type AzureKvAuth = AzureKvProfile['auth'];

@@ -26,10 +26,3 @@ export function syntheticAsset(index: number, options: { readonly prefix?: strin
       : {}),
   };
 }
-
-/** `count` synthetic assets from `start`. */
-export function* syntheticAssets(start: number, count: number): Generator<Asset> {
-  for (let index = start; index < start + count; index += 1) {
-    yield syntheticAsset(index);
-  }
-}
