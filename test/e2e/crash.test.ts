@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import { makeCanary } from '../helpers/canary.ts';
@@ -10,17 +10,11 @@ import type { AgentProcess } from './support/agent.ts';
 import { e2eConfig, inspectQueue } from './support/config.ts';
 import { startRedisServer } from './support/redis-server.ts';
 import type { TestRedisServer } from './support/redis-server.ts';
+import { deferredCleanup } from '../helpers/cleanup.ts';
 
 const ITEMS = 400;
 const PAGE = 20;
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const step of cleanup.reverse()) {
-    await step();
-  }
-  cleanup = [];
-});
+const defer = deferredCleanup();
 
 const itemRequests = (requests: readonly string[]): number =>
   requests.filter((r) => r === 'GET /v1/items').length;
@@ -30,7 +24,7 @@ async function fixtures(delayMs: number) {
   const source = await startFixtureSource({ items: ITEMS, secret: canary });
   source.always({ status: 200, delayMs });
   const catalog = await startCatalogReceiver();
-  cleanup.push(async () => {
+  defer(async () => {
     await source.close();
     await catalog.close();
   });
@@ -38,7 +32,7 @@ async function fixtures(delayMs: number) {
 }
 
 function track(agent: AgentProcess): AgentProcess {
-  cleanup.push(() => stopAgent(agent));
+  defer(() => stopAgent(agent));
   return agent;
 }
 
@@ -47,7 +41,7 @@ describe('crashes', () => {
     const { canary, source, catalog } = await fixtures(150);
     const prefix = uniquePrefix('e2e-crash');
     const redis = new Redis(REDIS_URL);
-    cleanup.push(async () => {
+    defer(async () => {
       await deleteKeys(redis, prefix);
       redis.disconnect();
     });
@@ -100,7 +94,7 @@ describe('crashes', () => {
   it('rides out a Redis restart mid-run: readiness reports Redis down, the agent reconnects by itself and no run is lost', async () => {
     const { canary, source, catalog } = await fixtures(100);
     const server: TestRedisServer = await startRedisServer();
-    cleanup.push(() => server.close());
+    defer(() => server.close());
     const prefix = uniquePrefix('e2e-redis');
     const configPath = writeConfig(
       e2eConfig({
@@ -167,7 +161,7 @@ describe('Redis missing at start', () => {
   it('starts unready while Redis is down and runs its jobs once Redis comes up', async () => {
     const { canary, source, catalog } = await fixtures(0);
     const server = await startRedisServer({ stopped: true });
-    cleanup.push(() => server.close());
+    defer(() => server.close());
     const configPath = writeConfig(
       e2eConfig({
         redisUrl: server.url,

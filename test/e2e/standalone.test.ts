@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import type { CatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
@@ -10,16 +10,10 @@ import { REDIS_URL, deleteKeys, dumpKeys, uniquePrefix } from '../integration/su
 import { spawnAgent, stopAgent, writeConfig } from './support/agent.ts';
 import type { AgentProcess } from './support/agent.ts';
 import { e2eConfig, inspectQueue } from './support/config.ts';
+import { deferredCleanup } from '../helpers/cleanup.ts';
 
 const ITEMS = 300;
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const step of cleanup.reverse()) {
-    await step();
-  }
-  cleanup = [];
-});
+const defer = deferredCleanup();
 
 async function setup(options: {
   delayMs: number;
@@ -32,7 +26,7 @@ async function setup(options: {
   const catalog: CatalogReceiver = await startCatalogReceiver();
   const prefix = uniquePrefix('e2e-standalone');
   const redis = new Redis(REDIS_URL);
-  cleanup.push(async () => {
+  defer(async () => {
     await deleteKeys(redis, prefix);
     redis.disconnect();
     await source.close();
@@ -55,7 +49,7 @@ async function setup(options: {
       env: { FIXTURE_SECRET: canary },
       ...(role ? { role } : {}),
     });
-    cleanup.push(() => stopAgent(agent));
+    defer(() => stopAgent(agent));
     return agent;
   };
   return { canary, source, catalog, prefix, redis, start };

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
@@ -13,15 +13,10 @@ import { REDIS_URL, deleteKeys, dumpKeys, uniquePrefix } from '../integration/su
 import { spawnAgent, stopAgent, writeConfig } from './support/agent.ts';
 import type { AgentProcess } from './support/agent.ts';
 import { e2eConfig } from './support/config.ts';
+import { deferredCleanup } from '../helpers/cleanup.ts';
 
 const STORES = { aws: awsStore, azure: azureStore, gcp: gcpStore, vault: vaultStore } as const;
-const cleanup: (() => Promise<void>)[] = [];
-
-afterAll(async () => {
-  for (const step of cleanup.reverse()) {
-    await step();
-  }
-});
+const defer = deferredCleanup('all');
 
 describe('runs whose credentials live in each cloud vault, through the daemon', () => {
   it('succeed, and leave no trace of any value in Redis, the logs or the catalog payloads', async () => {
@@ -32,15 +27,13 @@ describe('runs whose credentials live in each cloud vault, through the daemon', 
       canaries[name] = makeCanary(`${name}-credential`);
       stores[name] = await start(canaries[name]);
       sources[name] = await startFixtureSource({ items: 40, secret: canaries[name] });
-      cleanup.push(
-        () => stores[name]!.close(),
-        () => sources[name]!.close(),
-      );
+      defer(() => stores[name]!.close());
+      defer(() => sources[name]!.close());
     }
     const catalog = await startCatalogReceiver();
     const prefix = uniquePrefix('e2e-vaults');
     const redis = new Redis(REDIS_URL);
-    cleanup.push(async () => {
+    defer(async () => {
       await deleteKeys(redis, prefix);
       redis.disconnect();
       await catalog.close();
@@ -82,7 +75,7 @@ describe('runs whose credentials live in each cloud vault, through the daemon', 
       configPath: writeConfig(config),
       env,
     });
-    cleanup.push(() => stopAgent(agent));
+    defer(() => stopAgent(agent));
 
     await waitFor(() => catalog.completes.length === names.length, {
       timeoutMs: 60_000,

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../agent/config/load.ts';
 import { createMetrics } from '../../agent/metrics/metrics.ts';
 import { PerimeterError } from '../../agent/plugin-api/index.ts';
@@ -18,16 +18,10 @@ import { captureLogs } from '../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../helpers/capture-logs.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { REDIS_URL, deleteKeys, uniquePrefix } from './support/redis.ts';
+import { deferredCleanup } from '../helpers/cleanup.ts';
 
 const registry = { connectors: [fixtureConnector], stores: secretStores };
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const step of cleanup.reverse()) {
-    await step();
-  }
-  cleanup = [];
-});
+const defer = deferredCleanup();
 
 interface Started {
   readonly logs: CapturedLogs;
@@ -94,7 +88,7 @@ async function start(
     bootId: 'boot1',
     onRunning,
   });
-  cleanup.push(async () => {
+  defer(async () => {
     stop.abort();
     await exit.catch(() => undefined);
     await runtime.close();
