@@ -162,4 +162,26 @@ describe('standalone mode (no control plane)', () => {
       source.requests().filter((r) => r === 'GET /v1/items').length - requestsBefore;
     expect(requestsAfter).toBeLessThanOrEqual(ITEMS / 20 + 1 - (checkpoint?.assets ?? 0) / 20);
   });
+
+  it('keeps the lock of a CPU-heavy run four times longer than the lock, so a second worker never takes it over', async () => {
+    const { catalog, source, start } = await setup({
+      delayMs: 0,
+      // 15 pages of 20 items, each kept busy 300 ms: ~4.5 s against a 1 s lock.
+      queue: { lockDurationMs: 1_000, stalledIntervalMs: 500, maxStalledCount: 1 },
+      jobs: [{ id: 'heavy', connection: 'fx', params: { cpuMsPerPage: 300 } }],
+    });
+    const first = await start('first');
+    const second = await start('second', 'worker');
+    await waitFor(() => catalog.completes.length === 1, {
+      timeoutMs: 30_000,
+      what: 'the run to complete',
+    });
+    const started = [first, second].flatMap((agent) =>
+      agent.records().filter((r) => r.msg === 'Run started'),
+    );
+    expect(started).toHaveLength(1);
+    // Not restarted elsewhere: every page was read exactly once (plus the empty last page).
+    expect(source.requests().filter((r) => r === 'GET /v1/items')).toHaveLength(ITEMS / 20);
+    expect([...catalog.assetCounts().values()].every((count) => count === 1)).toBe(true);
+  });
 });

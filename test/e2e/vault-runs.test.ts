@@ -96,6 +96,24 @@ describe('runs whose credentials live in each cloud vault, through the daemon', 
     );
     const status = await agent.get('/status');
     const metrics = await agent.get('/metrics');
+    const sample = (name: string): number => {
+      const line = metrics.text.split('\n').find((l) => l.startsWith(name));
+      return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    expect(
+      sample('perimeter_runs_total{connector="fixture",operation="extract",outcome="succeeded"}'),
+    ).toBe(4);
+    expect(
+      sample('perimeter_run_duration_seconds_count{connector="fixture",operation="extract"}'),
+    ).toBe(4);
+    expect(sample('perimeter_assets_total{connector="fixture"}')).toBe(160);
+    expect(sample('perimeter_batches_total{outcome="stored"}')).toBeGreaterThan(0);
+    expect(sample('perimeter_batch_bytes_total')).toBeGreaterThan(0);
+    for (const store of ['aws-sm', 'azure-kv', 'gcp-sm', 'vault']) {
+      expect(
+        sample(`perimeter_secret_fetches_total{store="${store}",outcome="fetched"}`),
+      ).toBeGreaterThanOrEqual(1);
+    }
     for (const name of names) {
       for (const secret of [canaries[name]!, ...stores[name]!.credentials()]) {
         const leaks = findCanary(secret, {
