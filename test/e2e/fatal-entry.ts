@@ -1,4 +1,4 @@
-// The agent of agent-entry.ts plus a bug: an unhandled rejection FATAL_AFTER_MS after start,
+// The agent of test/helpers/fixture-agent.ts plus a bug: an unhandled rejection FATAL_AFTER_MS after start,
 // to check that main.ts logs it `fatal`, drains and exits 1.
 import { connectors } from '../../connectors/index.ts';
 import { main } from '../../agent/main.ts';

@@ -7,7 +7,7 @@ import { REDIS_URL, uniquePrefix } from '../integration/support/redis.ts';
 import { spawnAgent, stopAgent, writeConfig } from './support/agent.ts';
 import { e2eConfig } from './support/config.ts';
 
-const ENTRY = new URL('./agent-entry.ts', import.meta.url).pathname;
+const ENTRY = new URL('../helpers/fixture-agent.ts', import.meta.url).pathname;
 const run = promisify(execFile);
 
 /** Runs `perimeter start …` expecting it to refuse to start; returns its exit code and stderr. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait-for.ts';
 
-const ENTRY = new URL('../agent-entry.ts', import.meta.url).pathname;
+const ENTRY = new URL('../../helpers/fixture-agent.ts', import.meta.url).pathname;
 
 /** A log line of the agent, parsed. */
 export type LogRecord = Record<string, unknown> & { readonly msg?: string };
@@ -43,7 +43,7 @@ export function writeConfig(config: Record<string, unknown>): string {
 }
 
 /**
- * Starts `node test/e2e/agent-entry.ts start --config FILE [--role ROLE]` and waits until its
+ * Starts `node test/helpers/fixture-agent.ts start --config FILE [--role ROLE]` and waits until its
  * health server listens (and, unless `untilRunning` is false, until it is running).
  */
 export async function spawnAgent(options: {
@@ -52,7 +52,7 @@ export async function spawnAgent(options: {
   readonly role?: 'link' | 'worker' | 'all';
   readonly env?: Readonly<Record<string, string>>;
   readonly untilRunning?: boolean;
-  /** Another entry file (default: agent-entry.ts). */
+  /** Another entry file (default: test/helpers/fixture-agent.ts). */
   readonly entry?: string;
 }): Promise<AgentProcess> {
   const args = [
