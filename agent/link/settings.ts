@@ -3,8 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DestinationPolicy } from '../http/types.ts';
-import { PerimeterError, coerceError } from '../plugin-api/index.ts';
-import { checkEndpointUrl } from '../config/endpoint-url.ts';
+import { PerimeterError, coerceError, urlRefinement } from '../plugin-api/index.ts';
 import { servicePolicy } from '../http/policy.ts';
 
 const SECRET_REF_PATTERN = /^[a-z][a-z0-9-]*:\/\/.+/;
@@ -45,9 +44,9 @@ export const ControlPlaneSettingsSchema = z
     url: z
       .string()
       .superRefine(
-        checkEndpointUrl({
+        urlRefinement({
           example: 'https://cp.example.com',
-          tokenKey: 'controlPlane.agentToken',
+          credentialKey: 'controlPlane.agentToken',
         }),
       )
       .transform((url) => url.replace(/\/+$/, ''))

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Asset } from './asset.ts';
+import type { SecretValue } from './secrets.ts';
 import type { HttpClient, HttpMethod } from './http.ts';
 import type { JsonValue } from './json.ts';
 import type { Logger } from './logger.ts';
@@ -19,6 +20,28 @@ export interface AuthCall {
   /** Exact URL path; `*` matches one path segment. */
   readonly path: string;
 }
+
+/**
+ * A place a connection reaches. The agent's start-up host check, `perimeter check` (one reach
+ * line per endpoint) and the destination policy read exactly these: nothing reads a setting by
+ * its key name.
+ */
+export interface Endpoint {
+  /** What it is for, unique within a connection: `api`, `auth`, … */
+  readonly role: string;
+  /** Its origin, `https://host[:port]` (http only to a loopback host); no path. */
+  readonly url: string;
+}
+
+/**
+ * A connector's credential fields: each a secret reference in a job file or instruction, a
+ * {@link SecretValue} once resolved. Declared with `z.strictObject({ name: secretValueSchema() })`
+ * (optional fields allowed, e.g. one auth mode's) and embedded in `configSchema` under
+ * `credentials`. The agent resolves only these names, and only just before a run.
+ */
+export type CredentialsSchema = z.ZodObject<
+  Record<string, z.ZodType<SecretValue> | z.ZodOptional<z.ZodType<SecretValue>>>
+>;
 
 /** A resource a control-plane UI can offer for selection (a datastore, a workspace, a model). */
 export interface DiscoveredResource {
@@ -69,10 +92,18 @@ export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType 
   /** One line saying what the connector extracts. */
   readonly description: string;
   /**
-   * Schema of a connection's settings. Credentials live under `credentials` and are declared
-   * with `secretValueSchema()`: in a job file they are references, resolved before the call.
+   * Schema of a connection's settings. Credentials live under `credentials`, whose schema is
+   * {@link Connector.credentials}: in a job file they are references, resolved before the call.
    */
   readonly configSchema: C;
+  /** The credential fields, the same schema `configSchema` holds under `credentials`. */
+  readonly credentials: CredentialsSchema;
+  /**
+   * Every endpoint a connection reaches, derived from its validated settings (called with
+   * placeholder credentials, so it must not read them). Pure and cheap: the agent calls it when
+   * it checks a connection, before any secret is resolved or socket opened.
+   */
+  endpoints(config: z.output<C>): readonly Endpoint[];
   /** Schema of the params of discover/extract (e.g. a selection of datastores). */
   readonly paramsSchema: P;
   /** Hosts it may reach by default (`host`, `host:port`, `*.domain`); operators may add more. */

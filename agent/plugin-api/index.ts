@@ -11,3 +11,6 @@ export * from './secrets.ts';
 export * from './store-client.ts';
 export * from './store-errors.ts';
 export * from './store-profile.ts';
+export * from './timing.ts';
+export * from './token-session.ts';
+export * from './url.ts';

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   caFileSchema,
   credentialRefSchema,
-  isLoopbackHost,
   requestTimeoutMsSchema,
   storeUrlSchema,
 } from './store-profile.ts';
+import { isLoopbackHost } from './url.ts';
 
 describe('store profile schema pieces', () => {
   it('accepts a credential only as a reference, and shows the example when refusing a literal', () => {

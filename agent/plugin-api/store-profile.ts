@@ -1,16 +1,10 @@
 import { z } from 'zod';
+import { isLoopbackHost } from './url.ts';
 
 /**
  * Schema pieces shared by the secret stores' profile schemas, so that the same setting reads,
  * validates and is documented the same way in every store.
  */
-
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** True for a host name that never leaves the machine: plain http is tolerated only there. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname);
-}
 
 /**
  * A store credential (static key, client secret, AppRole secret id, token): a secret reference

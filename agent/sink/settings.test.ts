@@ -30,13 +30,13 @@ describe('CatalogSettingsSchema', () => {
 
   it('refuses plain http to any other host, saying that only loopback may use it', () => {
     expect(problems({ url: 'http://catalog.example.com' })).toEqual([
-      'url: must use https; plain http is accepted only for 127.0.0.1, localhost or [::1] (a local test service)',
+      'url: must use https; plain http is accepted only for 127.0.0.1, localhost or [::1] (a local simulator)',
     ]);
   });
 
   it('refuses a url with credentials or a query string', () => {
     expect(problems({ url: 'https://user:pw@catalog.example.com/?x=1' })).toEqual([
-      'url: must not carry credentials; put the token in catalog.token as a secret reference',
+      'url: must not carry credentials; put them in catalog.token as a secret reference',
       'url: must not have a query string or a fragment',
     ]);
   });

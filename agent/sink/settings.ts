@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpRetrySettingsSchema } from '../http/settings.ts';
-import { checkEndpointUrl } from '../config/endpoint-url.ts';
+import { urlRefinement } from '../plugin-api/index.ts';
 
 const MIB = 1024 * 1024;
 const SECRET_REF_PATTERN = /^[a-z][a-z0-9-]*:\/\/.+/;
@@ -40,7 +40,7 @@ export const CatalogSettingsSchema = BatchingSettingsSchema.extend({
   url: z
     .string()
     .superRefine(
-      checkEndpointUrl({ example: 'https://catalog.example.com', tokenKey: 'catalog.token' }),
+      urlRefinement({ example: 'https://catalog.example.com', credentialKey: 'catalog.token' }),
     )
     .transform((url) => url.replace(/\/+$/, ''))
     .describe(

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPerimeterError } from '../../agent/plugin-api/index.ts';
+import { isPerimeterError, systemClock } from '../../agent/plugin-api/index.ts';
 import { startCyeraHarness } from '../../test/fakes/cyera/harness.ts';
 import type { CyeraHarness } from '../../test/fakes/cyera/harness.ts';
 import type { CyeraSimulatorOptions } from '../../test/fakes/cyera/simulator.ts';
@@ -20,7 +20,8 @@ async function setUp(
 ): Promise<{ client: CyeraClient; harness: CyeraHarness }> {
   harness = await startCyeraHarness(options);
   const ctx = harness.context({ config });
-  return { client: new CyeraClient({ ...ctx, now }), harness };
+  const clock = now === undefined ? undefined : { ...systemClock, now };
+  return { client: new CyeraClient({ ...ctx, clock }), harness };
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

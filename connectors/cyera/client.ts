@@ -1,6 +1,13 @@
 import type { z } from 'zod';
-import { PerimeterError, isPerimeterError } from '../../agent/plugin-api/index.ts';
-import type { HttpClient, HttpQuery, HttpResponse, Logger } from '../../agent/plugin-api/index.ts';
+import { PerimeterError, TokenSession, systemClock } from '../../agent/plugin-api/index.ts';
+import type {
+  Clock,
+  HttpClient,
+  HttpQuery,
+  HttpResponse,
+  IssuedToken,
+  Logger,
+} from '../../agent/plugin-api/index.ts';
 import type { CyeraConfig } from './config.ts';
 import {
   DatastoreSchema,
@@ -22,8 +29,6 @@ export const ENDPOINTS = {
 
 // Lifetime assumed when a login answer gives neither expiresIn nor expires.
 const DEFAULT_TOKEN_LIFETIME_MS = 15 * 60_000;
-// Log in again this long before expiry (at most 1 min, at most a tenth of the lifetime).
-const MAX_REFRESH_MARGIN_MS = 60_000;
 
 /** What a {@link CyeraClient} needs: the connection, its HTTP client and the run's signal. */
 export interface CyeraClientOptions {
@@ -31,14 +36,12 @@ export interface CyeraClientOptions {
   readonly http: HttpClient;
   readonly signal: AbortSignal;
   readonly logger: Logger;
-  /** Clock in ms since the epoch; tests move it to reach a token's refresh time. */
-  readonly now?: () => number;
+  /** Tests move it to reach a token's renewal time. */
+  readonly clock?: Clock;
 }
 
-interface Token {
+interface Token extends IssuedToken {
   readonly jwt: string;
-  /** When to log in again, in ms since the epoch (before the real expiry). */
-  readonly refreshAtMs: number;
 }
 
 /** An authenticated GET of {@link CyeraClient.get}. */
@@ -51,24 +54,35 @@ export interface GetRequest {
 }
 
 /**
- * Cyera's API for one run: a JWT from `POST /v1/login`, renewed before it expires and once
- * after a data call is refused with 401/403; one async generator per paginated resource.
+ * Cyera's API for one run: a JWT from `POST /v1/login` held by a {@link TokenSession} (renewed
+ * before it expires, and once after a data call is refused with 401/403); one async generator
+ * per paginated resource.
  */
 export class CyeraClient {
   readonly #options: CyeraClientOptions;
-  readonly #now: () => number;
-  #token: Token | undefined;
-  #pending: Promise<Token> | undefined;
+  readonly #session: TokenSession<Token>;
 
   constructor(options: CyeraClientOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#session = new TokenSession<Token>({
+      source: 'Cyera',
+      obtain: (_renewing, signal) => this.#login(signal),
+      signal: options.signal,
+      logger: options.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      // Cyera answers 403 to an expired JWT on some endpoints.
+      refusedCodes: ['SOURCE_AUTH_FAILED', 'SOURCE_ACCESS_DENIED'],
+    });
   }
 
   /** Logs in now (for `check`), replacing any token held. */
   async login(): Promise<void> {
-    this.#token = undefined;
-    await this.#currentToken();
+    await this.#session.login();
+  }
+
+  /** Ends the session (Cyera has no logout: the JWT is dropped). */
+  close(): Promise<void> {
+    return this.#session.close();
   }
 
   /** Number of datastores the credential can see: one cheap page of `/v2/datastores`. */
@@ -112,22 +126,8 @@ export class CyeraClient {
   }
 
   /** An authenticated GET. A 401/403 logs in again once, then the call is repeated once. */
-  async get(request: GetRequest): Promise<HttpResponse> {
-    const token = await this.#currentToken();
-    try {
-      return await this.#send(request, token.jwt);
-    } catch (error) {
-      if (!isPerimeterError(error, 'SOURCE_AUTH_FAILED', 'SOURCE_ACCESS_DENIED')) {
-        throw error;
-      }
-      this.#options.logger.info(
-        { endpoint: request.endpoint, code: error.code },
-        'Cyera refused the token; logging in again',
-      );
-      this.#forget(token);
-      const fresh = await this.#currentToken();
-      return await this.#send(request, fresh.jwt);
-    }
+  get(request: GetRequest): Promise<HttpResponse> {
+    return this.#session.withToken((token) => this.#send(request, token.jwt));
   }
 
   #send(request: GetRequest, jwt: string): Promise<HttpResponse> {
@@ -168,26 +168,8 @@ export class CyeraClient {
     }
   }
 
-  async #currentToken(): Promise<Token> {
-    if (this.#token !== undefined && this.#now() < this.#token.refreshAtMs) {
-      return this.#token;
-    }
-    // Single flight: callers that find the token stale together share one login.
-    this.#pending ??= this.#login().finally(() => {
-      this.#pending = undefined;
-    });
-    this.#token = await this.#pending;
-    return this.#token;
-  }
-
-  #forget(token: Token): void {
-    if (this.#token === token) {
-      this.#token = undefined;
-    }
-  }
-
-  async #login(): Promise<Token> {
-    const { config, http, signal } = this.#options;
+  async #login(signal: AbortSignal): Promise<Token> {
+    const { config, http } = this.#options;
     const response = await http.request({
       method: 'POST',
       url: `${config.baseUrl}/v1/login`,
@@ -214,16 +196,10 @@ export class CyeraClient {
   }
 
   #tokenOf(body: LoginResponse): Token {
-    const now = this.#now();
-    const expiresAtMs = expiryOf(body, now);
-    const margin = Math.min(MAX_REFRESH_MARGIN_MS, (expiresAtMs - now) / 10);
-    this.#options.logger.debug(
-      { endpoint: ENDPOINTS.login, expiresInMs: expiresAtMs - now },
-      'Logged in to Cyera',
-    );
+    const nowMs = (this.#options.clock ?? systemClock).now();
     // The refine in LoginResponseSchema guarantees one of the three.
     const jwt = body.jwt ?? body.token ?? body.accessToken ?? '';
-    return { jwt, refreshAtMs: expiresAtMs - margin };
+    return { jwt, expiresAtMs: expiryOf(body, nowMs) };
   }
 }
 

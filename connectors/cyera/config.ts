@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { secretValueSchema } from '../../agent/plugin-api/index.ts';
+import { secretValueSchema, sourceUrl } from '../../agent/plugin-api/index.ts';
 
 /** Cyera's public API host; regional tenants use their own host (see README). */
 export const DEFAULT_BASE_URL = 'https://api.cyera.io';
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** A qualified-name segment: no slash, so `cyera/<tenant>/...` stays unambiguous. */
 const TenantSchema = z
@@ -14,7 +12,8 @@ const TenantSchema = z
     'must be 1 to 128 letters, digits, dots, dashes or underscores',
   );
 
-const CredentialsSchema = z
+/** The API key pair; each field a secret reference in a job file. */
+export const CyeraCredentialsSchema = z
   .strictObject({
     clientId: secretValueSchema().describe('Cyera API client id (a secret reference).'),
     secret: secretValueSchema().describe('Cyera API client secret (a secret reference).'),
@@ -59,7 +58,9 @@ const StreamSchema = z
       .min(1)
       .max(60_000)
       .default(1000)
-      .describe('First backoff before re-opening an interrupted stream, in ms; doubles per try.'),
+      .describe(
+        'Ceiling of the first backoff before re-opening an interrupted stream, in ms; doubles per try (full jitter).',
+      ),
     maxRetryDelayMs: z
       .int()
       .min(1)
@@ -72,8 +73,7 @@ const StreamSchema = z
 /** Settings of one Cyera connection. Credentials are resolved secret references. */
 export const CyeraConfigSchema = z
   .strictObject({
-    baseUrl: z
-      .url({ protocol: /^https?$/ })
+    baseUrl: sourceUrl(DEFAULT_BASE_URL)
       .default(DEFAULT_BASE_URL)
       .describe(
         'Cyera API base URL, e.g. https://api.cyera.io (http only for a loopback simulator).',
@@ -81,7 +81,7 @@ export const CyeraConfigSchema = z
     tenant: TenantSchema.optional().describe(
       'Name of this Cyera tenant in qualified names (cyera/<tenant>/...); default: the host name of baseUrl.',
     ),
-    credentials: CredentialsSchema,
+    credentials: CyeraCredentialsSchema,
     pageSizes: PageSizesSchema.prefault({}),
     stream: StreamSchema.prefault({}),
     checkpointEveryAssets: z
@@ -93,26 +93,8 @@ export const CyeraConfigSchema = z
         'Offer a checkpoint inside a datastore after this many assets (the sink commits those that fall on a batch boundary); one also follows each datastore.',
       ),
   })
-  .superRefine((config, issues) => {
-    const url = new URL(config.baseUrl);
-    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
-      issues.addIssue({
-        code: 'custom',
-        path: ['baseUrl'],
-        message: 'must use https; plain http is allowed only for a loopback simulator',
-      });
-    }
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-      issues.addIssue({
-        code: 'custom',
-        path: ['baseUrl'],
-        message: 'must be the API origin only, e.g. https://api.cyera.io (no path or query)',
-      });
-    }
-  })
   .transform((config) => ({
     ...config,
-    baseUrl: new URL(config.baseUrl).origin,
     tenant: config.tenant ?? tenantFromHost(new URL(config.baseUrl).hostname),
   }));
 

@@ -32,6 +32,17 @@ export type CyeraContext = ConnectorContext<CyeraConfig, CyeraParams>;
  */
 export async function* extract(ctx: CyeraContext): AsyncGenerator<ConnectorEvent> {
   const client = new CyeraClient(ctx);
+  try {
+    yield* extractWith(client, ctx);
+  } finally {
+    await client.close();
+  }
+}
+
+async function* extractWith(
+  client: CyeraClient,
+  ctx: CyeraContext,
+): AsyncGenerator<ConnectorEvent> {
   const selection = await selectDatastores(client.datastores(), ctx.params);
   const cursor = parseCursor(ctx.cursor, ctx.logger);
   const finished = new Set(cursor.finishedDatastoreUids);

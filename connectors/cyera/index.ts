@@ -1,7 +1,7 @@
 import { defineConnector } from '../../agent/plugin-api/index.ts';
 import type { CheckReport, DiscoveredResource } from '../../agent/plugin-api/index.ts';
 import { CyeraClient } from './client.ts';
-import { CyeraConfigSchema, CyeraParamsSchema } from './config.ts';
+import { CyeraConfigSchema, CyeraCredentialsSchema, CyeraParamsSchema } from './config.ts';
 import { extract } from './extract.ts';
 import type { CyeraContext } from './extract.ts';
 import { datastoreToResource } from './map.ts';
@@ -15,23 +15,34 @@ export const connector = defineConnector({
     'Cyera DSPM: datastores, databases, schemas, tables and columns with their data classes, sensitivity and tokenization, plus issue and access summaries per database.',
   configSchema: CyeraConfigSchema,
   paramsSchema: CyeraParamsSchema,
+  credentials: CyeraCredentialsSchema,
+  endpoints: (config) => [{ role: 'api', url: config.baseUrl }],
   // api-eu.cyera.io is Cyera's EU host; other regional hosts are added by the operator.
   defaultHosts: ['api.cyera.io', 'api-eu.cyera.io'],
   authCalls: [{ method: 'POST', path: '/v1/login' }],
 
   async check(ctx: CyeraContext): Promise<CheckReport> {
     const client = new CyeraClient(ctx);
-    await client.login();
-    const count = await client.countDatastores();
-    return { summary: `logged in; ${count} datastores visible` };
+    try {
+      await client.login();
+      const count = await client.countDatastores();
+      return { summary: `logged in; ${count} datastores visible` };
+    } finally {
+      await client.close();
+    }
   },
 
   async *discover(ctx: CyeraContext): AsyncGenerator<DiscoveredResource> {
     const keep = createDatastoreFilter(ctx.params);
-    for await (const datastore of new CyeraClient(ctx).datastores()) {
-      if (keep(datastore)) {
-        yield datastoreToResource(datastore);
+    const client = new CyeraClient(ctx);
+    try {
+      for await (const datastore of client.datastores()) {
+        if (keep(datastore)) {
+          yield datastoreToResource(datastore);
+        }
       }
+    } finally {
+      await client.close();
     }
   },
 

@@ -1,5 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { PerimeterError, isPerimeterError } from '../../agent/plugin-api/index.ts';
+import {
+  PerimeterError,
+  backoffDelayMs,
+  isPerimeterError,
+  sleep,
+} from '../../agent/plugin-api/index.ts';
 import type { HttpResponse, Logger } from '../../agent/plugin-api/index.ts';
 import { ENDPOINTS } from './client.ts';
 import type { CyeraConfig } from './config.ts';
@@ -105,10 +109,8 @@ async function backOff(
   options: TableStreamOptions,
 ): Promise<void> {
   const { retryDelayMs, maxRetryDelayMs } = options.retry;
-  const exponential = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (failures - 1));
-  // Half fixed, half jitter; Retry-After is a floor.
-  const jittered = Math.round(exponential / 2 + (Math.random() * exponential) / 2);
-  const delayMs = Math.max(error.retryAfterMs ?? 0, jittered);
+  const policy = { baseMs: retryDelayMs, maxMs: maxRetryDelayMs };
+  const delayMs = backoffDelayMs(policy, failures, { retryAfterMs: error.retryAfterMs });
   options.logger.warn(
     {
       endpoint: ENDPOINTS.tables,
@@ -120,7 +122,7 @@ async function backOff(
     },
     'Cyera table stream interrupted; re-opening it',
   );
-  await sleep(delayMs, undefined, { signal: options.signal });
+  await sleep(delayMs, { signal: options.signal });
 }
 
 async function* readTables(

@@ -1,0 +1,176 @@
+/**
+ * The one timing toolkit of Perimeter: a clock, a backoff policy, an abortable sleep and "wait at
+ * most N ms". Everything that waits (HTTP retries, the control-plane link, the queue, Redis
+ * reconnects, connectors re-opening a stream) uses these, so that a test controls time in one
+ * place: pass a {@link Clock} and a `random`, or use fake timers, which the default clock obeys.
+ */
+
+/** Where time comes from. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `callback` after `delayMs`; the returned function cancels it. */
+  schedule(callback: () => void, delayMs: number): () => void;
+}
+
+/** The process clock: `Date.now` and the global timers (which fake timers replace). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  schedule: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    return () => {
+      clearTimeout(timer);
+    };
+  },
+};
+
+/** Bounds of an exponential backoff, in ms. */
+export interface BackoffPolicy {
+  /** Ceiling of the first wait. */
+  readonly baseMs: number;
+  /** Largest ceiling of any wait. */
+  readonly maxMs: number;
+}
+
+/** What else shapes one wait of a backoff. */
+export interface BackoffHint {
+  /** The server's `Retry-After` in ms: the wait is at least this long (capped by `maxFloorMs`). */
+  readonly retryAfterMs?: number | undefined;
+  /** Any other lower bound of the wait (e.g. half the ceiling after refused credentials). */
+  readonly floorMs?: number | undefined;
+}
+
+/** A `Retry-After` longer than this is cut: a misbehaving server must not silence a loop. */
+export const MAX_RETRY_AFTER_FLOOR_MS = 15 * 60_000;
+
+/**
+ * "Full jitter" exponential backoff: after the n-th consecutive failure (`attempt`, from 1) the
+ * wait is uniform in [0, min(maxMs, baseMs·2^(n-1))], so that many clients failing together
+ * spread out instead of retrying in lockstep. `Retry-After` and `floorMs` are floors: jitter may
+ * only lengthen them.
+ */
+export function backoffDelayMs(
+  policy: BackoffPolicy,
+  attempt: number,
+  hint: BackoffHint = {},
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(attempt, 1) - 1, 30);
+  const ceilingMs = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
+  const jitteredMs = Math.floor(random() * ceilingMs);
+  const retryAfterMs = Math.min(hint.retryAfterMs ?? 0, MAX_RETRY_AFTER_FLOOR_MS);
+  return Math.max(jitteredMs, retryAfterMs, Math.floor(hint.floorMs ?? 0));
+}
+
+/** A backoff that counts consecutive failures itself; a success resets it. */
+export class Backoff {
+  readonly #policy: BackoffPolicy;
+  readonly #random: () => number;
+  #failures = 0;
+
+  constructor(policy: BackoffPolicy, random: () => number = Math.random) {
+    this.#policy = policy;
+    this.#random = random;
+  }
+
+  /** Consecutive failures so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Counts a failure and returns how long to wait before the next try, in ms. */
+  next(hint: BackoffHint = {}): number {
+    this.#failures += 1;
+    return backoffDelayMs(this.#policy, this.#failures, hint, this.#random);
+  }
+
+  /** Forgets the failures after a success. */
+  reset(): void {
+    this.#failures = 0;
+  }
+}
+
+/** Options of {@link sleep} and {@link waitAtMost}. */
+export interface WaitOptions {
+  /** Ends the wait at once: the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  readonly clock?: Clock | undefined;
+}
+
+/** Resolves after `delayMs`; rejects with the signal's reason as soon as it aborts. */
+export function sleep(delayMs: number, options: WaitOptions = {}): Promise<void> {
+  const { signal, clock = systemClock } = options;
+  if (signal?.aborted === true) {
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      cancel();
+      reject(signal?.reason as Error);
+    };
+    const cancel = clock.schedule(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** What {@link waitAtMost} found: the value, or that the time ran out first. */
+export type WaitOutcome<T> =
+  { readonly timedOut: false; readonly value: T } | { readonly timedOut: true };
+
+/**
+ * Waits for `promise` at most `timeoutMs`. The promise is not cancelled when time runs out: it
+ * runs on and its late result (or rejection) is dropped, so give up only on work that may be
+ * abandoned (a Redis command across a reconnect, an SDK call without a signal). A rejection
+ * before the deadline rejects; an abort of `signal` rejects with its reason.
+ */
+export function waitAtMost<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  options: WaitOptions = {},
+): Promise<WaitOutcome<T>> {
+  const { signal, clock = systemClock } = options;
+  if (signal?.aborted === true) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<WaitOutcome<T>>((resolve, reject) => {
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) {
+        return false;
+      }
+      settled = true;
+      cancel();
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const onAbort = (): void => {
+      if (finish()) {
+        reject(signal?.reason as Error);
+      }
+    };
+    const cancel = clock.schedule(() => {
+      if (finish()) {
+        resolve({ timedOut: true });
+      }
+    }, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        if (finish()) {
+          resolve({ timedOut: false, value });
+        }
+      },
+      (error: unknown) => {
+        if (finish()) {
+          // Passed through as thrown, like `await` would.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        }
+      },
+    );
+  });
+}
