@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import { defineConfig } from 'eslint/config';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const processRule = {
@@ -37,6 +38,19 @@ export default defineConfig(
       'no-console': 'error',
       'no-restricted-syntax': ['error', processRule],
     },
+  },
+  {
+    // Import cycles between value imports; the layering test (test/conformance/layering.test.ts)
+    // also counts type-only imports and checks the rank of every folder.
+    plugins: { 'import-x': importX },
+    settings: {
+      // Imports name their `.ts` files, so Node's resolution finds them; the plugin must also be
+      // told to parse `.ts` dependencies, or it skips them and sees no cycle.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver()],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     files: ['agent/main.ts', 'agent/config/**'],

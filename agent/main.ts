@@ -7,7 +7,7 @@ import type { CommandTable } from './cli/cli.ts';
 import type { CliIo } from './cli/io.ts';
 import type { Registry } from './config/load.ts';
 import { PerimeterError } from './plugin-api/index.ts';
-import { fatalStop } from './runtime/lifecycle.ts';
+import { fatalStop } from './daemon/lifecycle.ts';
 
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15 };
 /**

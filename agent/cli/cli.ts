@@ -1,22 +1,13 @@
-import { parseArgs } from 'node:util';
 import type { Registry } from '../config/load.ts';
-import { ERROR_CODES, PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import { ERROR_CODES, toPerimeterError } from '../plugin-api/index.ts';
 import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
 import { discoverCommand, runCommand } from './run.ts';
 import { startCommand } from './start.ts';
 import { helpText } from './help.ts';
+import { parseCommandLine } from './args.ts';
+import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
-
-/** Parsed command line. */
-export interface CliArgs {
-  readonly command: string | undefined;
-  readonly positionals: readonly string[];
-  readonly config: string | undefined;
-  readonly output: string | undefined;
-  readonly role: string | undefined;
-  readonly json: boolean;
-}
 
 /** A command: returns the process exit code. */
 export type Command = (args: CliArgs, io: CliIo, registry: Registry) => Promise<number>;
@@ -72,42 +63,9 @@ export async function runCli(
   }
 }
 
-function parseCommandLine(argv: readonly string[]): CliArgs {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      output: { type: 'string' },
-      role: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
-  return {
-    command: positionals[0],
-    positionals: positionals.slice(1),
-    config: values.config,
-    output: values.output,
-    role: values.role,
-    json: values.json,
-  };
-}
-
 /** Prints an error as `error CODE: message` and what to do; returns its exit code. */
 export function reportError(io: CliIo, error: unknown): number {
   const failure = toPerimeterError(error);
   io.stderr(`error ${failure.code}: ${failure.message}\n  what to do: ${failure.action}\n`);
   return ERROR_CODES[failure.code].exitCode;
-}
-
-/** Checks a command's positional arguments; a missing JOB_FILE is bad input. */
-export function requirePositional(args: CliArgs, name: string, usage: string): string {
-  const value = args.positionals[0];
-  if (value === undefined) {
-    throw new PerimeterError('JOB_INVALID', `${name} is missing. Usage: ${usage}`);
-  }
-  return value;
 }

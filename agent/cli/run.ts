@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseJobFile } from '../config/job-file.ts';
 import type { Registry } from '../config/load.ts';
-import type { RunResult } from '../runtime/types.ts';
-import { requirePositional } from './cli.ts';
-import type { CliArgs } from './cli.ts';
+import type { RunResult } from '../run/types.ts';
+import { requirePositional } from './args.ts';
+import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
 import { openSession, readJobFile } from './session.ts';
 

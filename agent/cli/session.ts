@@ -11,9 +11,9 @@ import { Redactor } from '../logging/redactor.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
-import { assembleRuntime } from '../runtime/assemble.ts';
-import type { Runtime, RuntimeOptions } from '../runtime/assemble.ts';
-import { destinationPolicy } from '../runtime/prepare.ts';
+import { assembleRuntime } from '../daemon/assemble.ts';
+import type { Runtime, RuntimeOptions } from '../daemon/assemble.ts';
+import { destinationPolicy } from '../run/prepare.ts';
 import type { CliIo } from './io.ts';
 
 /** Everything a command works with, built from config in one place. */

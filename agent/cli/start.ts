@@ -1,9 +1,9 @@
 import type { DestinationStream } from 'pino';
 import type { Registry } from '../config/load.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
-import type { Roles } from '../queue/setup.ts';
-import { runDaemon } from '../runtime/daemon.ts';
-import type { CliArgs } from './cli.ts';
+import type { Roles } from '../daemon/setup.ts';
+import { runDaemon } from '../daemon/daemon.ts';
+import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
 import { openSession } from './session.ts';
 

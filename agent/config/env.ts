@@ -1,4 +1,4 @@
-import type { ConfigProblem } from './problems.ts';
+import type { ConfigProblem } from '../run/problems.ts';
 import type { SettingInfo } from './walk.ts';
 
 /** The env var naming the YAML config file. */

@@ -3,10 +3,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { JsonValueSchema } from '../plugin-api/index.ts';
 import type { JsonObject } from '../plugin-api/index.ts';
-import type { RunSpec } from '../runtime/types.ts';
+import type { RunSpec } from '../run/types.ts';
 import { describeYamlError } from './load.ts';
-import { problemsError, problemsFromZod } from './problems.ts';
-import { OperationSchema, RUN_ID_PATTERN } from './sections.ts';
+import { problemsError, problemsFromZod } from '../run/problems.ts';
+import { OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
 
 const INLINE_NEEDS_CONNECTOR = 'an inline connection needs `connector` (e.g. connector: cyera)';
 

@@ -1,10 +1,10 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
-import { checkBaseUrl, checkConnectionConfig } from './connection.ts';
-import type { HostChecker, RefChecker } from './connection.ts';
+import { checkBaseUrl, checkConnectionConfig } from '../run/connection.ts';
+import type { HostChecker, RefChecker } from '../run/connection.ts';
 import { envOverlay } from './env.ts';
-import { formatPath, problemsError, problemsFromZod } from './problems.ts';
-import type { ConfigProblem } from './problems.ts';
+import { formatPath, problemsError, problemsFromZod } from '../run/problems.ts';
+import type { ConfigProblem } from '../run/problems.ts';
 import { buildConfigSchema } from './schema.ts';
 import type { AgentConfig } from './schema.ts';
 import { walkSettings } from './walk.ts';

@@ -7,13 +7,8 @@ import { QueueSettingsSchema, RedisSettingsSchema } from '../queue/settings.ts';
 import { buildSecretStoresSchema } from '../secrets/profiles.ts';
 import { SecretsSettingsSchema } from '../secrets/settings.ts';
 import { CatalogSettingsSchema } from '../sink/settings.ts';
-import {
-  AgentSettingsSchema,
-  ConnectionSettingsSchema,
-  ID_PATTERN,
-  LocalJobSchema,
-  PolicySettingsSchema,
-} from './sections.ts';
+import { ConnectionsSchema, PolicySettingsSchema } from '../run/settings.ts';
+import { AgentSettingsSchema, LocalJobSchema } from './sections.ts';
 
 /**
  * The whole configuration: one strict schema composed of each module's section. Built from the
@@ -34,13 +29,7 @@ export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
       .prefault({})
       .describe('Secret store profiles by name: type, allowlist, endpoint and auth.'),
     policy: PolicySettingsSchema.prefault({}),
-    connections: z
-      .record(
-        z.string().regex(ID_PATTERN, 'connection ids are lower-case, digits and dashes'),
-        ConnectionSettingsSchema,
-      )
-      .default({})
-      .describe('Connections by id: connector, settings, credentials as secret references.'),
+    connections: ConnectionsSchema,
     controlPlane: ControlPlaneSettingsSchema.optional(),
     redis: RedisSettingsSchema.prefault({}),
     queue: QueueSettingsSchema.prefault({}),

@@ -1,19 +1,6 @@
 import { z } from 'zod';
 import { JsonValueSchema } from '../plugin-api/index.ts';
-
-/** Run and job ids: also BullMQ job ids, which may not contain `:` or be plain integers. */
-export const RUN_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9._-]{1,128}$/;
-/** Connection, profile and agent ids. */
-export const ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-/** `host`, `host:port`, `host:*`, `*.domain[:port]`, `[v6]:port`. */
-const HOST_PATTERN =
-  /^(?:(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(?:\d{1,5}|\*))?$/i;
-
-export const HostPatternSchema = z
-  .string()
-  .regex(HOST_PATTERN, 'must be a host pattern: host, host:port, host:* or *.domain');
-
-export const OperationSchema = z.enum(['extract', 'discover', 'check']);
+import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN, ScheduleSchema } from '../run/settings.ts';
 
 export const AgentSettingsSchema = z
   .strictObject({
@@ -28,67 +15,6 @@ export const AgentSettingsSchema = z
       .describe('Log level of the JSON logs on stdout (trace never in production).'),
   })
   .describe('The agent itself.');
-
-export const ConnectorPolicySchema = z
-  .strictObject({
-    allowHosts: z
-      .array(HostPatternSchema)
-      .default([])
-      .describe("Hosts added to the connector's default set, e.g. 127.0.0.1:* for a simulator."),
-    inlineSecretRefs: z
-      .array(z.string().min(1))
-      .default([])
-      .describe(
-        'Globs over scheme://locator of the references that inline connections from the control plane may use. None by default.',
-      ),
-    maxConcurrentRunsPerConnection: z
-      .int()
-      .min(1)
-      .max(64)
-      .default(1)
-      .describe(
-        'Runs of one connection at the same time; 1 means a source is never hit twice at once.',
-      ),
-  })
-  .describe('Local policy of one connector.');
-
-export const PolicySettingsSchema = z
-  .strictObject({
-    allowInlineConnections: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Whether control-plane instructions may carry inline connections (still bound by the connector policy).',
-      ),
-    connectors: z
-      .record(z.string(), ConnectorPolicySchema)
-      .default({})
-      .describe('Per-connector policy, keyed by connector name.'),
-  })
-  .describe('The destination and secret policy the control plane cannot widen.');
-
-/** A locally defined connection: the connector's settings, credentials as references. */
-export const ConnectionSettingsSchema = z
-  .looseObject({
-    connector: z.string().min(1).describe('Connector name, e.g. cyera.'),
-  })
-  .describe(
-    "A connection: connector name plus that connector's settings; credentials are secret references.",
-  );
-
-export const ScheduleSchema = z
-  .strictObject({
-    cron: z.string().min(9).optional().describe('Cron expression (5 or 6 fields).'),
-    everySeconds: z.int().min(60).optional().describe('Fixed interval in seconds (at least 60).'),
-    timezone: z
-      .string()
-      .optional()
-      .describe('IANA time zone of the cron expression. Default: UTC.'),
-  })
-  .refine((s) => (s.cron === undefined) !== (s.everySeconds === undefined), {
-    message: 'give exactly one of cron or everySeconds',
-  })
-  .describe('When a job recurs.');
 
 export const LocalJobSchema = z
   .strictObject({

@@ -2,7 +2,7 @@ import { fastify } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { DependencyState } from './probe.ts';
 
-/** The agent's lifecycle states (agent/runtime/lifecycle.ts), as the health server sees them. */
+/** The agent's lifecycle states (agent/daemon/lifecycle.ts), as the health server sees them. */
 export type HealthState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 /** One dependency in /readyz. */

@@ -5,7 +5,7 @@ import type { ActiveRun } from '../queue/active-runs.ts';
 import { queueDepth } from '../queue/queue.ts';
 import type { QueueDepth, RunQueue } from '../queue/queue.ts';
 import type { RedisHealth } from '../queue/redis.ts';
-import type { EventOutbox } from '../queue/types.ts';
+import type { EventOutbox } from '../run/contract.ts';
 import { raceSignal } from '../queue/wait.ts';
 import type { HealthDeps, HealthState, ReadinessDependency } from './app.ts';
 import type { CachedProbe } from './probe.ts';

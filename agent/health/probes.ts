@@ -1,10 +1,20 @@
+import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from '../http/types.ts';
+import type { SecretResolver } from '../secrets/resolver.ts';
 import type { CatalogSettings } from '../sink/settings.ts';
 import { catalogDestinationPolicy } from '../sink/catalog-sink.ts';
-import type { Runtime } from '../runtime/assemble.ts';
 import { CachedProbe } from './probe.ts';
 
 /** Every status a HEAD may answer: any answer means the catalog is reachable. */
 const ANY_STATUS = Array.from({ length: 500 }, (_, index) => index + 100);
+
+/** What the probes reach out through: the agent's HTTP clients and its secret resolver. */
+export interface ProbeReach {
+  readonly resolver: Pick<SecretResolver, 'listProfiles' | 'probe'>;
+  httpClient(
+    policy: DestinationPolicy,
+    options: { readonly errorDomain: ErrorDomain },
+  ): ClosableHttpClient;
+}
 
 /** The background probes of /readyz: the catalog, and each secret store profile. */
 export interface DependencyProbes {
@@ -20,7 +30,7 @@ export interface DependencyProbes {
  * call (`resolver.probe`), so a broken vault identity shows before a run needs it.
  */
 export function startDependencyProbes(options: {
-  readonly runtime: Pick<Runtime, 'httpClient' | 'resolver'>;
+  readonly runtime: ProbeReach;
   /** The catalog, when this process pushes to it (worker role). */
   readonly catalog: CatalogSettings | undefined;
   readonly intervalMs: number;

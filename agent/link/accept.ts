@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { PerimeterError } from '../plugin-api/index.ts';
 import { toPerimeterError } from '../plugin-api/index.ts';
-import type { InstructionTarget } from '../queue/types.ts';
-import type { RunSpec } from '../runtime/types.ts';
+import type { InstructionTarget } from '../run/contract.ts';
+import type { RunSpec } from '../run/types.ts';
 import type { AckBody } from './api.ts';
 import {
   INSTRUCTION_ID_PATTERN,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PerimeterError } from '../plugin-api/index.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../plugin-api/index.ts';
-import type { RunEvent } from '../queue/types.ts';
+import type { RunEvent } from '../run/contract.ts';
 import { raceAbort } from '../plugin-api/index.ts';
 import type { AgentTokenSource, HeartbeatBody, HeartbeatReply } from './types.ts';
 

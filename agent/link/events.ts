@@ -1,6 +1,6 @@
 import type { Logger } from '../plugin-api/index.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
-import type { EventOutbox, OutboxEntry } from '../queue/types.ts';
+import type { EventOutbox, OutboxEntry } from '../run/contract.ts';
 import { raceAbort } from '../plugin-api/index.ts';
 import type { ControlPlaneApi } from './api.ts';
 import type { LinkTracker } from './tracker.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { formatPath } from '../config/problems.ts';
-import type { ConfigProblem } from '../config/problems.ts';
-import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../config/sections.ts';
+import { formatPath } from '../run/problems.ts';
+import type { ConfigProblem } from '../run/problems.ts';
+import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
 import { JsonValueSchema, PerimeterError } from '../plugin-api/index.ts';
-import type { ScheduleSpec } from '../queue/types.ts';
-import type { RunSpec } from '../runtime/types.ts';
+import type { ScheduleSpec } from '../run/contract.ts';
+import type { RunSpec } from '../run/types.ts';
 
 /** The instruction types of protocol v1. */
 export const INSTRUCTION_TYPES = ['run', 'cancel', 'schedule', 'unschedule'] as const;

@@ -1,4 +1,4 @@
-import type { Operation } from '../runtime/types.ts';
+import type { Operation } from '../run/types.ts';
 
 /** A run executing in this process, as /status shows it. */
 export interface ActiveRun {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../config/sections.ts';
-import { problemsError, problemsFromZod } from '../config/problems.ts';
+import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
+import { problemsError, problemsFromZod } from '../run/problems.ts';
 import { JsonValueSchema } from '../plugin-api/index.ts';
-import type { RunCheckpoint, RunSpec } from '../runtime/types.ts';
+import type { RunCheckpoint, RunSpec } from '../run/types.ts';
 
 /**
  * The job catalog of the run queue: one job name and its payload schema. Payloads are

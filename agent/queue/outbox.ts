@@ -1,7 +1,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { raceSignal } from './wait.ts';
-import type { EventOutbox, OutboxEntry, RunEvent, RunEventBody } from './types.ts';
+import type { EventOutbox, OutboxEntry, RunEvent, RunEventBody } from '../run/contract.ts';
 import type { RedisClient } from './redis.ts';
 
 /**

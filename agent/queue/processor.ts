@@ -3,8 +3,8 @@ import type { Job } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
-import type { PreparedRun } from '../runtime/prepare.ts';
-import type { RunExecutor, RunSpec } from '../runtime/types.ts';
+import type { PreparedRun } from '../run/prepare.ts';
+import type { RunExecutor, RunSpec } from '../run/types.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import type { CancelChannel } from './cancel.ts';
 import { parseRunJob, specOfJob } from './jobs.ts';
@@ -13,7 +13,7 @@ import type { ConnectionLeases } from './lease.ts';
 import type { RunLedger } from './ledger.ts';
 import type { QueueSettings } from './settings.ts';
 import { runSignal } from './signals.ts';
-import type { EventOutbox, RunEventBody, RunOutcome } from './types.ts';
+import type { EventOutbox, RunEventBody, RunOutcome } from '../run/contract.ts';
 
 /** What the processor of run jobs works with. */
 export interface ProcessorDeps {

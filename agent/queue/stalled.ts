@@ -5,7 +5,7 @@ import { parseRunJob, specOfJob } from './jobs.ts';
 import { QUEUE_NAME } from './queue.ts';
 import type { RunQueue } from './queue.ts';
 import type { RedisClient } from './redis.ts';
-import type { EventOutbox } from './types.ts';
+import type { EventOutbox } from '../run/contract.ts';
 
 /** BullMQ's reason when a run's worker died more than `maxStalledCount` times. */
 const STALLED_LIMIT = 'job stalled more than allowable limit';

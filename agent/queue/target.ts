@@ -2,14 +2,14 @@ import { getNextMillis } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
 import { PerimeterError } from '../plugin-api/index.ts';
-import type { RunSpec } from '../runtime/types.ts';
+import type { RunSpec } from '../run/types.ts';
 import type { CancelChannel } from './cancel.ts';
 import { RUN_JOB_NAME, SCHEDULE_ID_PATTERN, jobIdsOfRun, parseRunJob } from './jobs.ts';
 import type { RunLedger } from './ledger.ts';
 import type { RunJob } from './jobs.ts';
 import type { RunQueue } from './queue.ts';
 import { redisOperation } from './wait.ts';
-import type { EventOutbox, InstructionTarget, ScheduleSpec } from './types.ts';
+import type { EventOutbox, InstructionTarget, ScheduleSpec } from '../run/contract.ts';
 
 /** What the instruction target writes to. */
 export interface InstructionTargetOptions {

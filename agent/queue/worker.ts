@@ -10,7 +10,7 @@ import { backoffDelay, createRunProcessor } from './processor.ts';
 import type { ProcessorDeps } from './processor.ts';
 import { QUEUE_NAME } from './queue.ts';
 import type { RedisClient } from './redis.ts';
-import type { RunOutcome } from './types.ts';
+import type { RunOutcome } from '../run/contract.ts';
 
 /** What a worker process runs jobs with. */
 export interface RunWorkerOptions extends Omit<ProcessorDeps, 'active'> {

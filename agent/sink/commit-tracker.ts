@@ -1,4 +1,4 @@
-import type { RunCheckpoint } from '../runtime/types.ts';
+import type { RunCheckpoint } from './types.ts';
 
 /** A checkpoint waiting for the batches before its boundary to be acknowledged. */
 interface PendingCommit {

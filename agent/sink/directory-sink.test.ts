@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticAsset } from '../../test/fakes/catalog/assets.ts';
 import { captureLogs } from '../../test/helpers/capture-logs.ts';
-import type { RunCheckpoint } from '../runtime/types.ts';
 import { batchFileName, createDirectorySink } from './directory-sink.ts';
 import type { Manifest } from './directory-sink.ts';
-import type { SinkOpenOptions } from './types.ts';
+import type { RunCheckpoint, SinkOpenOptions } from './types.ts';
 
 const batching = { batchMaxAssets: 4, checkpointMinAssets: 2 };
 

@@ -6,7 +6,7 @@ import { captureLogs } from '../../test/helpers/capture-logs.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
 import type { Asset } from '../plugin-api/index.ts';
-import type { RunCheckpoint } from '../runtime/types.ts';
+import type { RunCheckpoint } from './types.ts';
 import { BatchingSettingsSchema } from './settings.ts';
 import type { BatchingSettings } from './settings.ts';
 import { BatchingSinkRun } from './sink-run.ts';

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
 import type { Asset, JsonValue, Logger } from '../plugin-api/index.ts';
-import type { RunProgress } from '../runtime/types.ts';
 import { CommitTracker } from './commit-tracker.ts';
 import { checkpointDecision, endsBeforeLine } from './cut-rules.ts';
 import { encodeAssetLine } from './ndjson.ts';
@@ -11,6 +10,7 @@ import type {
   BatchBody,
   BatchOutcome,
   BatchTransport,
+  RunProgress,
   SealedBatch,
   SinkOpenOptions,
   SinkRun,

@@ -1,5 +1,22 @@
 import type { Asset, JsonValue } from '../plugin-api/index.ts';
-import type { RunCheckpoint, RunProgress } from '../runtime/types.ts';
+
+/** The committed state of a run: enough to resume it and to keep batch numbers stable. */
+export interface RunCheckpoint {
+  /** The connector's cursor at the last batch boundary whose batches were all acknowledged. */
+  readonly cursor: JsonValue;
+  /** Sequence number of the next batch. */
+  readonly nextSeq: number;
+  /** Totals of the acknowledged batches so far. */
+  readonly assets: number;
+  readonly bytes: number;
+}
+
+/** Counters reported while a run goes on. */
+export interface RunProgress {
+  readonly assets: number;
+  readonly batches: number;
+  readonly bytes: number;
+}
 
 /** Where a run's assets go: the catalog (HTTPS) or a directory (`perimeter run --output`). */
 export interface Sink {

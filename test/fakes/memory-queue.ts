@@ -5,8 +5,8 @@ import type {
   OutboxEntry,
   RunEventBody,
   ScheduleSpec,
-} from '../../agent/queue/types.ts';
-import type { RunSpec } from '../../agent/runtime/types.ts';
+} from '../../agent/run/contract.ts';
+import type { RunSpec } from '../../agent/run/types.ts';
 
 /**
  * An InstructionTarget in memory, for link tests: the same idempotency as the BullMQ one (a run

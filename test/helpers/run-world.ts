@@ -1,9 +1,9 @@
 import { loadConfig } from '../../agent/config/load.ts';
 import type { Registry } from '../../agent/config/load.ts';
 import { createMetrics } from '../../agent/metrics/metrics.ts';
-import { assembleRuntime } from '../../agent/runtime/assemble.ts';
-import type { Runtime } from '../../agent/runtime/assemble.ts';
-import type { RunSpec } from '../../agent/runtime/types.ts';
+import { assembleRuntime } from '../../agent/daemon/assemble.ts';
+import type { Runtime } from '../../agent/daemon/assemble.ts';
+import type { RunSpec } from '../../agent/run/types.ts';
 import { envStore } from '../../secrets/env/index.ts';
 import { fileStore } from '../../secrets/file/index.ts';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';

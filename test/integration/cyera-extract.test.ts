@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunCheckpoint } from '../../agent/runtime/types.ts';
+import type { RunCheckpoint } from '../../agent/run/types.ts';
 import type { Sink, SinkSummary } from '../../agent/sink/types.ts';
 import { connector } from '../../connectors/cyera/index.ts';
 import type { CyeraContext } from '../../connectors/cyera/extract.ts';

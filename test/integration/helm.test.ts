@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { checkConfig, loadConfig } from '../../agent/config/load.ts';
 import { isHostAllowed } from '../../agent/http/policy.ts';
-import { destinationPolicy } from '../../agent/runtime/prepare.ts';
+import { destinationPolicy } from '../../agent/run/prepare.ts';
 import { createSecretResolver } from '../../agent/secrets/resolver.ts';
 import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
 import { Redactor } from '../../agent/logging/redactor.ts';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisOutbox } from '../../agent/queue/outbox.ts';
-import type { EventOutbox } from '../../agent/queue/types.ts';
+import type { EventOutbox } from '../../agent/run/contract.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
 import { REDIS_URL, deleteKeys, uniquePrefix } from './support/redis.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import type { RunJob } from '../../agent/queue/jobs.ts';
-import type { RunCheckpoint } from '../../agent/runtime/types.ts';
+import type { RunCheckpoint } from '../../agent/run/types.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { queueHarness, runSpec, scriptedExecutor, untilAborted } from './support/queue-harness.ts';
 import type { QueueHarness } from './support/queue-harness.ts';

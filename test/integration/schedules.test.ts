@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../agent/queue/queue.ts';
 import { watchStalledFailures } from '../../agent/queue/stalled.ts';
-import { applyLocalJobs } from '../../agent/queue/standalone.ts';
+import { applyLocalJobs } from '../../agent/daemon/standalone.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { queueHarness, runSpec, scriptedExecutor } from './support/queue-harness.ts';
 import type { QueueHarness } from './support/queue-harness.ts';

@@ -4,7 +4,7 @@ import { createMetrics } from '../../../agent/metrics/metrics.ts';
 import type { Metrics } from '../../../agent/metrics/metrics.ts';
 import { SecretValue } from '../../../agent/plugin-api/index.ts';
 import type { Asset, JsonValue } from '../../../agent/plugin-api/index.ts';
-import type { RunCheckpoint } from '../../../agent/runtime/types.ts';
+import type { RunCheckpoint } from '../../../agent/sink/types.ts';
 import { catalogDestinationPolicy, createCatalogSink } from '../../../agent/sink/catalog-sink.ts';
 import { CatalogSettingsSchema } from '../../../agent/sink/settings.ts';
 import type { Sink, SinkSummary } from '../../../agent/sink/types.ts';

@@ -2,20 +2,20 @@ import type { Logger as PinoLogger } from 'pino';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PerimeterError } from '../plugin-api/index.ts';
-import type { Runtime } from '../runtime/assemble.ts';
-import { createCancelChannel } from './cancel.ts';
-import type { CancelChannelOptions } from './cancel.ts';
-import { createRunLedger } from './ledger.ts';
-import type { RunLedger } from './ledger.ts';
-import { createConnectionLeases } from './lease.ts';
-import { createDiscardingOutbox, createRedisOutbox } from './outbox.ts';
-import { openRunQueue, runJobOptions } from './queue.ts';
-import type { RunQueue } from './queue.ts';
-import type { RedisClient, RedisConnections } from './redis.ts';
-import { createInstructionTarget } from './target.ts';
-import type { EventOutbox, InstructionTarget } from './types.ts';
-import { startRunWorker } from './worker.ts';
-import type { RunWorker } from './worker.ts';
+import type { Runtime } from './assemble.ts';
+import { createCancelChannel } from '../queue/cancel.ts';
+import type { CancelChannelOptions } from '../queue/cancel.ts';
+import { createRunLedger } from '../queue/ledger.ts';
+import type { RunLedger } from '../queue/ledger.ts';
+import { createConnectionLeases } from '../queue/lease.ts';
+import { createDiscardingOutbox, createRedisOutbox } from '../queue/outbox.ts';
+import { openRunQueue, runJobOptions } from '../queue/queue.ts';
+import type { RunQueue } from '../queue/queue.ts';
+import type { RedisClient, RedisConnections } from '../queue/redis.ts';
+import { createInstructionTarget } from '../queue/target.ts';
+import type { EventOutbox, InstructionTarget } from '../run/contract.ts';
+import { startRunWorker } from '../queue/worker.ts';
+import type { RunWorker } from '../queue/worker.ts';
 
 /** What this process does: take instructions (link or standalone jobs), run jobs, or both. */
 export interface Roles {

@@ -1,9 +1,8 @@
-import type {
-  CheckReport,
-  DiscoveredResource,
-  JsonObject,
-  JsonValue,
-} from '../plugin-api/index.ts';
+import type { CheckReport, DiscoveredResource, JsonObject } from '../plugin-api/index.ts';
+import type { RunCheckpoint, RunProgress } from '../sink/types.ts';
+
+/** Checkpoints and progress counters are the sink's terms; the run model re-uses them. */
+export type { RunCheckpoint, RunProgress };
 
 /** The three operations a run may perform. */
 export type Operation = 'extract' | 'discover' | 'check';
@@ -32,24 +31,6 @@ export interface RunSpec {
    * references the local policy lists for their connector (`policy.connectors.<name>.inlineSecretRefs`).
    */
   readonly origin: 'local' | 'controlPlane';
-}
-
-/** The committed state of a run: enough to resume it and to keep batch numbers stable. */
-export interface RunCheckpoint {
-  /** The connector's cursor at the last batch boundary whose batches were all acknowledged. */
-  readonly cursor: JsonValue;
-  /** Sequence number of the next batch. */
-  readonly nextSeq: number;
-  /** Totals of the acknowledged batches so far. */
-  readonly assets: number;
-  readonly bytes: number;
-}
-
-/** Counters reported while a run goes on. */
-export interface RunProgress {
-  readonly assets: number;
-  readonly batches: number;
-  readonly bytes: number;
 }
 
 /** Callbacks from the executor to whoever drives it (the CLI or the queue worker). */

@@ -5,7 +5,7 @@ import { controlPlaneDestinationPolicy, readClientCert } from '../link/settings.
 import type { ControlPlaneSettings } from '../link/settings.ts';
 import type { HeartbeatBody, Link } from '../link/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { QueueSide } from '../queue/setup.ts';
+import type { QueueSide } from './setup.ts';
 import type { Runtime } from './assemble.ts';
 
 const TOKEN_TIMEOUT_MS = 30_000;

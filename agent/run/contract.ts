@@ -1,5 +1,5 @@
 import type { ErrorSummary } from '../plugin-api/index.ts';
-import type { RunProgress, RunResult, RunSpec } from '../runtime/types.ts';
+import type { RunProgress, RunResult, RunSpec } from './types.ts';
 
 /**
  * The contract between the link (agent/link: control plane → instructions, events → control

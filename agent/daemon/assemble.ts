@@ -15,10 +15,10 @@ import { createDirectorySink } from '../sink/directory-sink.ts';
 import type { BatchingSettings } from '../sink/settings.ts';
 import type { Sink } from '../sink/types.ts';
 import { USER_AGENT } from '../version.ts';
-import { createRunExecutor } from './executor.ts';
-import { prepareRun } from './prepare.ts';
-import type { PreparedRun } from './prepare.ts';
-import type { RunExecutor, RunSpec } from './types.ts';
+import { createRunExecutor } from '../run/executor.ts';
+import { prepareRun } from '../run/prepare.ts';
+import type { PreparedRun } from '../run/prepare.ts';
+import type { RunExecutor, RunSpec } from '../run/types.ts';
 
 /** What the runtime is assembled from. */
 export interface RuntimeOptions {

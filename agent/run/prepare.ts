@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AgentConfig } from '../config/schema.ts';
-import { checkBaseUrl, checkConnectionConfig } from '../config/connection.ts';
-import { problemsError, problemsFromZod } from '../config/problems.ts';
+import type { RunSettings } from './settings.ts';
+import { checkBaseUrl, checkConnectionConfig } from './connection.ts';
+import { problemsError, problemsFromZod } from './problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import type { DestinationPolicy } from '../http/types.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
@@ -25,7 +25,7 @@ export interface PreparedRun {
 
 /** What preparing a run needs. */
 export interface PrepareDeps {
-  readonly config: AgentConfig;
+  readonly config: RunSettings;
   readonly connectors: ReadonlyMap<string, Connector>;
   /** Parses a reference and checks it against its profile (and `allowRefs`); no network. */
   checkRef(ref: string, allowRefs: readonly string[] | undefined): void;
@@ -89,14 +89,14 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
 }
 
 /** The connector's default hosts plus the operator's additions; auth calls as declared. */
-export function destinationPolicy(connector: Connector, config: AgentConfig): DestinationPolicy {
+export function destinationPolicy(connector: Connector, config: RunSettings): DestinationPolicy {
   const extra = config.policy.connectors[connector.name]?.allowHosts ?? [];
   return { allowedHosts: [...connector.defaultHosts, ...extra], allowedCalls: connector.authCalls };
 }
 
 function locateConnection(
   spec: RunSpec,
-  config: AgentConfig,
+  config: RunSettings,
 ): { connectorName: string; settings: JsonObject; connectionKey: string } {
   if (spec.connectionId !== undefined) {
     const connection = config.connections[spec.connectionId];

@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { PerimeterError } from '../plugin-api/index.ts';
+
+/** Parsed command line. */
+export interface CliArgs {
+  readonly command: string | undefined;
+  readonly positionals: readonly string[];
+  readonly config: string | undefined;
+  readonly output: string | undefined;
+  readonly role: string | undefined;
+  readonly json: boolean;
+}
+
+/** Parses the command line; throws on an unknown option. */
+export function parseCommandLine(argv: readonly string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      output: { type: 'string' },
+      role: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  return {
+    command: positionals[0],
+    positionals: positionals.slice(1),
+    config: values.config,
+    output: values.output,
+    role: values.role,
+    json: values.json,
+  };
+}
+
+/** Checks a command's positional arguments; a missing JOB_FILE is bad input. */
+export function requirePositional(args: CliArgs, name: string, usage: string): string {
+  const value = args.positionals[0];
+  if (value === undefined) {
+    throw new PerimeterError('JOB_INVALID', `${name} is missing. Usage: ${usage}`);
+  }
+  return value;
+}
