@@ -11,6 +11,9 @@ missing value together, before anything reaches the cluster (a pod would only cr
 {{- if and (not $v.redis.url) (not $v.redis.inChart.enabled) -}}
 {{- $problems = append $problems "Redis is required: set redis.url to your Redis (redis://, rediss://, redis-sentinel://, redis-cluster://) or redis.inChart.enabled=true for a single-node Redis in this release." -}}
 {{- end -}}
+{{- if regexMatch "^[a-z-]+://[^/]*@" $v.redis.url -}}
+{{- $problems = append $problems "redis.url must not carry a user or password: set redis.username and redis.passwordSecret (an existing Secret) instead." -}}
+{{- end -}}
 {{- if and $v.redis.url $v.redis.inChart.enabled -}}
 {{- $problems = append $problems "redis.url and redis.inChart.enabled are both set: use your Redis (redis.url) or the in-chart one, not both." -}}
 {{- end -}}
