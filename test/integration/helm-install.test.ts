@@ -51,6 +51,11 @@ describe('an install the chart refuses', () => {
       'redis.url and redis.inChart.enabled are both set',
     ],
     [
+      'an ACL user for the in-chart Redis',
+      { redis: { username: 'perimeter', inChart: { enabled: true } } },
+      'the in-chart Redis has only a password',
+    ],
+    [
       'a password in the Redis URL',
       { redis: { url: 'redis://:hunter2-in-url@redis:6379' } },
       'redis.url must not carry a user or password',

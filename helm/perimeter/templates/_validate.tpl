@@ -17,6 +17,9 @@ missing value together, before anything reaches the cluster (a pod would only cr
 {{- if and $v.redis.url $v.redis.inChart.enabled -}}
 {{- $problems = append $problems "redis.url and redis.inChart.enabled are both set: use your Redis (redis.url) or the in-chart one, not both." -}}
 {{- end -}}
+{{- if and $v.redis.inChart.enabled $v.redis.username -}}
+{{- $problems = append $problems "redis.username is for a Redis of yours with ACL users; the in-chart Redis has only a password (redis.passwordSecret): unset redis.username." -}}
+{{- end -}}
 {{- if and $v.redis.inChart.enabled $v.redis.caBundle.configMap -}}
 {{- $problems = append $problems "redis.caBundle is for a rediss:// Redis of yours; the in-chart Redis has no TLS: unset one of them." -}}
 {{- end -}}
