@@ -55,13 +55,14 @@ function withValues<T>(
   }
 }
 
-/** `helm template acme` in namespace `perimeter`: the manifests. */
+/** `helm template <release>` (`acme` unless named) in namespace `perimeter`: the manifests. */
 export function renderChart(
   files: readonly string[],
   inline?: Record<string, unknown>,
+  release = 'acme',
 ): Manifest[] {
   const output = withValues(files, inline, (args) =>
-    helm(['template', 'acme', CHART, '--namespace', 'perimeter', ...args]),
+    helm(['template', release, CHART, '--namespace', 'perimeter', ...args]),
   );
   return parseAllDocuments(output)
     .map((doc) => doc.toJS() as Manifest | null)

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../agent/cli/cli.ts';
+import { loadConfig } from '../../agent/config/load.ts';
 import { buildHealthApp } from '../../agent/health/app.ts';
 import { connectors } from '../../connectors/index.ts';
 import { secretStores } from '../../secrets/index.ts';
@@ -181,6 +182,55 @@ describe('the NOTES commands', () => {
       expect(code).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * The variables Kubernetes injects into a pod for each Service of its namespace ("service
+ * links"): <NAME>_SERVICE_HOST, <NAME>_PORT_<port>_TCP, ….
+ */
+function serviceLinkEnv(service: Manifest): Record<string, string> {
+  const name = service.metadata.name.toUpperCase().replaceAll('-', '_');
+  const env: Record<string, string> = {
+    [`${name}_SERVICE_HOST`]: '10.96.0.10',
+    [`${name}_PORT`]: 'tcp://10.96.0.10:8080',
+  };
+  for (const port of (service.spec as { ports: { name: string; port: number }[] }).ports) {
+    const tcp = `${name}_PORT_${port.port}_TCP`;
+    Object.assign(env, {
+      [`${name}_SERVICE_PORT`]: String(port.port),
+      [`${name}_SERVICE_PORT_${port.name.toUpperCase()}`]: String(port.port),
+      [tcp]: `tcp://10.96.0.10:${port.port}`,
+      [`${tcp}_PROTO`]: 'tcp',
+      [`${tcp}_PORT`]: String(port.port),
+      [`${tcp}_ADDR`]: '10.96.0.10',
+    });
+  }
+  return env;
+}
+
+describe('a release named perimeter', () => {
+  it('turns off service links, whose PERIMETER_* variables the agent would refuse', () => {
+    const manifests = renderChart([join(CI_VALUES, 'redis-in-chart-values.yaml')], {}, 'perimeter');
+    const env = Object.assign({}, ...ofKind(manifests, 'Service').map(serviceLinkEnv)) as Record<
+      string,
+      string
+    >;
+    expect(Object.keys(env)).toContain('PERIMETER_SERVICE_HOST');
+    expect(() =>
+      loadConfig(
+        { env, file: { path: 'perimeter.yaml', text: configOf(manifests) } },
+        { connectors, stores: secretStores },
+      ),
+    ).toThrow(/PERIMETER_SERVICE_HOST/);
+    for (const workload of [
+      ...ofKind(manifests, 'Deployment'),
+      ...ofKind(manifests, 'StatefulSet'),
+    ]) {
+      const pod = (workload.spec as { template: { spec: { enableServiceLinks?: boolean } } })
+        .template;
+      expect(pod.spec.enableServiceLinks, workload.metadata.name).toBe(false);
     }
   });
 });

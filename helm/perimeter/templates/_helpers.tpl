@@ -100,6 +100,9 @@ metadata:
 spec:
   serviceAccountName: {{ include "perimeter.serviceAccountName" $root }}
   automountServiceAccountToken: {{ $root.Values.serviceAccount.automountToken }}
+  # Service links would inject PERIMETER_* variables for a Service named "perimeter…" (the release
+  # "perimeter" names its Services so), which the agent refuses as unknown settings.
+  enableServiceLinks: false
   terminationGracePeriodSeconds: {{ add $root.Values.shutdownGraceSeconds 10 }}
   {{- with $root.Values.imagePullSecrets }}
   imagePullSecrets:
