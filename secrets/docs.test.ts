@@ -1,6 +1,7 @@
 // The Helm values in docs/secrets.md and the stores' READMEs (code fences tagged
-// `yaml helm-values`) must work with the chart as it is: each renders with `helm template`
-// (values.schema.json refuses unknown keys), the config it renders loads with every shipped
+// `yaml helm-values`) must work with the chart as it is: each renders with `helm template` on top
+// of the least an install needs (ci/minimal-values.yaml: a catalog and a Redis), under
+// values.schema.json, which refuses unknown keys; the config it renders loads with every shipped
 // store, and the reference named in a `# reads:` comment passes its profile's allowlist.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { secretStores } from './index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHART = join(ROOT, 'helm', 'perimeter');
+const MINIMAL_VALUES = join(CHART, 'ci', 'minimal-values.yaml');
 const DOCS = [
   'docs/secrets.md',
   'secrets/aws-sm/README.md',
@@ -39,7 +41,9 @@ afterAll(async () => {
 async function renderConfig(values: string, name: string): Promise<string> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, values);
-  const manifests = parseAllDocuments(helm(['template', 'perimeter', CHART, '-f', file]));
+  const manifests = parseAllDocuments(
+    helm(['template', 'perimeter', CHART, '-f', MINIMAL_VALUES, '-f', file]),
+  );
   const configMap = manifests
     .map((document) => document.toJS() as { kind?: string; data?: Record<string, string> })
     .find((manifest) => manifest.kind === 'ConfigMap');

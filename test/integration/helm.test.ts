@@ -1,46 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { checkConfig, loadConfig } from '../../agent/config/load.ts';
-import { isHostAllowed } from '../../agent/http/policy.ts';
-import { destinationPolicy } from '../../agent/run/prepare.ts';
-import { createSecretResolver } from '../../agent/secrets/resolver.ts';
-import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
-import { Redactor } from '../../agent/logging/redactor.ts';
-import { connectors } from '../../connectors/index.ts';
-import { secretStores } from '../../secrets/index.ts';
-import { captureLogs } from '../helpers/capture-logs.ts';
+import {
+  CHART,
+  MINIMAL_VALUES,
+  assertAgentAccepts,
+  chartRefusal,
+  configOf,
+  renderChart,
+} from '../helpers/chart.ts';
+import type { Manifest } from '../helpers/chart.ts';
 import { helm } from '../helpers/helm.ts';
 
-const CHART = fileURLToPath(new URL('../../helm/perimeter', import.meta.url));
-
-interface Manifest {
-  kind: string;
-  metadata: { name: string };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-}
-
-function render(values: Record<string, unknown> = {}): Manifest[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'perimeter-helm-')), 'values.json');
-  writeFileSync(file, JSON.stringify(values));
-  const output = helm(['template', 'acme', CHART, '--namespace', 'perimeter', '-f', file]);
-  return parseAllDocuments(output)
-    .map((doc) => doc.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
-}
-
-function refuses(values: Record<string, unknown>): string {
-  try {
-    render(values);
-  } catch (error) {
-    return String((error as { stderr?: string }).stderr ?? error);
-  }
-  throw new Error('the chart accepted the values');
-}
+/** The chart with the least an install needs, and `values` on top. */
+const render = (values: Record<string, unknown> = {}): Manifest[] =>
+  renderChart([MINIMAL_VALUES], values);
+const refuses = (values: Record<string, unknown>): string => chartRefusal([MINIMAL_VALUES], values);
 
 interface Pod {
   spec: {
@@ -61,38 +34,9 @@ interface Pod {
 const deployments = (manifests: Manifest[]): Manifest[] =>
   manifests.filter((m) => m.kind === 'Deployment');
 const podOf = (deployment: Manifest): Pod => (deployment.spec as { template: Pod }).template;
-const configOf = (manifests: Manifest[]): string =>
-  manifests.find((m) => m.kind === 'ConfigMap')?.data?.['perimeter.yaml'] ?? '';
-
-/** The rendered config file must be valid to the agent itself, references and policy included. */
-function assertAgentAccepts(configText: string): void {
-  const registry = { connectors, stores: secretStores };
-  const config = loadConfig(
-    { env: {}, file: { path: 'perimeter.yaml', text: configText } },
-    registry,
-  );
-  const logs = captureLogs();
-  const resolver = createSecretResolver({
-    stores: secretStores,
-    profiles: config.secretStores,
-    settings: SecretsSettingsSchema.parse({}),
-    network: { extraCaPem: undefined, httpsProxy: undefined, noProxy: undefined },
-    redactor: new Redactor(),
-    logger: logs.logger,
-    environment: {},
-  });
-  checkConfig(config, registry, {
-    checkRef: (ref) => {
-      resolver.check(ref);
-    },
-    hostCheckerFor: (connector) => (url) =>
-      isHostAllowed(destinationPolicy(connector, config).allowedHosts, url),
-  });
-}
-
 describe('the Helm chart', () => {
-  it('passes helm lint', () => {
-    expect(helm(['lint', CHART])).toContain('0 chart(s) failed');
+  it('passes helm lint with the least an install needs', () => {
+    expect(helm(['lint', CHART, '-f', MINIMAL_VALUES])).toContain('0 chart(s) failed');
   });
 
   it('renders a hardened combined deployment whose config the agent accepts', () => {

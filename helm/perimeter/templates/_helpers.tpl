@@ -43,9 +43,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "perimeter.config" -}}
 {{- $managed := dict -}}
 {{- $_ := set $managed "agent" (dict "id" (default .Release.Name .Values.agent.id) "logLevel" .Values.agent.logLevel) -}}
-{{- $redis := dict "url" .Values.redis.url "prefix" .Values.redis.prefix -}}
+{{- $redis := dict "url" (include "perimeter.redisUrl" .) "prefix" .Values.redis.prefix -}}
+{{- with .Values.redis.username -}}
+{{- $_ := set $redis "username" . -}}
+{{- end -}}
 {{- if .Values.redis.passwordSecret.name -}}
 {{- $_ := set $redis "password" (printf "file:///var/run/secrets/perimeter/redis-password/%s" .Values.redis.passwordSecret.key) -}}
+{{- end -}}
+{{- if .Values.redis.caBundle.configMap -}}
+{{- $_ := set $redis "caFile" (printf "/etc/perimeter/redis-ca/%s" .Values.redis.caBundle.key) -}}
 {{- end -}}
 {{- $_ := set $managed "redis" $redis -}}
 {{- if .Values.catalog.url -}}
@@ -94,6 +100,9 @@ metadata:
 spec:
   serviceAccountName: {{ include "perimeter.serviceAccountName" $root }}
   automountServiceAccountToken: {{ $root.Values.serviceAccount.automountToken }}
+  # Service links would inject PERIMETER_* variables for a Service named "perimeter…" (the release
+  # "perimeter" names its Services so), which the agent refuses as unknown settings.
+  enableServiceLinks: false
   terminationGracePeriodSeconds: {{ add $root.Values.shutdownGraceSeconds 10 }}
   {{- with $root.Values.imagePullSecrets }}
   imagePullSecrets:
@@ -179,6 +188,9 @@ spec:
         {{- if $root.Values.redis.passwordSecret.name }}
         - { name: redis-password, mountPath: /var/run/secrets/perimeter/redis-password, readOnly: true }
         {{- end }}
+        {{- if $root.Values.redis.caBundle.configMap }}
+        - { name: redis-ca, mountPath: /etc/perimeter/redis-ca, readOnly: true }
+        {{- end }}
         {{- range $root.Values.secretFiles }}
         - { name: {{ printf "secret-%s" . | quote }}, mountPath: {{ printf "/var/run/secrets/perimeter/%s" . | quote }}, readOnly: true }
         {{- end }}
@@ -211,6 +223,11 @@ spec:
     {{- if $root.Values.redis.passwordSecret.name }}
     - name: redis-password
       secret: { secretName: {{ $root.Values.redis.passwordSecret.name }}, defaultMode: 0400 }
+    {{- end }}
+    {{- if $root.Values.redis.caBundle.configMap }}
+    - name: redis-ca
+      configMap:
+        name: {{ $root.Values.redis.caBundle.configMap }}
     {{- end }}
     {{- range $root.Values.secretFiles }}
     - name: {{ printf "secret-%s" . | quote }}

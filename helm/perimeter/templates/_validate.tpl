@@ -1,0 +1,40 @@
+{{/*
+Every must-have of an install, checked at once so `helm install` and `helm template` name every
+missing value together, before anything reaches the cluster (a pod would only crash-loop).
+*/}}
+{{- define "perimeter.validate" -}}
+{{- $v := .Values -}}
+{{- $problems := list -}}
+{{- if not $v.catalog.url -}}
+{{- $problems = append $problems "catalog.url is required: the https:// URL of the catalog Perimeter pushes metadata to (e.g. --set catalog.url=https://catalog.example.com)." -}}
+{{- end -}}
+{{- if and (not $v.redis.url) (not $v.redis.inChart.enabled) -}}
+{{- $problems = append $problems "Redis is required: set redis.url to your Redis (redis://, rediss://, redis-sentinel://, redis-cluster://) or redis.inChart.enabled=true for a single-node Redis in this release." -}}
+{{- end -}}
+{{- if regexMatch "^[a-z-]+://[^/]*@" $v.redis.url -}}
+{{- $problems = append $problems "redis.url must not carry a user or password: set redis.username and redis.passwordSecret (an existing Secret) instead." -}}
+{{- end -}}
+{{- if and $v.redis.url $v.redis.inChart.enabled -}}
+{{- $problems = append $problems "redis.url and redis.inChart.enabled are both set: use your Redis (redis.url) or the in-chart one, not both." -}}
+{{- end -}}
+{{- if and $v.redis.inChart.enabled $v.redis.username -}}
+{{- $problems = append $problems "redis.username is for a Redis of yours with ACL users; the in-chart Redis has only a password (redis.passwordSecret): unset redis.username." -}}
+{{- end -}}
+{{- if and $v.redis.inChart.enabled $v.redis.caBundle.configMap -}}
+{{- $problems = append $problems "redis.caBundle is for a rediss:// Redis of yours; the in-chart Redis has no TLS: unset one of them." -}}
+{{- end -}}
+{{- $hpa := $v.autoscaling.hpa.enabled -}}
+{{- $keda := $v.autoscaling.keda.enabled -}}
+{{- if and $hpa $keda -}}
+{{- $problems = append $problems "autoscaling.hpa.enabled and autoscaling.keda.enabled are both on: KEDA makes its own HorizontalPodAutoscaler, and two autoscalers fight over the worker Deployment; turn one off." -}}
+{{- end -}}
+{{- if and (or $hpa $keda) (eq $v.topology "combined") -}}
+{{- $problems = append $problems "autoscaling needs topology: split: the combined pod also runs the link, which stays a single replica; split the roles and the workers scale." -}}
+{{- end -}}
+{{- if and $keda (eq $v.autoscaling.keda.trigger "prometheus") (not $v.autoscaling.keda.prometheus.serverAddress) -}}
+{{- $problems = append $problems "autoscaling.keda.prometheus.serverAddress is required with autoscaling.keda.trigger: prometheus (e.g. http://prometheus-operated.monitoring:9090)." -}}
+{{- end -}}
+{{- if $problems -}}
+{{- fail (printf "\n\nPerimeter cannot be installed with these values:\n  - %s\nSee the chart's values.yaml and docs/operations.md.\n" (join "\n  - " $problems)) -}}
+{{- end -}}
+{{- end -}}
