@@ -116,6 +116,45 @@ describe('isCallAllowed', () => {
   });
 });
 
+describe('isCallAllowed with declared read paths', () => {
+  const policy: DestinationPolicy = {
+    allowedHosts: ['api.anaplan.com'],
+    allowedCalls: [],
+    allowedReads: ['/2/0/workspaces', '/2/0/workspaces/*/models/*/lists/*'],
+  };
+  const cases: [method: HttpMethod, path: string, allowed: boolean][] = [
+    ['GET', '/2/0/workspaces', true],
+    ['GET', '/2/0/workspaces/w1/models/M1/lists/101000000001', true],
+    ['GET', '/2/0/workspaces/w1/models/M1/lists/101000000001/items', false],
+    ['GET', '/2/0/models/M1/views/102000000001/data', false],
+    ['GET', '/2/0/workspaces/w1', false],
+    ['HEAD', '/', true],
+    ['POST', '/2/0/workspaces', false],
+  ];
+
+  it.each(cases)('decides %s %s as %s', (method, path, allowed) => {
+    expect(isCallAllowed(policy, method, new URL(`https://api.anaplan.com${path}`))).toBe(allowed);
+  });
+
+  it('refuses an undeclared GET with POLICY_DENIED naming the path, before any socket opens', () => {
+    const error = (() => {
+      try {
+        assertDestination(policy, {
+          method: 'GET',
+          url: new URL('https://api.anaplan.com/2/0/models/M1/views/V1/data'),
+          endpoint: 'GET /views/{id}/data',
+          domain: 'source',
+        });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(isPerimeterError(error, 'POLICY_DENIED')).toBe(true);
+    expect((error as Error).message).toContain('not among the paths the connector declares');
+  });
+});
+
 describe('assertDestination', () => {
   const policy: DestinationPolicy = { allowedHosts: ['api.cyera.io'], allowedCalls: [] };
   const refusal = (url: string, method: HttpMethod = 'GET'): unknown => {

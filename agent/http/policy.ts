@@ -39,12 +39,17 @@ export function isHostAllowed(allowedHosts: readonly string[], url: URL): boolea
 }
 
 /**
- * True when the method may be sent to the URL's path: GET and HEAD always (reads), anything else
- * only when listed in `allowedCalls` (`*` matches one path segment, a final `**` the rest).
+ * True when the method may be sent to the URL's path: HEAD always, GET on the `allowedReads`
+ * paths when the policy lists them (any path otherwise), anything else only when listed in
+ * `allowedCalls` (`*` matches one path segment, a final `**` the rest).
  */
 export function isCallAllowed(policy: DestinationPolicy, method: HttpMethod, url: URL): boolean {
-  if (method === 'GET' || method === 'HEAD') {
+  if (method === 'HEAD') {
     return true;
+  }
+  if (method === 'GET') {
+    const reads = policy.allowedReads;
+    return reads === undefined || reads.some((path) => pathMatches(path, url.pathname));
   }
   return policy.allowedCalls.some(
     (call) => call.method === method && pathMatches(call.path, url.pathname),
@@ -90,7 +95,9 @@ export function assertDestination(policy: DestinationPolicy, check: DestinationC
   if (!isCallAllowed(policy, method, url)) {
     throw new PerimeterError(
       'POLICY_DENIED',
-      `Refused ${endpoint}: ${method} ${url.pathname} is not a declared call; only GET, HEAD and the declared calls may be sent.`,
+      method === 'GET'
+        ? `Refused ${endpoint}: GET ${url.pathname} is not among the paths the connector declares it reads.`
+        : `Refused ${endpoint}: ${method} ${url.pathname} is not a declared call; only GET, HEAD and the declared calls may be sent.`,
       { context },
     );
   }

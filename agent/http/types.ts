@@ -15,6 +15,11 @@ export interface DestinationPolicy {
    * rest of the path (the sink and the link allow `POST /v1/**` on their one host).
    */
   readonly allowedCalls: readonly { readonly method: HttpMethod; readonly path: string }[];
+  /**
+   * Paths GET may read (same patterns as `allowedCalls`). Undefined: any path. HEAD, which
+   * returns no body, is not restricted (reach probes use it).
+   */
+  readonly allowedReads?: readonly string[];
 }
 
 /** Which family of error codes a client's failures map to. */

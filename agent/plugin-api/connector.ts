@@ -110,6 +110,12 @@ export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType 
   readonly defaultHosts: readonly string[];
   /** Non-GET calls it makes to authenticate; every other non-GET/HEAD is refused. */
   readonly authCalls: readonly AuthCall[];
+  /**
+   * The paths it reads with GET (exact; `*` matches one path segment). When declared, every
+   * other GET is refused before a socket opens, so a source's data endpoints, which are reads
+   * too, can never be called. Undefined: any GET to an allowed host. HEAD is not restricted.
+   */
+  readonly readPaths?: readonly string[];
   /** Tests credentials and reach cheaply. Throws a PerimeterError when either is bad. */
   check(ctx: ConnectorContext<z.output<C>, z.output<P>>): Promise<CheckReport>;
   /** Lists the selectable resources. */

@@ -88,10 +88,14 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   };
 }
 
-/** The connector's default hosts plus the operator's additions; auth calls as declared. */
+/** The connector's default hosts plus the operator's additions; auth calls and reads as declared. */
 export function destinationPolicy(connector: Connector, config: RunSettings): DestinationPolicy {
   const extra = config.policy.connectors[connector.name]?.allowHosts ?? [];
-  return { allowedHosts: [...connector.defaultHosts, ...extra], allowedCalls: connector.authCalls };
+  return {
+    allowedHosts: [...connector.defaultHosts, ...extra],
+    allowedCalls: connector.authCalls,
+    ...(connector.readPaths === undefined ? {} : { allowedReads: connector.readPaths }),
+  };
 }
 
 function locateConnection(

@@ -53,6 +53,7 @@ function describeConformance(fixture: ConnectorFixture): void {
         policy: {
           allowedHosts: [...connector.defaultHosts, ...harness.allowedHosts],
           allowedCalls: connector.authCalls,
+          ...(connector.readPaths === undefined ? {} : { allowedReads: connector.readPaths }),
         },
         settings: HttpSettingsSchema.parse({ retry: { baseDelayMs: 5, maxDelayMs: 20 } }),
         redactor: logs.redactor,
