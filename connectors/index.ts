@@ -1,8 +1,9 @@
 import type { Connector } from '../agent/plugin-api/index.ts';
+import { connector as anaplan } from './anaplan/index.ts';
 import { connector as cyera } from './cyera/index.ts';
 
 /**
  * The shipped connectors, registered explicitly (never discovered from the filesystem). A test
  * checks that every folder under connectors/ is listed and that each name equals its folder.
  */
-export const connectors: readonly Connector[] = [cyera];
+export const connectors: readonly Connector[] = [anaplan, cyera];

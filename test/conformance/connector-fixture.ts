@@ -7,6 +7,8 @@ import type { Connector } from '../../agent/plugin-api/index.ts';
  */
 export interface ConnectorFixture {
   readonly connector: Connector;
+  /** Names the suite when a connector has several fixtures (one per auth mode). @default its name */
+  readonly label?: string;
   /** Starts the simulator; `canary` must be used as the connection's secret credential. */
   start(options: { readonly canary: string }): Promise<ConnectorHarness>;
 }

@@ -1,5 +1,13 @@
+import {
+  anaplanBasicConnectorFixture,
+  anaplanCertificateConnectorFixture,
+} from '../fakes/anaplan/fixture.ts';
 import { cyeraConnectorFixture } from '../fakes/cyera/fixture.ts';
 import type { ConnectorFixture } from './connector-fixture.ts';
 
 /** Every connector's conformance fixture; the suite runs each one. */
-export const connectorFixtures: readonly ConnectorFixture[] = [cyeraConnectorFixture];
+export const connectorFixtures: readonly ConnectorFixture[] = [
+  cyeraConnectorFixture,
+  anaplanBasicConnectorFixture,
+  anaplanCertificateConnectorFixture,
+];

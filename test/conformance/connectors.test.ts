@@ -39,7 +39,7 @@ for (const fixture of [fixtureConnectorFixture, ...connectorFixtures]) {
 
 function describeConformance(fixture: ConnectorFixture): void {
   const { connector } = fixture;
-  describe(`connector ${connector.name} (conformance)`, () => {
+  describe(`connector ${fixture.label ?? connector.name} (conformance)`, () => {
     const canary = makeCanary(`${connector.name}-secret`);
     const logs = captureLogs();
     let harness: ConnectorHarness;

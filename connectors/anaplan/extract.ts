@@ -1,0 +1,200 @@
+import type { ConnectorContext, ConnectorEvent, Logger } from '../../agent/plugin-api/index.ts';
+import { AnaplanClient } from './client.ts';
+import type { Readable } from './client.ts';
+import type { AnaplanConfig, AnaplanParams } from './config.ts';
+import { cursorJson, parseCursor } from './cursor.ts';
+import type { AnaplanCursor } from './cursor.ts';
+import {
+  SYSTEM_DIMENSIONS,
+  dimensionToAsset,
+  lineItemToAsset,
+  listToAsset,
+  modelToAsset,
+  moduleToAsset,
+  versionToAsset,
+  viewToAsset,
+  workspaceToAsset,
+} from './map.ts';
+import type { ModelScope } from './map.ts';
+import type { Model, NamedObject, Workspace } from './records.ts';
+import { SkipLedger } from './skips.ts';
+import type { SkipKind } from './skips.ts';
+
+/** The context of an Anaplan operation. */
+export type AnaplanContext = ConnectorContext<AnaplanConfig, AnaplanParams>;
+
+/** The selected workspaces, each with its selected models. */
+export interface Selection {
+  readonly workspace: Workspace;
+  readonly models: readonly Model[];
+}
+
+/** Models in a state that is not opened (its contents are not loaded in memory). */
+const UNOPENED_STATES = new Set(['ARCHIVED']);
+
+/**
+ * Streams the selected workspaces and models: a checkpoint after each workspace asset and after
+ * each model, so a resumed run starts at the first model not finished. The token is logged out
+ * when the read ends, also when it fails or is aborted.
+ */
+export async function* extract(ctx: AnaplanContext): AsyncGenerator<ConnectorEvent> {
+  const client = new AnaplanClient(ctx);
+  try {
+    const skips = new SkipLedger(ctx.logger);
+    yield* extractWith(client, ctx, skips);
+    skips.report();
+  } finally {
+    await client.close();
+  }
+}
+
+async function* extractWith(
+  client: AnaplanClient,
+  ctx: AnaplanContext,
+  skips: SkipLedger,
+): AsyncGenerator<ConnectorEvent> {
+  const { tenant } = ctx.config;
+  const done = parseCursor(ctx.cursor, ctx.logger);
+  for (const { workspace, models } of await select(client, ctx.params, ctx.logger)) {
+    if (!done.workspaceIds.has(workspace.id)) {
+      yield { type: 'asset', asset: workspaceToAsset(tenant, workspace) };
+      done.workspaceIds.add(workspace.id);
+      yield checkpoint(done);
+    }
+    for (const model of models) {
+      if (done.modelIds.has(model.id)) {
+        continue;
+      }
+      yield* extractModel(client, tenant, model, skips);
+      done.modelIds.add(model.id);
+      yield checkpoint(done);
+    }
+  }
+}
+
+function checkpoint(done: AnaplanCursor): ConnectorEvent {
+  return { type: 'checkpoint', cursor: cursorJson(done) };
+}
+
+/** The workspaces and models the params select, in Anaplan's order; unknown ids are logged. */
+export async function select(
+  client: AnaplanClient,
+  params: AnaplanParams,
+  logger: Logger,
+): Promise<Selection[]> {
+  const wantWorkspaces = new Set(params.workspaceIds);
+  const wantModels = new Set(params.modelIds);
+  const byWorkspace = new Map<string, Model[]>();
+  for await (const model of client.models()) {
+    if (wantModels.size === 0 || wantModels.has(model.id)) {
+      const models = byWorkspace.get(model.currentWorkspaceId) ?? [];
+      models.push(model);
+      byWorkspace.set(model.currentWorkspaceId, models);
+      wantModels.delete(model.id);
+    }
+  }
+  const selection: Selection[] = [];
+  for await (const workspace of client.workspaces()) {
+    const models = byWorkspace.get(workspace.id) ?? [];
+    const wanted = wantWorkspaces.size === 0 || wantWorkspaces.has(workspace.id);
+    wantWorkspaces.delete(workspace.id);
+    // With models selected, only their workspaces are extracted.
+    if (wanted && (params.modelIds.length === 0 || models.length > 0)) {
+      selection.push({ workspace, models });
+    }
+  }
+  if (wantWorkspaces.size > 0 || wantModels.size > 0) {
+    logger.warn(
+      { workspaceIds: [...wantWorkspaces], modelIds: [...wantModels] },
+      'Selected Anaplan workspaces or models are not visible to this user',
+    );
+  }
+  return selection;
+}
+
+/**
+ * One model: an archived one is reported with its state and not opened; one the user cannot
+ * open (404) is reported and recorded as skipped. Otherwise its lists, system dimensions,
+ * versions, modules, views and line items follow, each readable part as far as the user's role
+ * allows (versions and the calendar need Workspace Administrator).
+ */
+async function* extractModel(
+  client: AnaplanClient,
+  tenant: string,
+  model: Model,
+  skips: SkipLedger,
+): AsyncGenerator<ConnectorEvent> {
+  const path = { workspaceId: model.currentWorkspaceId, modelId: model.id };
+  if (UNOPENED_STATES.has(model.activeState ?? '')) {
+    yield { type: 'asset', asset: modelToAsset(tenant, model, false) };
+    return;
+  }
+  const lists = await client.lists(path);
+  if (!lists.readable) {
+    skips.record('model', path, lists.status);
+    yield { type: 'asset', asset: modelToAsset(tenant, model, false) };
+    return;
+  }
+  yield { type: 'asset', asset: modelToAsset(tenant, model, true) };
+  const listObjects = await collect(lists.value);
+  const scope: ModelScope = { tenant, ...path, listIds: new Set(listObjects.map((l) => l.id)) };
+  yield* listAssets(client, scope, listObjects, skips);
+  const calendar = await client.calendar(path);
+  const readableCalendar = readableOrSkip(calendar, 'modelCalendar', path, skips);
+  yield { type: 'asset', asset: dimensionToAsset(scope, SYSTEM_DIMENSIONS.time, readableCalendar) };
+  yield { type: 'asset', asset: dimensionToAsset(scope, SYSTEM_DIMENSIONS.versions) };
+  for await (const version of readableOrSkip(
+    await client.versions(path),
+    'versions',
+    path,
+    skips,
+  ) ?? []) {
+    yield { type: 'asset', asset: versionToAsset(scope, version) };
+  }
+  for await (const module of readableOrSkip(await client.modules(path), 'modules', path, skips) ??
+    []) {
+    yield { type: 'asset', asset: moduleToAsset(scope, module) };
+  }
+  for await (const view of readableOrSkip(await client.views(path), 'views', path, skips) ?? []) {
+    yield { type: 'asset', asset: viewToAsset(scope, view) };
+  }
+  const lineItems = readableOrSkip(await client.lineItems(path), 'lineItems', path, skips);
+  for await (const item of lineItems ?? []) {
+    yield { type: 'asset', asset: lineItemToAsset(scope, item) };
+  }
+}
+
+async function* listAssets(
+  client: AnaplanClient,
+  scope: ModelScope,
+  lists: readonly NamedObject[],
+  skips: SkipLedger,
+): AsyncGenerator<ConnectorEvent> {
+  for (const list of lists) {
+    const meta = await client.listMetadata(scope, list.id);
+    const ids = { workspaceId: scope.workspaceId, modelId: scope.modelId, listId: list.id };
+    const readable = readableOrSkip(meta, 'listMetadata', ids, skips);
+    yield { type: 'asset', asset: listToAsset(scope, list, readable) };
+  }
+}
+
+function readableOrSkip<T>(
+  result: Readable<T>,
+  kind: SkipKind,
+  ids: Parameters<SkipLedger['record']>[1],
+  skips: SkipLedger,
+): T | undefined {
+  if (result.readable) {
+    return result.value;
+  }
+  skips.record(kind, ids, result.status);
+  return undefined;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) {
+    all.push(item);
+  }
+  return all;
+}
