@@ -82,30 +82,34 @@ export async function select(
   params: AnaplanParams,
   logger: Logger,
 ): Promise<Selection[]> {
-  const wantWorkspaces = new Set(params.workspaceIds);
-  const wantModels = new Set(params.modelIds);
+  const wanted = (ids: readonly string[], id: string): boolean =>
+    ids.length === 0 || ids.includes(id);
+  const unseenWorkspaces = new Set(params.workspaceIds);
+  const unseenModels = new Set(params.modelIds);
   const byWorkspace = new Map<string, Model[]>();
   for await (const model of client.models()) {
-    if (wantModels.size === 0 || wantModels.has(model.id)) {
+    unseenModels.delete(model.id);
+    if (wanted(params.modelIds, model.id)) {
       const models = byWorkspace.get(model.currentWorkspaceId) ?? [];
       models.push(model);
       byWorkspace.set(model.currentWorkspaceId, models);
-      wantModels.delete(model.id);
     }
   }
   const selection: Selection[] = [];
   for await (const workspace of client.workspaces()) {
+    unseenWorkspaces.delete(workspace.id);
     const models = byWorkspace.get(workspace.id) ?? [];
-    const wanted = wantWorkspaces.size === 0 || wantWorkspaces.has(workspace.id);
-    wantWorkspaces.delete(workspace.id);
     // With models selected, only their workspaces are extracted.
-    if (wanted && (params.modelIds.length === 0 || models.length > 0)) {
+    if (
+      wanted(params.workspaceIds, workspace.id) &&
+      (params.modelIds.length === 0 || models.length > 0)
+    ) {
       selection.push({ workspace, models });
     }
   }
-  if (wantWorkspaces.size > 0 || wantModels.size > 0) {
+  if (unseenWorkspaces.size > 0 || unseenModels.size > 0) {
     logger.warn(
-      { workspaceIds: [...wantWorkspaces], modelIds: [...wantModels] },
+      { workspaceIds: [...unseenWorkspaces], modelIds: [...unseenModels] },
       'Selected Anaplan workspaces or models are not visible to this user',
     );
   }
