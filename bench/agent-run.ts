@@ -21,6 +21,8 @@ export interface AgentRunJob {
   readonly connection: Record<string, unknown>;
   readonly params?: Record<string, unknown>;
   readonly env: Record<string, string>;
+  /** Hosts to allow. @default the host of `connection.baseUrl` */
+  readonly allowHosts?: readonly string[];
 }
 
 const AGENT = fileURLToPath(new URL('../test/helpers/fixture-agent.ts', import.meta.url));
@@ -33,13 +35,13 @@ export async function measureAgentRun(
 ): Promise<AgentRunFigures> {
   const receiver = await startCatalogReceiver({});
   const dir = mkdtempSync(join(tmpdir(), 'perimeter-bench-'));
-  const host = new URL(String(job.connection['baseUrl'])).host;
+  const hosts = job.allowHosts ?? [new URL(String(job.connection['baseUrl'])).host];
   writeFileSync(
     join(dir, 'perimeter.yaml'),
     JSON.stringify({
       agent: { logLevel: 'warn' },
       catalog: { url: receiver.url },
-      policy: { connectors: { [job.connector]: { allowHosts: [host] } } },
+      policy: { connectors: { [job.connector]: { allowHosts: hosts } } },
     }),
   );
   writeFileSync(

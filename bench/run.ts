@@ -1,9 +1,10 @@
 // `npm run bench`: end-to-end figures of the agent as a process (peak RSS and throughput) for
-// growing run sizes, on the fixture source and on the Cyera simulator. Figures go to
+// growing run sizes, on the fixture source and on the Cyera and Anaplan simulators. Figures go to
 // docs/benchmarks.md by hand; nothing here is asserted.
 //
 //   node bench/run.ts [--quick]
 import { startFixtureSource } from '../test/fakes/fixture/source.ts';
+import { startAnaplanSimulator } from '../test/fakes/anaplan/simulator.ts';
 import { startCyeraSimulator } from '../test/fakes/cyera/simulator.ts';
 import { measureAgentRun, row } from './agent-run.ts';
 
@@ -74,12 +75,44 @@ async function cyeraRuns(lines: string[]): Promise<void> {
   }
 }
 
+async function anaplanRuns(lines: string[]): Promise<void> {
+  for (const lineItems of quick ? [100_000] : [100_000, 500_000]) {
+    // One large model: 100 modules, line items spread over them, read 5,000 per page.
+    const simulator = await startAnaplanSimulator({
+      size: {
+        workspaces: 1,
+        modelsPerWorkspace: 1,
+        listsPerModel: 50,
+        modulesPerModel: 100,
+        lineItemsPerModule: lineItems / 100,
+      },
+    });
+    const job = {
+      connector: 'anaplan',
+      connection: {
+        authUrl: simulator.authUrl,
+        apiUrl: simulator.apiUrl,
+        credentials: { user: 'env://ANAPLAN_USER', password: 'env://ANAPLAN_PASSWORD' },
+      },
+      env: { ANAPLAN_USER: simulator.user, ANAPLAN_PASSWORD: simulator.password },
+      allowHosts: simulator.hosts,
+    };
+    const name = `anaplan ${lineItems.toLocaleString('en')} line items`;
+    lines.push(row(name, 'default', await measureAgentRun(job)));
+    lines.push(
+      row(name, `${HEAP_CAP_MIB} MiB + 16 MiB semi-space`, await measureAgentRun(job, CAPPED)),
+    );
+    await simulator.close();
+  }
+}
+
 const lines = [
   '| run | V8 heap cap | assets | time | assets/s | agent peak RSS |',
   '|---|---|---:|---:|---:|---:|',
 ];
 await fixtureRuns(lines);
 await cyeraRuns(lines);
+await anaplanRuns(lines);
 process.stdout.write(
   `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n${lines.join('\n')}\n`,
 );

@@ -1,5 +1,5 @@
 // `npm run demo`: Perimeter's main job on embedded defaults. Everything runs on loopback: a Cyera
-// simulator (test/fakes/cyera), a catalog receiver (test/fakes/catalog-receiver.ts), and the real
+// simulator (test/fakes/cyera), an Anaplan simulator (test/fakes/anaplan), a catalog receiver (test/fakes/catalog-receiver.ts), and the real
 // `perimeter` command as child processes. The Cyera client secret lives in a file (a mounted
 // Kubernetes Secret in production) and the client id in an environment variable; both are
 // secret references in the job file. At the end the demo scans everything that left the agent
@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startCyeraSimulator } from '../fakes/cyera/simulator.ts';
 import { findCanary } from '../helpers/canary.ts';
+import { runAnaplanDemo } from './anaplan.ts';
 
 const PERIMETER = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
 const say = (text = ''): boolean => process.stdout.write(`${text}\n`);
@@ -161,6 +162,8 @@ say(
   `Cyera saw ${String(cyera.requests().length)} requests: reads, and ${String(posts.length)} POST ${[...new Set(posts.map((r) => r.slice(5)))].join(', ')} (login); ${String(cyera.refused().length)} write attempts refused.`,
 );
 
+const anaplanOk = await runAnaplanDemo({ dir, catalog, perimeter, say });
+
 await Promise.all([cyera.close(), catalog.close()]);
 process.exitCode =
-  check.code === 0 && dry.code === 0 && run.code === 0 && leaks.length === 0 ? 0 : 1;
+  check.code === 0 && dry.code === 0 && run.code === 0 && leaks.length === 0 && anaplanOk ? 0 : 1;
