@@ -84,8 +84,9 @@ async function authenticate(
     headers: { accept: 'application/json', authorization: login.authorization },
     ...(login.body === undefined ? {} : { json: login.body }),
     endpoint: AUTH_ENDPOINTS.authenticate,
-    // A signed nonce must never be sent twice (Anaplan refuses a replay): no automatic retry.
-    retry: false,
+    // A signed nonce must never be sent twice (Anaplan refuses a replay): a certificate login is
+    // not retried by the client; a new login signs a new nonce. A Basic login may be repeated.
+    retry: config.authMode === 'basic',
     acceptStatus: [400, 401, 403],
     signal,
   });

@@ -24,6 +24,7 @@ import {
 import type {
   LineItem,
   ListMetadata,
+  Page,
   Model,
   ModelCalendar,
   NamedObject,
@@ -189,10 +190,7 @@ export class AnaplanClient {
   async *#pages<T>(
     path: string,
     endpoint: string,
-    schema: z.ZodType<{
-      paging: { currentPageSize: number; totalSize: number } | undefined;
-      items: readonly T[];
-    }>,
+    schema: z.ZodType<Page<T>>,
     query: HttpQuery,
     first: HttpResponse,
   ): AsyncGenerator<T> {
