@@ -75,18 +75,22 @@ export async function runAnaplanDemo(deps: AnaplanDemoDeps): Promise<boolean> {
     );
     const env = { PERIMETER_CONFIG: 'anaplan.yaml', ANAPLAN_KEY_PASSPHRASE: passphrase };
     say(`\nAnaplan simulator: auth ${anaplan.authUrl}, API ${anaplan.apiUrl}`);
+    say('$ perimeter check anaplan-job.yaml');
+    const check = await perimeter(['check', 'anaplan-job.yaml'], dir, env);
+    say(check.out.trimEnd());
     say('$ perimeter run anaplan-job.yaml      # CA certificate login, v2 signed nonce');
     const run = await perimeter(['run', 'anaplan-job.yaml'], dir, env);
     say((run.out || run.err).trimEnd());
     const assets = catalog.batches('demo-anaplan').reduce((sum, batch) => sum + batch.assets, 0);
     const stats = anaplan.stats();
+    // One login for the check, one for the run, each logged out.
     say(
       `  the catalog received ${String(assets)} Anaplan assets (a model of 5,000 line items, an archived model reported unopened)`,
     );
     say(
       `  Anaplan saw ${String(stats.certificateLogins)} certificate login(s), ${String(stats.logouts)} logout(s), ${String(anaplan.dataCalls().length)} data endpoint calls; ${String(anaplan.outstandingTokens())} tokens left open.`,
     );
-    const output = run.out + run.err;
+    const output = check.out + check.err + run.out + run.err;
     const pushed = Buffer.concat(
       catalog.requests.map((request) =>
         request.headers['content-encoding'] === 'gzip' && request.outcome !== 'dropped'
@@ -99,6 +103,7 @@ export async function runAnaplanDemo(deps: AnaplanDemoDeps): Promise<boolean> {
       `  Secret scan: the key passphrase appears ${leaks.length === 0 ? 'nowhere' : `in ${leaks.join(', ')}`} in what left the agent.`,
     );
     return (
+      check.code === 0 &&
       run.code === 0 &&
       leaks.length === 0 &&
       anaplan.dataCalls().length === 0 &&

@@ -6,7 +6,7 @@ const DEMO = fileURLToPath(new URL('../demo/demo.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('npm run demo (the README first command)', () => {
-  it('checks, dry-runs and pushes a simulated tenant, and finds no secret in anything that left', async () => {
+  it('checks, dry-runs and pushes simulated Cyera and Anaplan tenants, and finds no secret in anything that left', async () => {
     const result = await startChild(DEMO, [], { cwd: ROOT, env: {} }).exited;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -18,5 +18,15 @@ describe('npm run demo (the README first command)', () => {
     expect(result.stdout).toContain('complete: yes');
     expect(result.stdout).toContain('appears nowhere');
     expect(result.stdout).toContain('0 write attempts refused');
+    expect(result.stdout).toMatch(
+      /run demo-anaplan \(anaplan extract\) succeeded: \d+ assets .* -> catalog/,
+    );
+    expect(result.stdout).toContain(
+      '2 certificate login(s), 2 logout(s), 0 data endpoint calls; 0 tokens left open.',
+    );
+    expect(result.stdout).toMatch(
+      /^ok {4}source +anaplan +logged in \(certificate\); 1 workspaces visible$/m,
+    );
+    expect(result.stdout).toContain('the key passphrase appears nowhere');
   });
 });
