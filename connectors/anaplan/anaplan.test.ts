@@ -272,6 +272,23 @@ describe('Anaplan authentication', () => {
     expect(simulator.outstandingTokens()).toBe(0);
   });
 
+  it('logs out also when the run is aborted mid-model', async () => {
+    const { simulator, context } = await harness();
+    const controller = new AbortController();
+    let assets = 0;
+    const error = await (async () => {
+      for await (const event of connector.read(context({ signal: controller.signal }))) {
+        if (event.type === 'asset' && ++assets === 10) {
+          simulator.slowDown(5_000);
+          controller.abort();
+        }
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeDefined();
+    expect(simulator.stats()).toMatchObject({ logins: 1, logouts: 1 });
+    expect(simulator.outstandingTokens()).toBe(0);
+  });
+
   it('rides out a 429 and a 503 on demand with the HTTP client’s retries', async () => {
     const { simulator, context } = await harness({
       size: { workspaces: 1, modelsPerWorkspace: 1 },
