@@ -1,33 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { JsonValueSchema } from '../plugin-api/index.ts';
-import type { JsonObject } from '../plugin-api/index.ts';
 import type { RunSpec } from '../run/types.ts';
 import { describeYamlError } from './load.ts';
 import { problemsError, problemsFromZod } from '../run/problems.ts';
-import { OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
+import {
+  ConnectionIdSchema,
+  ConnectorNameSchema,
+  OperationSchema,
+  ParamsSchema,
+  RunFieldsSchema,
+  RunIdSchema,
+} from '../run/spec.ts';
 
 const INLINE_NEEDS_CONNECTOR = 'an inline connection needs `connector` (e.g. connector: cyera)';
 
-/** A job file: one run's instruction in local form (docs/job-file.md). */
-export const JobFileSchema = z
-  .strictObject({
-    connector: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Connector name; required with an inline connection.'),
+/**
+ * A job file: one run's instruction in local form (docs/job-file.md), the run model's run
+ * (agent/run/spec.ts) with `connector` and `connection` at the top level and an optional run id.
+ */
+export const JobFileSchema = RunFieldsSchema.omit({
+  connectionId: true,
+  connection: true,
+  origin: true,
+})
+  .extend({
+    connector: ConnectorNameSchema.optional().describe(
+      'Connector name; required with an inline connection.',
+    ),
     operation: OperationSchema.default('extract').describe('extract, discover or check.'),
     connection: z
-      .union([z.string().min(1), z.record(z.string(), z.unknown())])
+      .union([ConnectionIdSchema, ParamsSchema])
       .describe('Inline connection settings, or the id of a connection in the config file.'),
-    params: z.record(z.string(), JsonValueSchema).default({}).describe("The operation's params."),
-    runId: z
-      .string()
-      .regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits')
-      .optional()
-      .describe('Run id; generated when absent.'),
+    params: ParamsSchema.default({}).describe("The operation's params."),
+    runId: RunIdSchema.optional().describe('Run id; generated when absent.'),
   })
   .refine((job) => typeof job.connection === 'string' || job.connector !== undefined, {
     message: INLINE_NEEDS_CONNECTOR,
@@ -81,7 +87,7 @@ export function parseJobFile(
   }
   return {
     ...base,
-    connection: { connector: job.connector ?? '', config: job.connection as JsonObject },
+    connection: { connector: job.connector ?? '', config: job.connection },
   };
 }
 

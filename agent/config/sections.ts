@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { JsonValueSchema } from '../plugin-api/index.ts';
-import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN, ScheduleSchema } from '../run/settings.ts';
+import { ID_PATTERN } from '../run/settings.ts';
+import {
+  ConnectionIdSchema,
+  LocalJobIdSchema,
+  OperationSchema,
+  ParamsSchema,
+  RecurrenceFieldsSchema,
+  RunFieldsSchema,
+  refineRecurrence,
+} from '../run/spec.ts';
 
 export const AgentSettingsSchema = z
   .strictObject({
@@ -16,18 +24,26 @@ export const AgentSettingsSchema = z
   })
   .describe('The agent itself.');
 
-export const LocalJobSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits')
-      .describe('Job id; runs get ids derived from it.'),
-    connection: z.string().min(1).describe('Id of a connection under `connections`.'),
+/**
+ * A job of standalone mode: the run model's run (agent/run/spec.ts) in config form. A job names
+ * a local connection; its run ids derive from its id (`<id>.<bootId>` for a one-off run, ticks of
+ * the schedule `local.<id>`), so the id leaves room for those.
+ */
+export const LocalJobSchema = RunFieldsSchema.omit({
+  runId: true,
+  connectionId: true,
+  connection: true,
+  origin: true,
+})
+  .extend({
+    id: LocalJobIdSchema.describe(
+      'Job id: 1-94 of A-Z a-z 0-9 . _ - and not only digits; runs get ids derived from it.',
+    ),
+    connection: ConnectionIdSchema.describe('Id of a connection under `connections`.'),
     operation: OperationSchema.default('extract').describe('extract, discover or check.'),
-    params: z
-      .record(z.string(), JsonValueSchema)
-      .default({})
-      .describe("The operation's params (e.g. a selection)."),
-    schedule: ScheduleSchema.optional().describe('Recurrence; absent means run once at start.'),
+    params: ParamsSchema.default({}).describe("The operation's params (e.g. a selection)."),
+    schedule: refineRecurrence(RecurrenceFieldsSchema)
+      .optional()
+      .describe('Recurrence: exactly one of cron or everySeconds; absent means run once at start.'),
   })
   .describe('A job of standalone mode (no control plane).');

@@ -2,9 +2,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { AgentConfig } from '../config/schema.ts';
 import type { RunQueue } from '../queue/queue.ts';
 import type { InstructionTarget } from '../run/contract.ts';
-
-/** Schedules made from config jobs carry this prefix; control-plane ones never do. */
-export const LOCAL_SCHEDULE_PREFIX = 'local.';
+import { LOCAL_SCHEDULE_PREFIX } from '../run/spec.ts';
 
 type LocalJob = AgentConfig['jobs'][number];
 

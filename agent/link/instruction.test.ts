@@ -93,6 +93,12 @@ const INVALID: readonly [string, unknown, string][] = [
     'schedule.cron',
   ],
   ['an interval under a minute', schedule({ everySeconds: 10 }), 'schedule.everySeconds'],
+  ['an interval over a year', schedule({ everySeconds: 31_536_001 }), 'schedule.everySeconds'],
+  [
+    'a scheduleId of 101 characters',
+    schedule({ scheduleId: 'a'.repeat(101), cron: '0 2 * * *' }),
+    'schedule.scheduleId',
+  ],
   [
     'an unknown time zone',
     schedule({ cron: '0 2 * * *', timezone: 'Mars/Olympus' }),

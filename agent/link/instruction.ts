@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { formatPath } from '../run/problems.ts';
 import type { ConfigProblem } from '../run/problems.ts';
-import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
+import {
+  InlineConnectionSchema,
+  ParamsSchema,
+  RunFieldsSchema,
+  RunIdSchema,
+  ScheduleFieldsSchema,
+  ScheduleIdSchema,
+  refineRecurrence,
+  refineRun,
+} from '../run/spec.ts';
+import type { ScheduledRun, ScheduleSpec } from '../run/spec.ts';
 import { JsonValueSchema, PerimeterError } from '../plugin-api/index.ts';
-import type { ScheduleSpec } from '../run/contract.ts';
 import type { RunSpec } from '../run/types.ts';
 
 /** The instruction types of protocol v1. */
@@ -22,81 +31,27 @@ export const MAX_INSTRUCTION_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const MAX_NESTING = 32;
 const MAX_LISTED_PROBLEMS = 10;
 const MAX_PATH_CHARS = 120;
-const CONNECTOR_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const CRON_FIELDS = /^\S+(?: +\S+){4,5}$/;
 
-const runId = z
-  .string()
-  .regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits');
 const timestamp = z.iso.datetime({
   offset: true,
   message: 'must be an ISO 8601 date-time with a zone, e.g. 2025-01-31T12:00:00Z',
 });
 
-/** `{connector, ...settings}`: the connector's settings, credentials as secret references. */
-const InlineConnectionSchema = z
-  .object({
-    connector: z.string().regex(CONNECTOR_NAME, 'must be a connector name such as cyera'),
-  })
-  .catchall(JsonValueSchema);
+/**
+ * The instruction's wire form of a run (agent/run/spec.ts): no `origin` (every instruction is
+ * the control plane's), `params` may be left out, and an inline connection is flat,
+ * `{connector, ...settings}`, credentials as secret references.
+ */
+const WireRunFieldsSchema = RunFieldsSchema.omit({ origin: true }).extend({
+  connection: InlineConnectionSchema.pick({ connector: true }).catchall(JsonValueSchema).optional(),
+  params: ParamsSchema.default({}),
+});
 
-const runFields = {
-  connectionId: z
-    .string()
-    .regex(ID_PATTERN, 'must be the id of a connection defined locally')
-    .optional(),
-  connection: InlineConnectionSchema.optional(),
-  operation: OperationSchema,
-  params: z.record(z.string(), JsonValueSchema).default({}),
-};
-
-function exactlyOneConnection(
-  run: { readonly connectionId?: string | undefined; readonly connection?: unknown },
-  ctx: z.RefinementCtx,
-): void {
-  if ((run.connectionId === undefined) === (run.connection === undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['connectionId'],
-      message: 'give exactly one of connectionId or connection',
-    });
-  }
-}
-
-const RunPayloadSchema = z.strictObject({ runId, ...runFields }).superRefine(exactlyOneConnection);
-const ScheduledRunSchema = z.strictObject(runFields).superRefine(exactlyOneConnection);
-
-/** Tick run ids are `<scheduleId>.<13-digit ms>`, so a schedule id leaves them room. */
-const scheduleId = z
-  .string()
-  .max(100, 'must be at most 100 characters (tick run ids append a timestamp)')
-  .regex(RUN_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 . _ - and not only digits');
-
-const SchedulePayloadSchema = z
-  .strictObject({
-    scheduleId,
-    cron: z
-      .string()
-      .max(256)
-      .regex(CRON_FIELDS, 'must be a cron expression of 5 or 6 fields')
-      .optional(),
-    everySeconds: z.int().min(60).max(31_536_000).optional(),
-    timezone: z
-      .string()
-      .max(64)
-      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
-      .optional(),
-    run: ScheduledRunSchema,
-  })
-  .superRefine((schedule, ctx) => {
-    if ((schedule.cron === undefined) === (schedule.everySeconds === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cron'],
-        message: 'give exactly one of cron or everySeconds',
-      });
-    }
-  });
+const RunPayloadSchema = refineRun(WireRunFieldsSchema);
+const ScheduledRunSchema = refineRun(WireRunFieldsSchema.omit({ runId: true }));
+const SchedulePayloadSchema = refineRecurrence(
+  ScheduleFieldsSchema.extend({ run: ScheduledRunSchema }),
+);
 
 const base = {
   id: z.string().regex(INSTRUCTION_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ : -'),
@@ -109,12 +64,16 @@ const base = {
 export const InstructionSchema = z
   .discriminatedUnion('type', [
     z.strictObject({ ...base, type: z.literal('run'), run: RunPayloadSchema }),
-    z.strictObject({ ...base, type: z.literal('cancel'), cancel: z.strictObject({ runId }) }),
+    z.strictObject({
+      ...base,
+      type: z.literal('cancel'),
+      cancel: z.strictObject({ runId: RunIdSchema }),
+    }),
     z.strictObject({ ...base, type: z.literal('schedule'), schedule: SchedulePayloadSchema }),
     z.strictObject({
       ...base,
       type: z.literal('unschedule'),
-      unschedule: z.strictObject({ scheduleId }),
+      unschedule: z.strictObject({ scheduleId: ScheduleIdSchema }),
     }),
   ])
   .superRefine((instruction, ctx) => {
@@ -187,7 +146,7 @@ export function runToPrepare(instruction: Instruction): RunSpec | undefined {
   }
 }
 
-function connectionAndWork(run: z.output<typeof ScheduledRunSchema>): Omit<RunSpec, 'runId'> {
+function connectionAndWork(run: z.output<typeof ScheduledRunSchema>): ScheduledRun {
   const work = { operation: run.operation, params: run.params, origin: 'controlPlane' as const };
   if (run.connectionId !== undefined) {
     return { ...work, connectionId: run.connectionId };
@@ -236,13 +195,4 @@ function nestsDeeperThan(value: unknown, levels: number): boolean {
     return true;
   }
   return Object.values(value).some((child) => nestsDeeperThan(child, levels - 1));
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }

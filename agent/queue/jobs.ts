@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ID_PATTERN, OperationSchema, RUN_ID_PATTERN } from '../run/settings.ts';
 import { problemsError, problemsFromZod } from '../run/problems.ts';
 import { JsonValueSchema } from '../plugin-api/index.ts';
+import { RunSpecSchema, ScheduleFieldsSchema } from '../run/spec.ts';
 import type { RunCheckpoint, RunSpec } from '../run/types.ts';
 
 /**
@@ -9,38 +9,12 @@ import type { RunCheckpoint, RunSpec } from '../run/types.ts';
  * validated when a job is added and again when a worker takes it, so a payload written by an
  * older or foreign process fails as JOB_INVALID instead of somewhere inside a run. A payload
  * holds references only: connection ids or inline settings whose credentials are references.
+ * Its run and schedule parts are the run model's own schemas (agent/run/spec.ts).
  */
 export const RUN_JOB_NAME = 'run';
 
-/** Schedule ids are also part of run ids (`<scheduleId>.<tickMs>`), so they are shorter. */
-export const SCHEDULE_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9._-]{1,100}$/;
-
-const RunBodySchema = z.strictObject({
-  operation: OperationSchema,
-  connectionId: z.string().regex(ID_PATTERN).optional(),
-  connection: z
-    .strictObject({ connector: z.string().min(1), config: z.record(z.string(), JsonValueSchema) })
-    .optional(),
-  params: z.record(z.string(), JsonValueSchema),
-  origin: z.enum(['local', 'controlPlane']),
-});
-
-const exactlyOneConnection = (run: { connectionId?: unknown; connection?: unknown }): boolean =>
-  (run.connectionId === undefined) !== (run.connection === undefined);
-const CONNECTION_MESSAGE = 'give exactly one of connectionId or connection';
-
-/** A run without its id: what a schedule starts on each tick. */
-export const ScheduledRunSchema = RunBodySchema.refine(exactlyOneConnection, {
-  message: CONNECTION_MESSAGE,
-});
-
-/** A {@link RunSpec}. */
-export const RunSpecSchema = RunBodySchema.extend({
-  runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ - and not only digits'),
-}).refine(exactlyOneConnection, { message: CONNECTION_MESSAGE });
-
-/** A {@link RunCheckpoint}. */
-export const RunCheckpointSchema = z.strictObject({
+/** A {@link RunCheckpoint} of the sink, carried by the job so a retry resumes there. */
+export const RunCheckpointSchema: z.ZodType<RunCheckpoint> = z.strictObject({
   cursor: JsonValueSchema,
   nextSeq: z.int().min(0),
   assets: z.int().min(0),
@@ -54,23 +28,14 @@ export const RunJobSchema = z.discriminatedUnion('kind', [
     spec: RunSpecSchema,
     checkpoint: RunCheckpointSchema.optional(),
   }),
-  z.strictObject({
+  ScheduleFieldsSchema.pick({ scheduleId: true, run: true }).extend({
     kind: z.literal('tick'),
-    scheduleId: z.string().regex(SCHEDULE_ID_PATTERN),
-    run: ScheduledRunSchema,
     checkpoint: RunCheckpointSchema.optional(),
   }),
 ]);
 
 /** A validated job payload. */
-export type RunJob =
-  | { readonly kind: 'run'; readonly spec: RunSpec; readonly checkpoint?: RunCheckpoint }
-  | {
-      readonly kind: 'tick';
-      readonly scheduleId: string;
-      readonly run: Omit<RunSpec, 'runId'>;
-      readonly checkpoint?: RunCheckpoint;
-    };
+export type RunJob = z.output<typeof RunJobSchema>;
 
 /** Validates a payload; problems throw JOB_INVALID naming each key path (never its value). */
 export function parseRunJob(data: unknown, what: string): RunJob {

@@ -2,9 +2,10 @@ import { getNextMillis } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
 import { PerimeterError } from '../plugin-api/index.ts';
+import { parseScheduleSpec } from '../run/spec.ts';
 import type { RunSpec } from '../run/types.ts';
 import type { CancelChannel } from './cancel.ts';
-import { RUN_JOB_NAME, SCHEDULE_ID_PATTERN, jobIdsOfRun, parseRunJob } from './jobs.ts';
+import { RUN_JOB_NAME, jobIdsOfRun, parseRunJob } from './jobs.ts';
 import type { RunLedger } from './ledger.ts';
 import type { RunJob } from './jobs.ts';
 import type { RunQueue } from './queue.ts';
@@ -80,8 +81,8 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
     },
     cancelRun: (runId: string) =>
       redisOperation(cancel(runId), `cancelling run ${runId}`, timeoutMs),
-    async upsertSchedule(schedule: ScheduleSpec) {
-      checkSchedule(schedule);
+    async upsertSchedule(spec: ScheduleSpec) {
+      const schedule = parseScheduleSpec(spec);
       const repeat = repeatOptions(schedule);
       const data = parseRunJob(
         { kind: 'tick', scheduleId: schedule.scheduleId, run: schedule.run },
@@ -146,26 +147,4 @@ function scheduleProblem(schedule: ScheduleSpec, cause?: unknown): PerimeterErro
     `Schedule ${schedule.scheduleId}: the cron expression or time zone does not parse; give 5 or 6 cron fields and an IANA zone`,
     { cause, context: { scheduleId: schedule.scheduleId, problems: ['cron', 'timezone'] } },
   );
-}
-
-function checkSchedule(schedule: ScheduleSpec): void {
-  const problems: string[] = [];
-  if (!SCHEDULE_ID_PATTERN.test(schedule.scheduleId)) {
-    problems.push('scheduleId');
-  }
-  const hasCron = schedule.cron !== undefined;
-  const hasEvery = schedule.everySeconds !== undefined;
-  if (
-    hasCron === hasEvery ||
-    (hasEvery && !(Number.isInteger(schedule.everySeconds) && (schedule.everySeconds ?? 0) >= 1))
-  ) {
-    problems.push('cron|everySeconds');
-  }
-  if (problems.length > 0) {
-    throw new PerimeterError(
-      'JOB_INVALID',
-      `Schedule has invalid ${problems.join(', ')}: give an id of 1-100 of A-Z a-z 0-9 . _ - and exactly one of cron or a whole everySeconds`,
-      { context: { problems } },
-    );
-  }
 }

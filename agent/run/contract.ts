@@ -1,5 +1,6 @@
 import type { ErrorSummary } from '../plugin-api/index.ts';
 import type { RunProgress, RunResult, RunSpec } from './types.ts';
+import type { ScheduleSpec } from './spec.ts';
 
 /**
  * The contract between the link (agent/link: control plane → instructions, events → control
@@ -58,15 +59,8 @@ export interface EventOutbox {
   pending(): Promise<number>;
 }
 
-/** A recurring run (from a `schedule` instruction or a config job). */
-export interface ScheduleSpec {
-  readonly scheduleId: string;
-  readonly cron?: string;
-  readonly everySeconds?: number;
-  readonly timezone?: string;
-  /** The run each tick starts; run ids are derived from the schedule id and the tick time. */
-  readonly run: Omit<RunSpec, 'runId'>;
-}
+/** A recurring run (from a `schedule` instruction or a config job); its schema is in spec.ts. */
+export type { ScheduleSpec };
 
 /** What accepted instructions turn into. Every method is idempotent. */
 export interface InstructionTarget {

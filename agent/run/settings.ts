@@ -1,7 +1,5 @@
 import { z } from 'zod';
 
-/** Run and job ids: also BullMQ job ids, which may not contain `:` or be plain integers. */
-export const RUN_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9._-]{1,128}$/;
 /** Connection, profile and agent ids. */
 export const ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** `host`, `host:port`, `host:*`, `*.domain[:port]`, `[v6]:port`. */
@@ -11,8 +9,6 @@ const HOST_PATTERN =
 export const HostPatternSchema = z
   .string()
   .regex(HOST_PATTERN, 'must be a host pattern: host, host:port, host:* or *.domain');
-
-export const OperationSchema = z.enum(['extract', 'discover', 'check']);
 
 export const ConnectorPolicySchema = z
   .strictObject({
@@ -60,20 +56,6 @@ export const ConnectionSettingsSchema = z
   .describe(
     "A connection: connector name plus that connector's settings; credentials are secret references.",
   );
-
-export const ScheduleSchema = z
-  .strictObject({
-    cron: z.string().min(9).optional().describe('Cron expression (5 or 6 fields).'),
-    everySeconds: z.int().min(60).optional().describe('Fixed interval in seconds (at least 60).'),
-    timezone: z
-      .string()
-      .optional()
-      .describe('IANA time zone of the cron expression. Default: UTC.'),
-  })
-  .refine((s) => (s.cron === undefined) !== (s.everySeconds === undefined), {
-    message: 'give exactly one of cron or everySeconds',
-  })
-  .describe('When a job recurs.');
 
 /** Connections by id, as the config's `connections` section holds them. */
 export const ConnectionsSchema = z

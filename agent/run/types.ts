@@ -1,37 +1,12 @@
-import type { CheckReport, DiscoveredResource, JsonObject } from '../plugin-api/index.ts';
+import type { CheckReport, DiscoveredResource } from '../plugin-api/index.ts';
 import type { RunCheckpoint, RunProgress } from '../sink/types.ts';
+import type { InlineConnection, Operation, RunSpec } from './spec.ts';
 
 /** Checkpoints and progress counters are the sink's terms; the run model re-uses them. */
 export type { RunCheckpoint, RunProgress };
 
-/** The three operations a run may perform. */
-export type Operation = 'extract' | 'discover' | 'check';
-
-/** A connection given inline: connector name and settings, credentials as secret references. */
-export interface InlineConnection {
-  readonly connector: string;
-  /** Settings as the connector's configSchema expects them; `credentials` maps names to references. */
-  readonly config: JsonObject;
-}
-
-/**
- * A run as it travels: from a job file, a config job or a control-plane instruction, through
- * the queue (this is the BullMQ job payload) to the executor. References only, never values.
- */
-export interface RunSpec {
-  /** Unique id; also the queue job id: `[A-Za-z0-9._-]`, 1 to 128 chars, not all digits. */
-  readonly runId: string;
-  readonly operation: Operation;
-  /** A connection defined in the local config (exactly one of connectionId or connection). */
-  readonly connectionId?: string;
-  readonly connection?: InlineConnection;
-  readonly params: JsonObject;
-  /**
-   * Where the run came from. Inline connections from the control plane may only use the secret
-   * references the local policy lists for their connector (`policy.connectors.<name>.inlineSecretRefs`).
-   */
-  readonly origin: 'local' | 'controlPlane';
-}
+/** The run's shape is defined once, as zod schemas, in spec.ts; these are its types. */
+export type { InlineConnection, Operation, RunSpec };
 
 /** Callbacks from the executor to whoever drives it (the CLI or the queue worker). */
 export interface RunHooks {

@@ -1,5 +1,6 @@
 import { envName, isEnvSettable } from '../../agent/config/env.ts';
 import { buildConfigSchema } from '../../agent/config/schema.ts';
+import { LocalJobSchema } from '../../agent/config/sections.ts';
 import { walkSettings } from '../../agent/config/walk.ts';
 import type { SettingInfo } from '../../agent/config/walk.ts';
 import { secretStores } from '../../secrets/index.ts';
@@ -13,7 +14,9 @@ export function renderConfigDoc(): string {
     sections.set(section, [...(sections.get(section) ?? []), setting]);
   }
   const parts = [...sections.entries()].map(([section, rows]) =>
-    [`## \`${section}\``, '', ...table(rows), ''].join('\n'),
+    [`## \`${section}\``, '', ...table(rows), '', ...(section === 'jobs' ? jobEntries() : [])].join(
+      '\n',
+    ),
   );
   const stores = secretStores.map((store) =>
     [
@@ -45,6 +48,17 @@ export function renderConfigDoc(): string {
     '<!-- Generated from the config schemas by `npm run docs:gen`; a test keeps it in step. -->',
     '',
   ].join('\n');
+}
+
+/** The keys of one entry of `jobs`: a list, so the walk above stops at it. */
+function jobEntries(): string[] {
+  return [
+    'Each entry of `jobs` (YAML only). The schedule follows the same rules as a `schedule`',
+    'instruction from the control plane (docs/protocol/control-plane.md).',
+    '',
+    ...table(walkSettings(LocalJobSchema, ['jobs[]']), false),
+    '',
+  ];
 }
 
 function table(rows: readonly SettingInfo[], withEnv = true): string[] {

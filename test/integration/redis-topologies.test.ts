@@ -50,7 +50,8 @@ async function exercise(h: QueueHarness): Promise<void> {
     params: {},
     origin: 'local' as const,
   };
-  await link.side.target.upsertSchedule({ scheduleId: 'every-second', everySeconds: 1, run });
+  // A 6-field cron ticks every second; everySeconds is at least a minute.
+  await link.side.target.upsertSchedule({ scheduleId: 'every-second', cron: '* * * * * *', run });
   await waitFor(() => executor.calls.some((spec) => spec.runId.startsWith('every-second.')), {
     timeoutMs: 5_000,
   });

@@ -33,7 +33,8 @@ describe('schedules', () => {
       params: {},
       origin: 'controlPlane' as const,
     };
-    await node.side.target.upsertSchedule({ scheduleId: 'nightly', everySeconds: 1, run });
+    // A 6-field cron ticks every second; everySeconds is at least a minute.
+    await node.side.target.upsertSchedule({ scheduleId: 'nightly', cron: '* * * * * *', run });
     await waitFor(() => executor.calls.length >= 2, { timeoutMs: 5_000 });
     expect(executor.calls[0]?.runId).toMatch(/^nightly\.\d{13}$/);
     const events = await h.events(executor.calls[0]?.runId);
@@ -45,7 +46,7 @@ describe('schedules', () => {
     expect(executor.calls.length).toBeLessThanOrEqual(count + 1);
   });
 
-  it('refuses a schedule with neither or both of cron and everySeconds, or a cron that does not parse', async () => {
+  it('refuses a schedule with neither of cron and everySeconds, an interval under a minute, or a cron that does not parse', async () => {
     const h = start();
     const node = h.node();
     const run = {
@@ -56,6 +57,12 @@ describe('schedules', () => {
     };
     await expect(node.side.target.upsertSchedule({ scheduleId: 's1', run })).rejects.toMatchObject({
       code: 'JOB_INVALID',
+    });
+    await expect(
+      node.side.target.upsertSchedule({ scheduleId: 's1', everySeconds: 1, run }),
+    ).rejects.toMatchObject({
+      code: 'JOB_INVALID',
+      context: { problems: ['everySeconds'] },
     });
     await expect(
       node.side.target.upsertSchedule({ scheduleId: 's2', cron: 'not a cron at all', run }),
