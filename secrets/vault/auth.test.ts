@@ -1,8 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
@@ -10,19 +9,18 @@ import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
 import { containing } from '../../test/helpers/matchers.ts';
 import { startVaultFake } from '../../test/fakes/vault/fake.ts';
 import type { RoleGrant, VaultFake } from '../../test/fakes/vault/fake.ts';
+import { waitFor } from '../../test/helpers/wait-for.ts';
 import { vaultStore } from './index.ts';
 import { VaultProfileSchema } from './profile.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const POLICY = ['secret/data/apps/*'];
 let fake: VaultFake;
 let dir: string;
 let client: SecretStoreClient | undefined;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'perimeter-vault-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = tempDir('vault');
 });
 beforeEach(async () => {
   fake = await startVaultFake();
@@ -179,7 +177,7 @@ describe('vault AppRole login', () => {
     approle({ policies: POLICY, ttlSeconds: 3600 });
     fake.faults.authDelayMs = 300;
     const pending = read().catch((error: unknown) => error);
-    await sleep(50);
+    await waitFor(() => fake.counts.held === 1, { what: 'the login to reach Vault' });
     await client!.close();
     await pending;
     expect(fake.counts.logins).toBe(1);
