@@ -189,8 +189,8 @@ describe('gcp-sm retry bounds and endpoints', () => {
       code: 'SECRET_UNAVAILABLE',
       retryable: true,
     });
-    // The SDK default would keep retrying for 10 minutes.
-    expect(Date.now() - started).toBeLessThan(2_500);
+    // The SDK default would keep retrying for 10 minutes (the bound leaves room for a busy machine).
+    expect(Date.now() - started).toBeLessThan(10_000);
     await h.client.close();
   });
 
