@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['./test/setup/global-setup.ts'],
+    // Per file: temp folders removed, and no server, socket, child process or process listener
+    // left open (test/setup/leaks.ts).
+    setupFiles: ['./test/setup/leaks.ts'],
     projects: [
       {
         extends: true,

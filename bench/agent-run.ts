@@ -1,7 +1,7 @@
 // Runs `perimeter run` as a child process against a simulated source and the catalog receiver
 // (both in this process), so the child's peak RSS is the agent's alone.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,9 +82,11 @@ export async function measureAgentRun(
   const assets = receiver.assetCounts().size;
   await receiver.close();
   if (code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`the agent exited ${String(code)}`);
   }
   const { peakRssBytes } = JSON.parse(readFileSync(report, 'utf8')) as { peakRssBytes: number };
+  rmSync(dir, { recursive: true, force: true });
   return {
     assets,
     durationMs,

@@ -3,38 +3,34 @@
 // of the least an install needs (ci/minimal-values.yaml: a catalog and a Redis), under
 // values.schema.json, which refuses unknown keys; the config it renders loads with every shipped
 // store, and the reference named in a `# reads:` comment passes its profile's allowlist.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../agent/config/load.ts';
 import { createSecretResolver } from '../agent/secrets/resolver.ts';
 import { connectors } from '../connectors/index.ts';
 import { captureLogs } from '../test/helpers/capture-logs.ts';
 import { helm } from '../test/helpers/helm.ts';
 import { secretStores } from './index.ts';
+import { tempDir } from '../test/helpers/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHART = join(ROOT, 'helm', 'perimeter');
 const MINIMAL_VALUES = join(CHART, 'ci', 'minimal-values.yaml');
-const DOCS = [
-  'docs/secrets.md',
-  'secrets/aws-sm/README.md',
-  'secrets/azure-kv/README.md',
-  'secrets/gcp-sm/README.md',
-  'secrets/vault/README.md',
-];
+/** The stores with a README of their own (every configured store has one: a conformance test). */
+const WITH_README = secretStores
+  .map((store) => store.scheme)
+  .filter((scheme) => existsSync(join(ROOT, 'secrets', scheme, 'README.md')));
+const DOCS = ['docs/secrets.md', ...WITH_README.map((scheme) => `secrets/${scheme}/README.md`)];
 const HELM_VALUES = /^```yaml helm-values\n([\s\S]*?)^```$/gm;
 const READS = /# reads: (\S+)/g;
 
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'perimeter-docs-values-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = tempDir('docs-values');
 });
 
 /** The rendered agent config (the ConfigMap's perimeter.yaml) of a values fragment. */
@@ -83,7 +79,7 @@ describe.each(DOCS)('the Helm values in %s', (path) => {
 describe('the secrets documentation', () => {
   it('links every store README, and every README links back', async () => {
     const docs = await readFile(join(ROOT, 'docs/secrets.md'), 'utf8');
-    for (const scheme of ['aws-sm', 'azure-kv', 'gcp-sm', 'vault']) {
+    for (const scheme of WITH_README) {
       expect(docs).toContain(`](../secrets/${scheme}/README.md)`);
       const readme = await readFile(join(ROOT, 'secrets', scheme, 'README.md'), 'utf8');
       expect(readme).toContain('](../../docs/secrets.md');

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCatalogReceiver } from '../../test/fakes/catalog-receiver.ts';
@@ -10,6 +9,7 @@ import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
 import { captureIo } from '../../test/helpers/cli-io.ts';
 import { fixtureRegistry } from '../../test/helpers/run-world.ts';
 import { runCli } from './cli.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const canary = makeCanary('cli-secret');
 let dir: string;
@@ -17,7 +17,7 @@ let source: FixtureSource;
 let receiver: CatalogReceiver;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'perimeter-cli-'));
+  dir = tempDir('cli');
   source = await startFixtureSource({ items: 321, secret: canary });
   receiver = await startCatalogReceiver({});
   writeFileSync(

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testPki } from '../../test/helpers/tls.ts';
 import { isPerimeterError } from '../plugin-api/index.ts';
 import { HttpSettingsSchema, readCaBundle } from './settings.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 describe('HttpSettingsSchema', () => {
   it('fills every default from an empty section', () => {
@@ -43,7 +43,7 @@ describe('HttpSettingsSchema', () => {
 });
 
 describe('readCaBundle', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'perimeter-ca-'));
+  const dir = tempDir('ca');
   const file = (name: string, text: string): string => {
     const path = join(dir, name);
     writeFileSync(path, text);

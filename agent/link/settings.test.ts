@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretStores } from '../../secrets/index.ts';
@@ -11,6 +10,7 @@ import {
   freshnessMs,
   readControlPlaneFiles,
 } from './settings.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const BASE = {
   url: 'https://cp.example.com/',
@@ -112,7 +112,7 @@ describe('ControlPlaneSettingsSchema', () => {
 
 describe('control-plane files and policy', () => {
   it('reads the pinned key from publicKeyFile and the mTLS pair', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perimeter-link-'));
+    const dir = tempDir('link');
     writeFileSync(join(dir, 'cp.pem'), edPem);
     writeFileSync(join(dir, 'client.pem'), 'CERT');
     writeFileSync(join(dir, 'client.key'), 'KEY');

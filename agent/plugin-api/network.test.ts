@@ -1,12 +1,12 @@
 // The agents' real TLS and proxy behaviour is exercised through each SDK-backed store against its
 // fake (secrets/*/network tests); here, what the agent is built from.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getCACertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { PerimeterError } from './errors.ts';
 import { createStoreAgent, readCaFile, trustedCaPems } from './network.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const EXTRA_PEM = '-----BEGIN CERTIFICATE-----\nextra\n-----END CERTIFICATE-----\n';
 const PROFILE_PEM = '-----BEGIN CERTIFICATE-----\nprofile\n-----END CERTIFICATE-----\n';
@@ -53,24 +53,20 @@ describe('store network settings', () => {
   });
 
   it('reads a caFile, and reports an unreadable one as CONFIG_INVALID naming the key', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'perimeter-ca-'));
-    try {
-      await writeFile(join(dir, 'ca.pem'), EXTRA_PEM);
-      const scope = { scheme: 'vault', profile: 'team-a' };
-      expect(await readCaFile(join(dir, 'ca.pem'), scope)).toBe(EXTRA_PEM);
-      expect(await readCaFile(undefined, scope)).toBeUndefined();
+    const dir = tempDir('ca');
+    await writeFile(join(dir, 'ca.pem'), EXTRA_PEM);
+    const scope = { scheme: 'vault', profile: 'team-a' };
+    expect(await readCaFile(join(dir, 'ca.pem'), scope)).toBe(EXTRA_PEM);
+    expect(await readCaFile(undefined, scope)).toBeUndefined();
 
-      const error: unknown = await readCaFile(join(dir, 'none.pem'), scope).catch(
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(PerimeterError);
-      expect(error).toMatchObject({
-        code: 'CONFIG_INVALID',
-        context: { store: 'vault', profile: 'team-a', key: 'secretStores.team-a.caFile' },
-      });
-      expect((error as Error).message).toContain('Mount the CA bundle there or fix the path');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const error: unknown = await readCaFile(join(dir, 'none.pem'), scope).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(PerimeterError);
+    expect(error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      context: { store: 'vault', profile: 'team-a', key: 'secretStores.team-a.caFile' },
+    });
+    expect((error as Error).message).toContain('Mount the CA bundle there or fix the path');
   });
 });

@@ -8,8 +8,7 @@ import type {
 } from '../plugin-api/index.ts';
 import type { SecretsSettings } from './settings.ts';
 import type { TokenBucket } from './token-bucket.ts';
-import { raceAbort } from '../plugin-api/index.ts';
-import { delay } from './wait.ts';
+import { raceAbort, sleep } from '../plugin-api/index.ts';
 
 /** Outcomes of one store read, as the `secretFetchesTotal` metric labels them. */
 export type ReadOutcome = 'fetched' | 'not_found' | 'denied' | 'unavailable' | 'failed';
@@ -65,7 +64,7 @@ export async function readWithRetry(
         throw error;
       }
       context.onRetry(error, attempt, plan.delayMs);
-      await delay(plan.delayMs, signal);
+      await sleep(plan.delayMs, { signal });
     }
   }
 }

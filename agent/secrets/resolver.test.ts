@@ -251,9 +251,8 @@ describe('SecretResolver.probe', () => {
     expect(failed).toMatchObject({ code: 'SECRET_UNAVAILABLE', context: { profile: 'mem' } });
     expect(failed.message).not.toContain('ECONNREFUSED');
     store.probeError = undefined;
-    store.probeDelayMs = 1_000;
-    const started = performance.now();
+    // A probe that waited for the store would succeed after 5 s: only the timeout rejects it.
+    store.probeDelayMs = 5_000;
     expect((await rejection(resolver.probe('mem', { signal }))).message).toContain('within 30 ms');
-    expect(performance.now() - started).toBeLessThan(500);
   });
 });

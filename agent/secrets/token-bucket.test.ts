@@ -1,20 +1,38 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TokenBucket } from './token-bucket.ts';
 
+/** Whether `promise` has settled once the timers due now have run. */
+async function settledNow(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await vi.advanceTimersByTimeAsync(0);
+  return settled;
+}
+
 describe('TokenBucket', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('lets a burst of its capacity through at once, then refills at its rate', async () => {
     const clock = { ms: 0 };
     const bucket = new TokenBucket(3, () => clock.ms);
     const signal = new AbortController().signal;
     for (let i = 0; i < 3; i += 1) {
-      await bucket.take(signal);
+      expect(await settledNow(bucket.take(signal))).toBe(true);
     }
+    expect(await settledNow(bucket.take(signal))).toBe(false);
     clock.ms = 1000;
-    const started = performance.now();
-    for (let i = 0; i < 3; i += 1) {
-      await bucket.take(signal);
+    // The waiter above holds one of the three refilled tokens.
+    for (let i = 0; i < 2; i += 1) {
+      expect(await settledNow(bucket.take(signal))).toBe(true);
     }
-    expect(performance.now() - started).toBeLessThan(50);
   });
 
   it('makes a caller past the budget wait, and an aborted wait gives its token back', async () => {
@@ -29,11 +47,11 @@ describe('TokenBucket', () => {
     const waiting = bucket.take(controller.signal);
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
-    const started = performance.now();
-    await bucket.take(signal);
-    const waitedMs = performance.now() - started;
-    // One token at 10 per second: about 100 ms, not 200 ms (the aborted reservation was returned).
-    expect(waitedMs).toBeGreaterThanOrEqual(90);
-    expect(waitedMs).toBeLessThan(190);
+    // One token at 10 per second: 100 ms, not 200 ms (the aborted reservation was returned).
+    const next = bucket.take(signal);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(await settledNow(next)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settledNow(next)).toBe(true);
   });
 });

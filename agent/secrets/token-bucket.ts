@@ -1,4 +1,4 @@
-import { delay } from './wait.ts';
+import { sleep } from '../plugin-api/index.ts';
 
 /**
  * A token bucket in front of one profile's store reads (reference/secret-providers.md §7.9):
@@ -32,7 +32,7 @@ export class TokenBucket {
       return;
     }
     try {
-      await delay((-this.#tokens / this.#ratePerSecond) * 1000, signal);
+      await sleep((-this.#tokens / this.#ratePerSecond) * 1000, { signal });
     } catch (error) {
       this.#tokens += 1;
       throw error;

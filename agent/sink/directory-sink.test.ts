@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { captureLogs } from '../../test/helpers/capture-logs.ts';
 import { batchFileName, createDirectorySink } from './directory-sink.ts';
 import type { Manifest } from './directory-sink.ts';
 import type { RunCheckpoint, SinkOpenOptions } from './types.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const batching = { batchMaxAssets: 4, checkpointMinAssets: 2 };
 
@@ -34,7 +35,7 @@ function readManifest(dir: string): Manifest {
 
 describe('createDirectorySink', () => {
   it('writes each batch as plain NDJSON and a manifest with counts and hashes on complete', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perimeter-out-'));
+    const dir = tempDir('out');
     const sink = createDirectorySink({ directory: dir, batching, logger: captureLogs().logger });
     const run = sink.open(runOptions());
     for (let index = 0; index < 10; index += 1) {
@@ -71,7 +72,7 @@ describe('createDirectorySink', () => {
   });
 
   it('writes no manifest and leaves no temporary file when the run is aborted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perimeter-out-'));
+    const dir = tempDir('out');
     const sink = createDirectorySink({ directory: dir, batching, logger: captureLogs().logger });
     const options = runOptions();
     const run = sink.open(options);
@@ -92,7 +93,7 @@ describe('createDirectorySink', () => {
   });
 
   it('lists the files of earlier attempts in the manifest of a resumed run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perimeter-out-'));
+    const dir = tempDir('out');
     const first = createDirectorySink({ directory: dir, batching, logger: captureLogs().logger });
     const options = runOptions();
     const run = first.open(options);
@@ -127,7 +128,7 @@ describe('createDirectorySink', () => {
   });
 
   it('fails with OUTPUT_FAILED naming the path when the run directory cannot be created', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perimeter-out-'));
+    const dir = tempDir('out');
     writeFileSync(join(dir, 'run-dir'), 'a file where the run directory should be');
     const sink = createDirectorySink({ directory: dir, batching, logger: captureLogs().logger });
     const run = sink.open(runOptions());

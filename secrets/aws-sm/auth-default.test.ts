@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { FakeSts } from '../../test/fakes/aws-sm/sts.ts';
 import { openStore } from '../../test/helpers/store-client.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { awsSecretsManagerStore } from './index.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 // The SDK's default chain reads the process environment, as it does in a pod. This file owns the
 // AWS_* variables of its worker process and restores them at the end.
@@ -28,7 +29,7 @@ beforeAll(async () => {
   });
   sts.trust(ROLE_ARN, SERVICE_ACCOUNT_TOKEN);
   fake.put('prod/db', 'irsa-value');
-  tokenFile = join(mkdtempSync(join(tmpdir(), 'perimeter-irsa-')), 'token');
+  tokenFile = join(tempDir('irsa'), 'token');
 });
 
 beforeEach(() => {

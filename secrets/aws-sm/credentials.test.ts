@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { isPerimeterError } from '../../agent/plugin-api/index.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
-import { StaticKeys } from './credentials.ts';
+import { STATIC_KEYS_REFRESH_MS, StaticKeys } from './credentials.ts';
 
 const AUTH = {
   type: 'static',
@@ -45,14 +45,19 @@ describe('static AWS keys', () => {
   });
 
   it('reads the references again after the refresh period, so a rotated key applies', async () => {
-    const { staticKeys, env } = keys(20);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const { staticKeys, env } = keys();
     const signal = new AbortController().signal;
     const first = await staticKeys.get(signal);
     expect(first.expiration!.getTime()).toBeGreaterThan(Date.now() + 5 * 60_000);
     env.references.set('env://SECRET_KEY', 'secret-two');
 
-    await new Promise((resolve) => setTimeout(resolve, 30));
-
+    vi.advanceTimersByTime(STATIC_KEYS_REFRESH_MS - 1);
+    expect((await staticKeys.get(signal)).secretAccessKey).toBe('secret-one');
+    vi.advanceTimersByTime(1);
     expect((await staticKeys.get(signal)).secretAccessKey).toBe('secret-two');
     expect(env.resolved).toHaveLength(6);
   });

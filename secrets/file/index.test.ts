@@ -1,20 +1,20 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import { FaultyFileReader } from '../../test/fakes/file-store/faulty-reader.ts';
 import { FILE_SECRET_MAX_BYTES, createFileStore, fileStore } from './index.ts';
 import { nodeFileReader } from './read.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const ref = (text: string): ReturnType<typeof parseSecretRef> => parseSecretRef(text, [fileStore]);
 const signal = new AbortController().signal;
 let root = '';
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'perimeter-file-test-'));
+  root = tempDir('file-test');
   await writeFile(join(root, 'token'), 'token-value\n');
   await writeFile(join(root, 'crlf'), 'crlf-value\r\n');
   await writeFile(join(root, 'big'), Buffer.alloc(FILE_SECRET_MAX_BYTES + 1, 0x61));
@@ -23,10 +23,6 @@ beforeAll(async () => {
   await mkdir(join(root, '..2024_01_01'));
   await writeFile(join(root, '..2024_01_01', 'key'), 'mounted-value');
   await symlink(join(root, '..2024_01_01', 'key'), join(root, 'mounted'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 async function read(path: string, settings = { trimTrailingNewline: true }): Promise<string> {

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
@@ -13,6 +12,7 @@ import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
 import { testPki } from '../../test/helpers/tls.ts';
 import { gcpSmStore } from './index.ts';
 import { GcpSmProfileSchema } from './profile.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const pki = testPki();
 const PROJECT = 'acme-prod';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   });
   fake.state.addVersion(SECRET, 'the-api-key');
   tokenHost = new URL(fake.restUrl).host;
-  dir = await mkdtemp(join(tmpdir(), 'perimeter-gcp-'));
+  dir = tempDir('gcp');
   subjectTokenFile = join(dir, 'token');
   const subjectToken = `eyJ.workload-${makeCanary('subject')}`;
   await writeFile(subjectTokenFile, subjectToken);
@@ -36,7 +36,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.close();
-  await rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
   fake.authCalls.sts = 0;

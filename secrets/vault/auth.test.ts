@@ -1,8 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SecretStoreClient } from '../../agent/plugin-api/index.ts';
 import { parseSecretRef } from '../../agent/secrets/ref.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
@@ -10,19 +8,18 @@ import type { TestStoreDeps } from '../../test/helpers/store-deps.ts';
 import { containing } from '../../test/helpers/matchers.ts';
 import { startVaultFake } from '../../test/fakes/vault/fake.ts';
 import type { RoleGrant, VaultFake } from '../../test/fakes/vault/fake.ts';
+import { waitFor } from '../../test/helpers/wait-for.ts';
 import { vaultStore } from './index.ts';
 import { VaultProfileSchema } from './profile.ts';
+import { tempDir } from '../../test/helpers/temp-dir.ts';
 
 const POLICY = ['secret/data/apps/*'];
 let fake: VaultFake;
 let dir: string;
 let client: SecretStoreClient | undefined;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'perimeter-vault-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = tempDir('vault');
 });
 beforeEach(async () => {
   fake = await startVaultFake();
@@ -73,16 +70,24 @@ function expectRedacted(kit: TestStoreDeps, values: readonly string[]): void {
   }
 }
 
-/** Reads every `intervalMs` for `durationMs`; every read must succeed. */
+/**
+ * Reads every `intervalMs` for `durationMs` of faked time: the clock (of the keeper and of the
+ * fake's token TTLs) and the keeper's renewal timers move only here, so a busy machine cannot
+ * make a token expire in flight. Every read must succeed.
+ */
 async function readFor(durationMs: number, intervalMs = 50): Promise<number> {
-  const until = Date.now() + durationMs;
-  let reads = 0;
-  while (Date.now() < until) {
-    expect(await read()).toBe('{"password":"p"}');
-    reads += 1;
-    await sleep(intervalMs);
+  vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+  try {
+    let reads = 0;
+    for (let elapsedMs = 0; elapsedMs < durationMs; elapsedMs += intervalMs) {
+      expect(await read()).toBe('{"password":"p"}');
+      reads += 1;
+      await vi.advanceTimersByTimeAsync(intervalMs);
+    }
+    return reads;
+  } finally {
+    vi.useRealTimers();
   }
-  return reads;
 }
 
 describe('vault AppRole login', () => {
@@ -103,7 +108,7 @@ describe('vault AppRole login', () => {
   it('keeps reads working across token expiry: renews at 2/3 of the TTL, logs in again at the max TTL', async () => {
     const kit = approle({ policies: POLICY, ttlSeconds: 1, maxTtlSeconds: 2 });
     const reads = await readFor(2_400);
-    expect(reads).toBeGreaterThan(20);
+    expect(reads).toBe(48);
     expect(fake.counts.renewals).toBeGreaterThanOrEqual(2);
     expect(fake.counts.logins).toBeGreaterThanOrEqual(2);
     // Every replaced token was revoked, so at most the current one is alive.
@@ -150,15 +155,15 @@ describe('vault AppRole login', () => {
   it('tries a refused AppRole secret once for many reads and a probe, then backs off', async () => {
     const kit = approle({ policies: POLICY, ttlSeconds: 60 }, {}, 'wrong-secret-id');
 
-    const failures = await Promise.all(
-      ['a', 'b', 'c'].map(async (name) => {
-        await sleep(10);
-        const ref = parseSecretRef(`vault://secret/apps/${name}`, [vaultStore]);
-        return client!
-          .fetch(client!.canonicalize(ref), { signal: AbortSignal.timeout(5_000) })
-          .catch((error: unknown) => error);
-      }),
-    );
+    const fetchFailure = (name: string): Promise<unknown> => {
+      const ref = parseSecretRef(`vault://secret/apps/${name}`, [vaultStore]);
+      return client!
+        .fetch(client!.canonicalize(ref), { signal: AbortSignal.timeout(5_000) })
+        .catch((error: unknown) => error);
+    };
+    // Two reads sharing the login in flight, then one after the refusal.
+    const failures = [...(await Promise.all([fetchFailure('a'), fetchFailure('b')]))];
+    failures.push(await fetchFailure('c'));
     const probe = await client!.probe!({ signal: AbortSignal.timeout(5_000) }).catch(
       (error: unknown) => error,
     );
@@ -179,7 +184,7 @@ describe('vault AppRole login', () => {
     approle({ policies: POLICY, ttlSeconds: 3600 });
     fake.faults.authDelayMs = 300;
     const pending = read().catch((error: unknown) => error);
-    await sleep(50);
+    await waitFor(() => fake.counts.held === 1, { what: 'the login to reach Vault' });
     await client!.close();
     await pending;
     expect(fake.counts.logins).toBe(1);

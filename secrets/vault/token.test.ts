@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { testStoreDeps } from '../../test/helpers/store-deps.ts';
 import type { VaultApi } from './api.ts';
@@ -37,7 +36,9 @@ function keeper(login: Login): VaultTokenKeeper {
     logger: testStoreDeps().deps.logger,
     profileName: 'test',
     closeTimeoutMs: 100,
-    loginBackoff: { initialMs: 100, maxMs: 300 },
+    // Waits at the top of each jitter range: 100 (the floor), then 198, then 297 (the max's).
+    loginBackoff: { baseMs: 100, maxMs: 300 },
+    random: () => 0.99,
   });
 }
 
@@ -45,24 +46,39 @@ const refused = new PerimeterError('SECRET_ACCESS_DENIED', 'Vault refused the Ap
 const signal = (): AbortSignal => AbortSignal.timeout(2_000);
 
 describe('vault token keeper', () => {
-  it('answers a refused login again without calling Vault, doubling the wait up to the max', async () => {
-    const script = scriptedLogin([refused, refused, 'hvs.after-the-fix']);
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers a refused login again without calling Vault until its backoff passed, which grows after each refusal', async () => {
+    const script = scriptedLogin([refused, refused, refused, 'hvs.after-the-fix']);
     const tokens = keeper(script.login);
 
     await expect(tokens.token(signal())).rejects.toBe(refused);
+    await vi.advanceTimersByTimeAsync(99);
     await expect(tokens.token(signal())).rejects.toBe(refused);
     expect(script.calls()).toBe(1);
 
-    await sleep(150);
+    await vi.advanceTimersByTimeAsync(1);
     await expect(tokens.token(signal())).rejects.toBe(refused);
     expect(script.calls()).toBe(2);
-    await sleep(80);
+    await vi.advanceTimersByTimeAsync(197);
     await expect(tokens.token(signal())).rejects.toBe(refused);
     expect(script.calls()).toBe(2);
 
-    await sleep(150);
-    expect(await tokens.token(signal())).toBe('hvs.after-the-fix');
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(tokens.token(signal())).rejects.toBe(refused);
     expect(script.calls()).toBe(3);
+    await vi.advanceTimersByTimeAsync(296);
+    await expect(tokens.token(signal())).rejects.toBe(refused);
+    expect(script.calls()).toBe(3);
+
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await tokens.token(signal())).toBe('hvs.after-the-fix');
+    expect(script.calls()).toBe(4);
     await tokens.close();
   });
 

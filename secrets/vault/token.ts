@@ -1,5 +1,10 @@
-import { raceAbort, storeClosedError, toPerimeterError } from '../../agent/plugin-api/index.ts';
-import type { Logger, PerimeterError } from '../../agent/plugin-api/index.ts';
+import {
+  Backoff,
+  raceAbort,
+  storeClosedError,
+  toPerimeterError,
+} from '../../agent/plugin-api/index.ts';
+import type { BackoffPolicy, Logger, PerimeterError } from '../../agent/plugin-api/index.ts';
 import type { VaultApi } from './api.ts';
 import { mapVaultError, vaultStatus } from './errors.ts';
 import type { Login } from './login.ts';
@@ -7,8 +12,11 @@ import type { Login } from './login.ts';
 /** Renew (or replace) a token when this fraction of its remaining TTL has passed. */
 export const RENEW_FRACTION = 2 / 3;
 
-/** Waits between refused logins: the first, doubled after each further refusal up to the max. */
-export const LOGIN_BACKOFF = { initialMs: 2_000, maxMs: 60_000 } as const;
+/**
+ * Waits between refused logins: jittered, at least the base, with a ceiling that doubles after
+ * each further refusal up to the max (jitter spreads many agents refused together).
+ */
+export const LOGIN_BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 60_000 };
 
 interface HeldToken {
   readonly token: string;
@@ -30,14 +38,15 @@ export interface TokenKeeperOptions {
   /** Bound of `close()`: waiting for a login in flight, then revoking. */
   readonly closeTimeoutMs: number;
   /** Backoff after refused logins (tests shorten it). */
-  readonly loginBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly loginBackoff?: BackoffPolicy;
+  /** The jitter source of that backoff (tests fix it). */
+  readonly random?: () => number;
 }
 
 /** A refused login, answered again without calling Vault until `retryAtMs`. */
 interface LoginRefusal {
   readonly error: PerimeterError;
   readonly retryAtMs: number;
-  readonly delayMs: number;
 }
 
 function expired(held: HeldToken): boolean {
@@ -64,9 +73,11 @@ export class VaultTokenKeeper {
   /** Set once close stopped waiting for a login in flight. */
   #drained = false;
   #refusal: LoginRefusal | undefined;
+  readonly #loginBackoff: Backoff;
 
   constructor(options: TokenKeeperOptions) {
     this.#options = options;
+    this.#loginBackoff = new Backoff(options.loginBackoff ?? LOGIN_BACKOFF, options.random);
   }
 
   /** The current token, obtaining one first when there is none or it has expired. */
@@ -117,6 +128,7 @@ export class VaultTokenKeeper {
     this.#pending ??= this.#loginAndLookup()
       .then((held) => {
         this.#refusal = undefined;
+        this.#loginBackoff.reset();
         this.#install(held);
         return held;
       })
@@ -136,12 +148,9 @@ export class VaultTokenKeeper {
     if (refused.retryable) {
       return;
     }
-    const { initialMs, maxMs } = this.#options.loginBackoff ?? LOGIN_BACKOFF;
-    const delayMs = Math.min(
-      maxMs,
-      this.#refusal === undefined ? initialMs : this.#refusal.delayMs * 2,
-    );
-    this.#refusal = { error: refused, retryAtMs: Date.now() + delayMs, delayMs };
+    const { baseMs } = this.#options.loginBackoff ?? LOGIN_BACKOFF;
+    const delayMs = this.#loginBackoff.next({ floorMs: baseMs });
+    this.#refusal = { error: refused, retryAtMs: Date.now() + delayMs };
     this.#options.logger.warn({ code: refused.code, retryInMs: delayMs }, 'vault login refused');
   }
 

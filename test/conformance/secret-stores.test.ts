@@ -1,4 +1,5 @@
 // The suite every secret store passes, through the real resolver, against its fixture's fake.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/metrics/metrics.ts';
@@ -14,6 +15,7 @@ import { captureLogs } from '../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../helpers/capture-logs.ts';
 import { rejectionOf as rejection } from '../helpers/matchers.ts';
 import type { SecretStoreHarness } from './secret-store-fixture.ts';
+import { operatorStores } from '../helpers/operator-stores.ts';
 import { secretStoreFixtures } from './secret-store-fixtures.ts';
 
 const SOFT_TTL_MS = 300_000;
@@ -22,6 +24,33 @@ const DOCUMENT = {
   password: 'conformance-pa55word',
   nested: { key: 'nested-value' },
 };
+
+describe('the secret store registry', () => {
+  const folders = readdirSync(new URL('../../secrets/', import.meta.url)).filter((name) =>
+    statSync(new URL(`../../secrets/${name}`, import.meta.url)).isDirectory(),
+  );
+  const schemes = secretStores.map((store) => store.scheme);
+
+  it('lists every folder under secrets/, each under its folder name as the scheme', () => {
+    expect([...schemes].sort()).toEqual([...folders].sort());
+  });
+
+  it('has a conformance fixture for every registered store', () => {
+    const covered = new Set(secretStoreFixtures.map((fixture) => fixture.scheme));
+    expect(schemes.filter((scheme) => !covered.has(scheme))).toEqual([]);
+  });
+
+  it('has an operator set-up and a README for every store that is configured (no implicit profile)', () => {
+    const configured = secretStores.filter((store) => store.implicitProfile === undefined);
+    expect(configured.map((store) => store.scheme).sort()).toEqual(
+      Object.keys(operatorStores).sort(),
+    );
+    const readmeMissing = configured.filter(
+      (store) => !existsSync(new URL(`../../secrets/${store.scheme}/README.md`, import.meta.url)),
+    );
+    expect(readmeMissing.map((store) => store.scheme)).toEqual([]);
+  });
+});
 
 describe.each(secretStoreFixtures)('$scheme secret store', (fixture) => {
   // Cases a store cannot take part in by its nature are not generated (see the fixture's docs).

@@ -5,7 +5,7 @@
 // secret references in the job file. At the end the demo scans everything that left the agent
 // for the secret.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,5 +165,6 @@ say(
 const anaplanOk = await runAnaplanDemo({ dir, catalog, perimeter, say });
 
 await Promise.all([cyera.close(), catalog.close()]);
+rmSync(dir, { recursive: true, force: true });
 process.exitCode =
   check.code === 0 && dry.code === 0 && run.code === 0 && leaks.length === 0 && anaplanOk ? 0 : 1;

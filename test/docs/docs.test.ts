@@ -3,6 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../agent/plugin-api/errors.ts';
 import { renderConfigDoc } from './config-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
+import {
+  chartStoreSchemes,
+  documentedStores,
+  renderSecretsDocLists,
+  storeSchemes,
+} from './store-lists.ts';
 
 const read = (path: string): string =>
   readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -20,5 +26,24 @@ describe('docs/errors.md', () => {
 describe('docs/configuration.md', () => {
   it('documents every setting, as generated from the config schemas', () => {
     expect(read('docs/configuration.md')).toBe(renderConfigDoc());
+  });
+});
+
+describe('the lists of secret stores', () => {
+  const sorted = storeSchemes().sort();
+
+  it('in docs/secrets.md are generated from the registry, with a section per store', () => {
+    const doc = read('docs/secrets.md');
+    expect(doc).toBe(renderSecretsDocLists(doc));
+    expect(documentedStores(doc)).toEqual(storeSchemes());
+  });
+
+  it('in the Helm values schema (reference pattern, profile type) equal the registry', () => {
+    const found = chartStoreSchemes(JSON.parse(read('helm/perimeter/values.schema.json')));
+    expect(found.patterns.length).toBeGreaterThan(0);
+    expect(found.enums.length).toBeGreaterThan(0);
+    for (const schemes of [...found.patterns, ...found.enums]) {
+      expect([...schemes].sort()).toEqual(sorted);
+    }
   });
 });

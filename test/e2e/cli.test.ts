@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { startChild } from '../helpers/child.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const AGENT = fileURLToPath(new URL('../helpers/fixture-agent.ts', import.meta.url));
 const canary = makeCanary('e2e-cli');
@@ -18,7 +18,7 @@ let source: FixtureSource;
 let receiver: CatalogReceiver;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'perimeter-e2e-cli-'));
+  dir = tempDir('e2e-cli');
   source = await startFixtureSource({ items: 2_000, secret: canary });
   receiver = await startCatalogReceiver({});
   writeFileSync(

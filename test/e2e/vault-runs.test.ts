@@ -6,7 +6,7 @@ import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
-import { awsStore, azureStore, gcpStore, vaultStore } from '../helpers/operator-stores.ts';
+import { operatorStores } from '../helpers/operator-stores.ts';
 import type { OperatorStore } from '../helpers/operator-stores.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { REDIS_URL, deleteKeys, dumpKeys, uniquePrefix } from '../integration/support/redis.ts';
@@ -15,7 +15,7 @@ import type { AgentProcess } from './support/agent.ts';
 import { e2eConfig } from './support/config.ts';
 import { deferredCleanup } from '../helpers/cleanup.ts';
 
-const STORES = { aws: awsStore, azure: azureStore, gcp: gcpStore, vault: vaultStore } as const;
+const STORES = operatorStores;
 const defer = deferredCleanup('all');
 
 describe('runs whose credentials live in each cloud vault, through the daemon', () => {
@@ -42,7 +42,7 @@ describe('runs whose credentials live in each cloud vault, through the daemon', 
       redisUrl: REDIS_URL,
       prefix,
       catalogUrl: catalog.url,
-      sourceUrl: sources['aws']!.url,
+      sourceUrl: Object.values(sources)[0]!.url,
     });
     const secretStores = parseYaml(
       `secretStores:${Object.values(stores)
@@ -109,7 +109,7 @@ describe('runs whose credentials live in each cloud vault, through the daemon', 
     expect(sample('perimeter_assets_total{connector="fixture"}')).toBe(160);
     expect(sample('perimeter_batches_total{outcome="stored"}')).toBeGreaterThan(0);
     expect(sample('perimeter_batch_bytes_total')).toBeGreaterThan(0);
-    for (const store of ['aws-sm', 'azure-kv', 'gcp-sm', 'vault']) {
+    for (const store of names) {
       expect(
         sample(`perimeter_secret_fetches_total{store="${store}",outcome="fetched"}`),
       ).toBeGreaterThanOrEqual(1);

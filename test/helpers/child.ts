@@ -28,7 +28,14 @@ export function startChild(
 ): RunningChild {
   const child = spawn(NODE, [script, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...options.env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      // The run's own temp folder (test/setup/global-setup.ts), so a child's temp files are
+      // checked and removed with the run's.
+      ...(process.env['TMPDIR'] === undefined ? {} : { TMPDIR: process.env['TMPDIR'] }),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

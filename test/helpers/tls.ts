@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.ts';
 
 /** A throwaway PKI for loopback TLS: a CA, a server certificate and a client certificate. */
 export interface TestPki {
@@ -19,7 +19,7 @@ export interface TestPki {
 let cached: TestPki | undefined;
 
 /**
- * Creates (once per test process) a CA and certificates valid for localhost, 127.0.0.1 and ::1,
+ * Creates (once per test file) a CA and certificates valid for localhost, 127.0.0.1 and ::1,
  * with the openssl CLI. Extra server names can be asked for (e.g. `vault.azure.net` names).
  */
 export function testPki(): TestPki {
@@ -28,7 +28,8 @@ export function testPki(): TestPki {
 }
 
 function createPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'perimeter-pki-'));
+  // Kept for the test file (its files are named in configs), like the PKI itself.
+  const dir = tempDir('pki', { lifetime: 'file' });
   const file = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'ignore' });

@@ -20,7 +20,7 @@ import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../helpers/capture-logs.ts';
 import { rejectionOf } from '../helpers/matchers.ts';
-import { awsStore, azureStore, gcpStore, vaultStore } from '../helpers/operator-stores.ts';
+import { operatorStores, vaultStore } from '../helpers/operator-stores.ts';
 import type { OperatorStore } from '../helpers/operator-stores.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -114,12 +114,7 @@ function captured(
   };
 }
 
-const STORES = [
-  { scheme: 'aws-sm', start: awsStore },
-  { scheme: 'azure-kv', start: azureStore },
-  { scheme: 'gcp-sm', start: gcpStore },
-  { scheme: 'vault', start: vaultStore },
-] as const;
+const STORES = Object.entries(operatorStores).map(([scheme, start]) => ({ scheme, start }));
 
 describe.each(STORES)('an extract with its credential in $scheme', ({ start }) => {
   it('succeeds through the real runtime, and no form of the credential leaves the process', async () => {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait-for.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const ENTRY = new URL('../../helpers/fixture-agent.ts', import.meta.url).pathname;
 
@@ -36,7 +36,7 @@ export interface AgentProcess {
 
 /** Writes a config file (JSON is YAML) into a fresh temporary directory; returns its path. */
 export function writeConfig(config: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'perimeter-e2e-'));
+  const dir = tempDir('e2e');
   const path = join(dir, 'config.yaml');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;

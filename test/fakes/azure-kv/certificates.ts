@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +41,7 @@ export function rsaClientCertificate(label = 'perimeter-test-app'): ClientCertif
   );
   const certificatePem = readFileSync(join(dir, 'cert.pem'), 'utf8');
   const privateKeyPem = readFileSync(join(dir, 'key.pem'), 'utf8');
+  rmSync(dir, { recursive: true, force: true });
   const created = {
     certificatePem,
     privateKeyPem,

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testPki } from '../../helpers/tls.ts';
 import { FakeEntra } from './entra.ts';
 import { FakeKeyVault } from './key-vault.ts';
 import { TokenRegistry } from './tokens.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const CLIENT_ID = '0e4a9b1c-5d6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -36,10 +36,7 @@ export async function startAzureFakes(
   const vault = await FakeKeyVault.start({ tls, tokens, tenantId: TENANT_ID, ...options });
   const federatedToken = `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString('base64url')}.sa-token`;
   entra.register(TENANT_ID, CLIENT_ID, { kind: 'federated', assertion: federatedToken });
-  const tokenFilePath = join(
-    mkdtempSync(join(tmpdir(), 'perimeter-azure-wi-')),
-    'azure-identity-token',
-  );
+  const tokenFilePath = join(tempDir('azure-wi'), 'azure-identity-token');
   writeFileSync(tokenFilePath, federatedToken);
   return {
     entra,

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileStore } from '../../../secrets/file/index.ts';
 import { nodeFileReader } from '../../../secrets/file/read.ts';
@@ -8,6 +7,7 @@ import type {
   SecretStoreHarness,
 } from '../../conformance/secret-store-fixture.ts';
 import { FaultyFileReader } from './faulty-reader.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /**
  * The file store over real files in a temporary directory. Secrets are replaced the way a
@@ -18,7 +18,7 @@ export const fileStoreFixture: SecretStoreFixture = {
   scheme: 'file',
   capabilities: { remove: true },
   async start(): Promise<SecretStoreHarness> {
-    const root = await mkdtemp(join(tmpdir(), 'perimeter-file-store-'));
+    const root = tempDir('file-store');
     const allowed = join(root, 'allowed');
     const outside = join(root, 'outside');
     await mkdir(allowed);

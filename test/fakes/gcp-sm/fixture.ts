@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { SecretStoreFixture } from '../../conformance/secret-store-fixture.ts';
 import { startGcpSmFake } from './fake.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const PROJECT = 'perimeter-conformance';
 
@@ -22,7 +21,7 @@ export const gcpSmFixture: SecretStoreFixture = {
   capabilities: { remove: true },
   async start() {
     const fake = await startGcpSmFake();
-    const dir = await mkdtemp(join(tmpdir(), 'perimeter-gcp-conf-'));
+    const dir = tempDir('gcp-conf');
     const configFile = await fake.federate(dir);
     const nameOf = (name: string): string => `projects/${PROJECT}/secrets/${secretId(name)}`;
     const refOf = (name: string): string =>

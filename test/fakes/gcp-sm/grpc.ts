@@ -81,9 +81,14 @@ export async function startGrpcServer(
       });
     };
     if (state.delayMs > 0) {
-      sleep(state.delayMs, undefined, { signal: shutdown }).then(respond, () => {
-        callback({ code: grpc.status.UNAVAILABLE, details: 'shutting down' });
-      });
+      state.held += 1;
+      sleep(state.delayMs, undefined, { signal: shutdown })
+        .finally(() => {
+          state.held -= 1;
+        })
+        .then(respond, () => {
+          callback({ code: grpc.status.UNAVAILABLE, details: 'shutting down' });
+        });
       return;
     }
     respond();

@@ -113,7 +113,12 @@ export function createRestHandler(
     const access = ACCESS_PATH.exec(path);
     if (req.method === 'GET' && access !== null) {
       if (state.delayMs > 0) {
-        await sleep(state.delayMs, undefined, { signal: options.shutdown });
+        state.held += 1;
+        try {
+          await sleep(state.delayMs, undefined, { signal: options.shutdown });
+        } finally {
+          state.held -= 1;
+        }
       }
       handleAccess(state, req, res, access[1]!, options.location);
       return;

@@ -72,6 +72,8 @@ export class FakeSecretManagerState {
   #fault: TransientFault = 'UNAVAILABLE';
   /** Milliseconds every access is held before it is answered. */
   delayMs = 0;
+  /** Accesses held by {@link delayMs} right now (arrived, not yet answered). */
+  held = 0;
   /** Sends a wrong `dataCrc32c` (a payload corrupted in transit). */
   corruptChecksum = false;
   /** Leaves `dataCrc32c` out, as versions created without a checksum do. */

@@ -76,7 +76,14 @@ function full(namespace: string | undefined, path: string): string {
 export async function startVaultFake(options: { tls?: ServerTls } = {}): Promise<VaultFake> {
   const kv = new FakeKv();
   const tokens = new FakeVaultTokens();
-  const counts: VaultCallCounts = { logins: 0, lookups: 0, renewals: 0, revocations: 0, reads: 0 };
+  const counts: VaultCallCounts = {
+    logins: 0,
+    lookups: 0,
+    renewals: 0,
+    revocations: 0,
+    reads: 0,
+    held: 0,
+  };
   const faults = noFaults();
   const authMounts = new Map<string, 'approle' | 'kubernetes'>();
   const readNamespaces: string[] = [];

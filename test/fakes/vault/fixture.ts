@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SecretStoreFixture } from '../../conformance/secret-store-fixture.ts';
 import { makeCanary } from '../../helpers/canary.ts';
 import { startVaultFake } from './fake.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /** KV paths allow most characters; keep test names readable but free of `/`. */
 function pathOf(name: string): string {
@@ -44,7 +44,7 @@ export const vaultFixture: SecretStoreFixture = {
   async start() {
     const fake = await startVaultFake();
     fake.mountKv('secret', 2);
-    const dir = await mkdtemp(join(tmpdir(), 'perimeter-vault-conf-'));
+    const dir = tempDir('vault-conf');
     const jwtFile = join(dir, 'token');
     const jwt = makeCanary('service-account-jwt');
     await writeFile(jwtFile, jwt);

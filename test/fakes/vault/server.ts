@@ -14,6 +14,8 @@ export interface VaultCallCounts {
   revocations: number;
   /** KV reads (secret reads), served or failed. */
   reads: number;
+  /** Requests held by a delay fault right now (arrived, not yet answered). */
+  held: number;
 }
 
 /** Fault switches. A fault answers the status with Vault's error body. */
@@ -242,7 +244,12 @@ export function createVaultHandler(
     const auth = request.path.startsWith('auth/');
     const delayMs = auth ? state.faults.authDelayMs : state.faults.delayMs;
     if (delayMs > 0) {
-      await sleep(delayMs, undefined, { signal: state.shutdown });
+      state.counts.held += 1;
+      try {
+        await sleep(delayMs, undefined, { signal: state.shutdown });
+      } finally {
+        state.counts.held -= 1;
+      }
     }
     const [status, body] = route(state, request);
     const headers = {
