@@ -145,6 +145,8 @@ export interface RepositoryDetails {
   readonly analysis: RepoAnalysis | undefined;
   readonly networkAccessPolicy: NetworkAccessPolicy | undefined;
   readonly accessGateway: AccessGateway | undefined;
+  /** The gateway's sidecar is extracted in the same run, so a link to it does not dangle. */
+  readonly gatewayKnown: boolean;
 }
 
 /** A repository with its nodes, settings, network access policy and access gateway. */
@@ -156,7 +158,7 @@ export function repositoryToAsset(
   const { repo } = entry;
   const gateway = details.accessGateway;
   const relationships: Relationship[] = [];
-  if (gateway?.sidecarId != null && gateway.sidecarId !== '') {
+  if (details.gatewayKnown && gateway?.sidecarId != null) {
     relationships.push({
       typeName: 'CyralRepositoryAccessGateway',
       targetQualifiedName: qn.sidecar(tenant, gateway.sidecarId),

@@ -280,7 +280,9 @@ export class CyralTenant {
       name: `app_user_${a}`,
       authDatabaseName: 'admin',
       authScheme: { [kind]: this.authSchemeBody(kind) },
-      config: { approvalConfig: { automaticGrant: a % 2 === 0, maxAutomaticGrantDuration: '3600s' } },
+      config: {
+        approvalConfig: { automaticGrant: a % 2 === 0, maxAutomaticGrantDuration: '3600s' },
+      },
     };
   }
 
@@ -362,7 +364,11 @@ export class CyralTenant {
       scope: { repoIds: this.size.repos > 0 ? [this.repoId(p % this.size.repos)] : [] },
       tags: ['finance'],
       document: 'package cyral\nallow := true',
-      lastUpdated: { actor: 'admin@example.com', actorType: 'USER', timestamp: '2025-03-01T00:00:00Z' },
+      lastUpdated: {
+        actor: 'admin@example.com',
+        actorType: 'USER',
+        timestamp: '2025-03-01T00:00:00Z',
+      },
       created: { actor: 'admin@example.com', actorType: 'USER', timestamp: '2025-01-01T00:00:00Z' },
     }));
   }
@@ -413,7 +419,10 @@ export class CyralTenant {
       case 'splunk':
         return { hostname: 'splunk.internal', hecPort: '8088', accessToken: this.planted };
       case 'elk':
-        return { esUrl: 'https://es.internal', esCredentials: { username: 'u', password: this.planted } };
+        return {
+          esUrl: 'https://es.internal',
+          esCredentials: { username: 'u', password: this.planted },
+        };
       case 'cloudWatch':
         return { region: 'us-east-1', group: 'cyral', stream: 'audit' };
     }
@@ -426,7 +435,10 @@ export class CyralTenant {
         displayName: `Okta ${i}`,
         idpType: 'okta',
         disabled: false,
-        idpDescriptor: { singleSignOnServiceURL: 'https://okta.example', signingCertificate: this.planted },
+        idpDescriptor: {
+          singleSignOnServiceURL: 'https://okta.example',
+          signingCertificate: this.planted,
+        },
       })),
     };
   }
