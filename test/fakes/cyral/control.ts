@@ -14,6 +14,8 @@ export class CyralFaults {
   /** The status NotFound answers carry (Cyral sometimes says NotFound with a 500). */
   notFoundStatus = 404;
   slowMs = 0;
+  /** Paths that answer a status every time (a kind the API client may not read). */
+  failPaths: { pattern: RegExp; status: number }[] = [];
   /** Largest page `composedBindings/filter` serves, whatever `pageSize` asks. */
   maxPageSize = 100;
   #dataCalls = 0;
@@ -25,14 +27,19 @@ export class CyralFaults {
     this.serverErrors = undefined;
     this.rateLimitEvery = undefined;
     this.serverErrorEvery = undefined;
+    this.failPaths = [];
     this.notFoundStatus = 404;
     this.slowMs = 0;
   }
 
   /** The error a data call answers instead of its data, if any is armed (consumes one). */
-  takeDataFault(): { status: number; retryAfterSeconds?: number } | undefined {
+  takeDataFault(path: string): { status: number; retryAfterSeconds?: number } | undefined {
     this.#dataCalls += 1;
     const call = this.#dataCalls;
+    const failing = this.failPaths.find(({ pattern }) => pattern.test(path));
+    if (failing !== undefined) {
+      return { status: failing.status };
+    }
     if (this.rateLimit !== undefined && this.rateLimit.remaining > 0) {
       this.rateLimit.remaining -= 1;
       return { status: 429, retryAfterSeconds: this.rateLimit.retryAfterSeconds };

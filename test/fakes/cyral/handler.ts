@@ -59,7 +59,7 @@ export async function handleCyral(
   }
   state.targets.push(`${method} ${url.pathname}${url.search}`);
   state.onRequest?.();
-  if (!authorized(state, request, response) || refusedByFault(state, response)) {
+  if (!authorized(state, request, response) || refusedByFault(state, url.pathname, response)) {
     return;
   }
   if (state.faults.slowMs > 0) {
@@ -160,8 +160,12 @@ function authorized(
   return false;
 }
 
-function refusedByFault(state: CyralSimulatorState, response: ServerResponse): boolean {
-  const fault = state.faults.takeDataFault();
+function refusedByFault(
+  state: CyralSimulatorState,
+  path: string,
+  response: ServerResponse,
+): boolean {
+  const fault = state.faults.takeDataFault(path);
   if (fault === undefined) {
     return false;
   }
@@ -171,8 +175,8 @@ function refusedByFault(state: CyralSimulatorState, response: ServerResponse): b
       'retry-after': String(fault.retryAfterSeconds ?? 1),
     });
   } else {
-    state.stats.serverErrors += 1;
-    sendError(response, fault.status, 'internal error');
+    state.stats.serverErrors += fault.status >= 500 ? 1 : 0;
+    sendError(response, fault.status, fault.status >= 500 ? 'internal error' : 'forbidden');
   }
   return true;
 }

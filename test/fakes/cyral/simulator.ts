@@ -61,6 +61,8 @@ export interface CyralSimulator {
   rateLimitEvery(n: number, retryAfterSeconds?: number): void;
   /** Every `n`th data call answers `status` (5xx). */
   failEvery(n: number, status?: number): void;
+  /** Every call to a path matching `pattern` answers `status` (e.g. 403 for a kind not granted). */
+  failPath(pattern: RegExp, status: number): void;
   /** NotFound answers carry this status (Cyral sends some with 500). */
   notFoundStatus(status: number): void;
   /** Every data response waits `ms` first. */
@@ -143,6 +145,7 @@ type Switches = Pick<
   | 'failWith'
   | 'rateLimitEvery'
   | 'failEvery'
+  | 'failPath'
   | 'notFoundStatus'
   | 'slowDown'
   | 'maxPageSize'
@@ -170,6 +173,9 @@ function switches({ faults, tokens, tokenPolicy }: CyralSimulatorState): Switche
     },
     failEvery: (n, status = 503) => {
       faults.serverErrorEvery = { n, status };
+    },
+    failPath: (pattern, status) => {
+      faults.failPaths.push({ pattern, status });
     },
     notFoundStatus: (status) => {
       faults.notFoundStatus = status;
