@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 /** The Cyral simulator's switches; `restore()` turns the fault ones off. */
 export class CyralFaults {
   rejectCredentials = false;
+  /** Refresh grants answer `invalid_grant` (a revoked session), client credentials still work. */
+  refuseRefreshTokens = false;
   /** Every data call answers this (401 or 403), whatever the token. */
   rejectTokens: number | undefined;
   rateLimit: { retryAfterSeconds: number; remaining: number } | undefined;
@@ -22,6 +24,7 @@ export class CyralFaults {
 
   restore(): void {
     this.rejectCredentials = false;
+    this.refuseRefreshTokens = false;
     this.rejectTokens = undefined;
     this.rateLimit = undefined;
     this.serverErrors = undefined;

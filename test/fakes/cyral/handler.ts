@@ -121,7 +121,8 @@ async function token(
     state.stats.clientCredentialsGrants += 1;
     sendJson(response, 200, state.tokens.issue(state.tokenPolicy));
   } else if (grant === 'refresh_token') {
-    if (!state.tokens.redeem(form.get('refresh_token') ?? '')) {
+    const redeemed = state.tokens.redeem(form.get('refresh_token') ?? '');
+    if (!redeemed || state.faults.refuseRefreshTokens) {
       state.stats.failedGrants += 1;
       sendJson(response, 400, {
         error: 'invalid_grant',

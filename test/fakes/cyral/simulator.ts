@@ -51,6 +51,8 @@ export interface CyralSimulator {
   stats(): CyralSimulatorStats;
   /** From now on token requests answer 401. */
   rejectCredentials(): void;
+  /** From now on refresh grants answer `invalid_grant`; client credentials still work. */
+  refuseRefreshTokens(): void;
   /** From now on data calls answer `status` (401 or 403) whatever the token. */
   rejectTokens(status?: number): void;
   /** The next `times` data calls answer 429 with `Retry-After: <seconds>`. */
@@ -141,6 +143,7 @@ type Switches = Pick<
   CyralSimulator,
   | 'rejectCredentials'
   | 'rejectTokens'
+  | 'refuseRefreshTokens'
   | 'rateLimit'
   | 'failWith'
   | 'rateLimitEvery'
@@ -158,6 +161,9 @@ function switches({ faults, tokens, tokenPolicy }: CyralSimulatorState): Switche
   return {
     rejectCredentials: () => {
       faults.rejectCredentials = true;
+    },
+    refuseRefreshTokens: () => {
+      faults.refuseRefreshTokens = true;
     },
     rejectTokens: (status = 401) => {
       faults.rejectTokens = status;
