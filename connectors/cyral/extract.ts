@@ -51,9 +51,9 @@ async function* extractWith(
   const cursor = parseCursor(ctx.cursor, ctx.logger);
   const skipped = new SkipTally(ctx.logger);
   const [repoList, sidecarList, labelList] = await Promise.all([
-    client.read(READS.repos()),
-    client.read(READS.sidecars()),
-    client.read(READS.dataLabels()),
+    client.read(READS.repos.at()),
+    client.read(READS.sidecars.at()),
+    client.read(READS.dataLabels.at()),
   ]);
   const repos = selectById(repoList.repos, ctx.params.repositoryIds, 'repository', skipped);
   const sidecars = selectById(sidecarList, ctx.params.sidecarIds, 'sidecar', skipped);

@@ -20,14 +20,14 @@ export async function* tenantAssets(
   labels: readonly DataLabel[],
 ): AsyncGenerator<ConnectorEvent> {
   const { client, tenant } = scope;
-  const info = await client.read(READS.systemInfo());
+  const info = await client.read(READS.systemInfo.at());
   yield asset(controlPlaneToAsset(tenant, new URL(scope.ctx.config.baseUrl).host, info));
   for (const label of labels) {
     yield asset(dataLabelToAsset(tenant, label));
   }
   const [permissions, roles] = await Promise.all([
-    client.read(READS.permissions()),
-    client.read(READS.roles()),
+    client.read(READS.permissions.at()),
+    client.read(READS.roles.at()),
   ]);
   const permissionNames = new Map(permissions.roles.map((p) => [p.id, p.name]));
   for (const role of roles.groups) {
@@ -37,8 +37,8 @@ export async function* tenantAssets(
     }
   }
   const [logging, sso] = await Promise.all([
-    client.read(READS.loggingIntegrations()),
-    client.read(READS.ssoIntegrations()),
+    client.read(READS.loggingIntegrations.at()),
+    client.read(READS.ssoIntegrations.at()),
   ]);
   for (const integration of logging.integrations) {
     yield asset(loggingIntegrationToAsset(tenant, integration));
@@ -55,21 +55,21 @@ export async function* tenantAssets(
  */
 export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEvent> {
   const { client, tenant, ctx } = scope;
-  const legacy = await client.readOptional(READS.legacyPolicyIds());
+  const legacy = await client.readOptional(READS.legacyPolicyIds.at());
   if (legacy === undefined) {
     ctx.logger.info(
-      { endpoint: READS.legacyPolicyIds().endpoint },
+      { endpoint: READS.legacyPolicyIds.at().endpoint },
       'Cyral serves no legacy policies',
     );
   }
   for (const id of new Set(legacy?.Policies ?? [])) {
-    const policy = await readOrSkip(scope, 'policy', READS.legacyPolicy(id), { policyId: id });
+    const policy = await readOrSkip(scope, 'policy', READS.legacyPolicy.at(id), { policyId: id });
     if (policy !== undefined) {
       yield asset(legacyPolicyToAsset(tenant, policy, scope));
     }
   }
   for (const type of POLICY_V2_TYPES) {
-    const request = READS.policiesV2(type);
+    const request = READS.policiesV2.at(type);
     const listed = await client.readOptional(request);
     if (listed === undefined) {
       ctx.logger.info({ endpoint: request.endpoint }, 'Cyral serves no v2 policies of this type');

@@ -29,7 +29,7 @@ export const connector = defineConnector({
     const client = new CyralClient(ctx);
     try {
       await client.login();
-      const { repos } = await client.read(READS.repos());
+      const { repos } = await client.read(READS.repos.at());
       return { summary: `token obtained; ${repos.length} repositories visible` };
     } finally {
       await client.close();
@@ -40,8 +40,8 @@ export const connector = defineConnector({
     const client = new CyralClient(ctx);
     try {
       const [{ repos }, sidecars] = await Promise.all([
-        client.read(READS.repos()),
-        client.read(READS.sidecars()),
+        client.read(READS.repos.at()),
+        client.read(READS.sidecars.at()),
       ]);
       for (const entry of repos) {
         yield repositoryToResource(entry);

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { segment } from './client.ts';
 import type { ReadRequest } from './client.ts';
 import {
@@ -29,92 +30,49 @@ import {
 // Every GET the connector makes, with the endpoint's name as errors and logs show it (a
 // template: ids never appear in it) and the schema of its answer. Nothing else is read.
 
-const read = <T>(
-  endpoint: string,
-  path: string,
-  schema: ReadRequest<T>['schema'],
-): ReadRequest<T> => ({
-  endpoint: `GET ${endpoint}`,
-  path,
-  schema,
-});
+/** A GET endpoint: its name (a template, ids in braces) and the schema of its answer. */
+export interface ReadEndpoint<T> {
+  readonly name: string;
+  /** The request for the object(s) the ids name, in the order of the template's braces. */
+  at(...ids: readonly string[]): ReadRequest<T>;
+}
+
+function get<T>(template: string, schema: z.ZodType<T>): ReadEndpoint<T> {
+  const name = `GET ${template}`;
+  return {
+    name,
+    at: (...ids) => {
+      let next = 0;
+      const path = template.replace(/\{[^}]+\}/g, () => segment(ids[next++] ?? ''));
+      return { endpoint: name, path, schema };
+    },
+  };
+}
 
 export const READS = {
-  systemInfo: () => read('/v1/systemInfo', '/v1/systemInfo', SystemInfoSchema),
-  sidecars: () => read('/v1/sidecars', '/v1/sidecars', SidecarListSchema),
-  sidecarV2: (id: string) =>
-    read('/v2/sidecars/{id}', `/v2/sidecars/${segment(id)}`, SidecarV2Schema),
-  sidecarHealth: (id: string) =>
-    read('/v2/sidecars/{id}/health', `/v2/sidecars/${segment(id)}/health`, SidecarHealthSchema),
-  sidecarInstances: (id: string) =>
-    read(
-      '/v2/sidecars/{id}/instances',
-      `/v2/sidecars/${segment(id)}/instances`,
-      SidecarInstancesSchema,
-    ),
-  listeners: (id: string) =>
-    read(
-      '/v1/sidecars/{id}/listeners',
-      `/v1/sidecars/${segment(id)}/listeners`,
-      ListenerListSchema,
-    ),
-  binding: (sidecarId: string, bindingId: string) =>
-    read(
-      '/v1/sidecars/{id}/bindings/{bindingId}',
-      `/v1/sidecars/${segment(sidecarId)}/bindings/${segment(bindingId)}`,
-      BindingResponseSchema,
-    ),
-  repos: () => read('/v1/repos', '/v1/repos', RepoListSchema),
-  repoAuth: (id: string) =>
-    read('/v1/repos/{id}/conf/auth', `/v1/repos/${segment(id)}/conf/auth`, RepoAuthSchema),
-  repoAnalysis: (id: string) =>
-    read(
-      '/v1/repos/{id}/conf/analysis',
-      `/v1/repos/${segment(id)}/conf/analysis`,
-      RepoAnalysisSchema,
-    ),
-  networkAccessPolicy: (id: string) =>
-    read(
-      '/v1/repos/{id}/networkAccessPolicy',
-      `/v1/repos/${segment(id)}/networkAccessPolicy`,
-      NetworkAccessPolicySchema,
-    ),
-  accessGateway: (id: string) =>
-    read(
-      '/v1/repos/{id}/accessGateway',
-      `/v1/repos/${segment(id)}/accessGateway`,
-      AccessGatewaySchema,
-    ),
-  dataMap: (id: string) =>
-    read('/v1/repos/{id}/datamap', `/v1/repos/${segment(id)}/datamap`, DataMapSchema),
-  userAccounts: (id: string) =>
-    read(
-      '/v1/repos/{id}/userAccounts',
-      `/v1/repos/${segment(id)}/userAccounts`,
-      UserAccountListSchema,
-    ),
-  accessRules: (repoId: string, accountId: string) =>
-    read(
-      '/v1/repos/{id}/userAccounts/{accountId}/accessRules',
-      `/v1/repos/${segment(repoId)}/userAccounts/${segment(accountId)}/accessRules`,
-      AccessRuleListSchema,
-    ),
-  dataLabels: () => read('/v1/datalabels', '/v1/datalabels', DataLabelListSchema),
-  legacyPolicyIds: () => read('/v1/policies', '/v1/policies', PolicyIdListSchema),
-  legacyPolicy: (id: string) =>
-    read('/v1/policies/{id}', `/v1/policies/${segment(id)}`, LegacyPolicySchema),
-  policiesV2: (type: string) =>
-    read(`/v2/policies/${type}`, `/v2/policies/${segment(type)}`, PolicyV2ListSchema),
-  permissions: () => read('/v1/users/roles', '/v1/users/roles', PermissionListSchema),
-  roles: () => read('/v1/users/groups', '/v1/users/groups', RoleListSchema),
-  loggingIntegrations: () =>
-    read('/v1/integrations/logging', '/v1/integrations/logging', LoggingIntegrationListSchema),
-  ssoIntegrations: () =>
-    read(
-      '/v1/integrations/generic-saml/sso',
-      '/v1/integrations/generic-saml/sso',
-      SsoIntegrationListSchema,
-    ),
+  systemInfo: get('/v1/systemInfo', SystemInfoSchema),
+  sidecars: get('/v1/sidecars', SidecarListSchema),
+  sidecarV2: get('/v2/sidecars/{id}', SidecarV2Schema),
+  sidecarHealth: get('/v2/sidecars/{id}/health', SidecarHealthSchema),
+  sidecarInstances: get('/v2/sidecars/{id}/instances', SidecarInstancesSchema),
+  listeners: get('/v1/sidecars/{id}/listeners', ListenerListSchema),
+  binding: get('/v1/sidecars/{id}/bindings/{bindingId}', BindingResponseSchema),
+  repos: get('/v1/repos', RepoListSchema),
+  repoAuth: get('/v1/repos/{id}/conf/auth', RepoAuthSchema),
+  repoAnalysis: get('/v1/repos/{id}/conf/analysis', RepoAnalysisSchema),
+  networkAccessPolicy: get('/v1/repos/{id}/networkAccessPolicy', NetworkAccessPolicySchema),
+  accessGateway: get('/v1/repos/{id}/accessGateway', AccessGatewaySchema),
+  dataMap: get('/v1/repos/{id}/datamap', DataMapSchema),
+  userAccounts: get('/v1/repos/{id}/userAccounts', UserAccountListSchema),
+  accessRules: get('/v1/repos/{id}/userAccounts/{accountId}/accessRules', AccessRuleListSchema),
+  dataLabels: get('/v1/datalabels', DataLabelListSchema),
+  legacyPolicyIds: get('/v1/policies', PolicyIdListSchema),
+  legacyPolicy: get('/v1/policies/{id}', LegacyPolicySchema),
+  policiesV2: get('/v2/policies/{type}', PolicyV2ListSchema),
+  permissions: get('/v1/users/roles', PermissionListSchema),
+  roles: get('/v1/users/groups', RoleListSchema),
+  loggingIntegrations: get('/v1/integrations/logging', LoggingIntegrationListSchema),
+  ssoIntegrations: get('/v1/integrations/generic-saml/sso', SsoIntegrationListSchema),
 };
 
 /** The kinds of v2 policies, each listed where the control plane serves it. */

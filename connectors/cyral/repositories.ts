@@ -19,12 +19,12 @@ export async function* repositoryAssets(
   const { tenant } = scope;
   const ids = { repoId: entry.id };
   const [auth, analysis, networkAccessPolicy, gateway, dataMap, accounts] = await Promise.all([
-    readOrSkip(scope, 'repositoryAuth', READS.repoAuth(entry.id), ids),
-    readOrSkip(scope, 'repositoryAnalysis', READS.repoAnalysis(entry.id), ids),
-    readOrSkip(scope, 'networkAccessPolicy', READS.networkAccessPolicy(entry.id), ids),
-    readOrSkip(scope, 'accessGateway', READS.accessGateway(entry.id), ids),
-    readOrSkip(scope, 'dataMap', READS.dataMap(entry.id), ids),
-    readOrSkip(scope, 'userAccounts', READS.userAccounts(entry.id), ids),
+    readOrSkip(scope, 'repositoryAuth', READS.repoAuth.at(entry.id), ids),
+    readOrSkip(scope, 'repositoryAnalysis', READS.repoAnalysis.at(entry.id), ids),
+    readOrSkip(scope, 'networkAccessPolicy', READS.networkAccessPolicy.at(entry.id), ids),
+    readOrSkip(scope, 'accessGateway', READS.accessGateway.at(entry.id), ids),
+    readOrSkip(scope, 'dataMap', READS.dataMap.at(entry.id), ids),
+    readOrSkip(scope, 'userAccounts', READS.userAccounts.at(entry.id), ids),
   ]);
   const accessGateway = gateway?.accessGateway ?? undefined;
   const gatewayKnown =
@@ -41,7 +41,7 @@ export async function* repositoryAssets(
   if (dataMap !== undefined) {
     const { tree, invalidLocations } = parseDataMap(dataMap);
     if (invalidLocations > 0) {
-      const where = { endpoint: READS.dataMap(entry.id).endpoint, ...ids };
+      const where = { endpoint: READS.dataMap.at(entry.id).endpoint, ...ids };
       scope.skipped.skip('dataMapLocation', 'invalid', where, invalidLocations);
     }
     for (const item of dataMapAssets(
@@ -63,7 +63,7 @@ async function* accountAssets(
   const rules = await Promise.all(
     accounts.map((account) => {
       const accountId = account.userAccountID;
-      const request = READS.accessRules(repoId, accountId);
+      const request = READS.accessRules.at(repoId, accountId);
       return readOrSkip(scope, 'accessRules', request, { repoId, userAccountId: accountId });
     }),
   );

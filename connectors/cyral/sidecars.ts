@@ -17,14 +17,14 @@ export async function* sidecarAssets(
   const { client, tenant } = scope;
   const ids = { sidecarId: entry.id };
   const [v2, health, instances, listeners] = await Promise.all([
-    readOrSkip(scope, 'sidecarVersion', READS.sidecarV2(entry.id), ids),
-    readOrSkip(scope, 'sidecarHealth', READS.sidecarHealth(entry.id), ids),
-    readOrSkip(scope, 'sidecarInstances', READS.sidecarInstances(entry.id), ids),
-    readOrSkip(scope, 'listeners', READS.listeners(entry.id), ids),
+    readOrSkip(scope, 'sidecarVersion', READS.sidecarV2.at(entry.id), ids),
+    readOrSkip(scope, 'sidecarHealth', READS.sidecarHealth.at(entry.id), ids),
+    readOrSkip(scope, 'sidecarInstances', READS.sidecarInstances.at(entry.id), ids),
+    readOrSkip(scope, 'listeners', READS.listeners.at(entry.id), ids),
   ]);
   const bindings: Binding[] = [];
   for await (const bindingId of client.bindingIds(entry.id)) {
-    const request = READS.binding(entry.id, bindingId);
+    const request = READS.binding.at(entry.id, bindingId);
     const found = await readOrSkip(scope, 'binding', request, { ...ids, bindingId });
     if (found !== undefined) {
       bindings.push(found.binding);

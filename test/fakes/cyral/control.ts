@@ -121,7 +121,7 @@ export class CyralTokens {
   /** Checks an `Authorization` header: exactly `Bearer <token>` (capital B), issued, unexpired. */
   check(authorization: string | undefined): TokenCheck {
     if (authorization === undefined) return 'missing';
-    if (/^bearer /.test(authorization)) return 'lowercase';
+    if (authorization.startsWith('bearer ')) return 'lowercase';
     const match = /^Bearer (\S+)$/.exec(authorization);
     const expiresAtMs = match?.[1] === undefined ? undefined : this.#access.get(match[1]);
     if (expiresAtMs === undefined) return 'invalid';
