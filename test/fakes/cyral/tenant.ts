@@ -250,7 +250,9 @@ export class CyralTenant {
         for (let c = 0; c < columnsPerTable; c += 1) {
           const label = this.labelName((r + s + t + c) % Math.max(1, labels));
           const location = `${this.schemaName(r, s)}.${this.tableName(t)}.col_${c}`;
-          byLabel.set(label, [...(byLabel.get(label) ?? []), location]);
+          const locations = byLabel.get(label);
+          if (locations === undefined) byLabel.set(label, [location]);
+          else locations.push(location);
         }
       }
     }
