@@ -10,7 +10,7 @@ import {
   ssoMappingAssets,
 } from './map-governance.ts';
 import { POLICY_V2_TYPES, READS } from './reads.ts';
-import type { DataLabel } from './records.ts';
+import type { DataLabel } from './records-governance.ts';
 import { asset, readOrSkip } from './scope.ts';
 import type { RunScope } from './scope.ts';
 

@@ -7,7 +7,7 @@ import type {
   PolicyV2,
   Role,
   SsoIntegration,
-} from './records.ts';
+} from './records-governance.ts';
 
 // Pure record → asset functions for what governs the repositories: data labels, policies, roles
 // with their SSO group mappings, and integrations.

@@ -7,12 +7,11 @@ import { legacyPolicyToAsset, loggingIntegrationToAsset } from './map-governance
 import { qualifiedName, qn } from './names.ts';
 import {
   DataMapSchema,
-  LegacyPolicySchema,
-  LoggingIntegrationListSchema,
   SidecarListSchema,
   TokenResponseSchema,
   UserAccountListSchema,
 } from './records.ts';
+import { LegacyPolicySchema, LoggingIntegrationListSchema } from './records-governance.ts';
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8'));

@@ -5,27 +5,29 @@ import {
   AccessGatewaySchema,
   AccessRuleListSchema,
   BindingResponseSchema,
-  DataLabelListSchema,
   DataMapSchema,
-  LegacyPolicySchema,
   ListenerListSchema,
-  LoggingIntegrationListSchema,
   NetworkAccessPolicySchema,
-  PermissionListSchema,
-  PolicyIdListSchema,
-  PolicyV2ListSchema,
   RepoAnalysisSchema,
   RepoAuthSchema,
   RepoListSchema,
-  RoleListSchema,
   SidecarHealthSchema,
   SidecarInstancesSchema,
   SidecarListSchema,
   SidecarV2Schema,
-  SsoIntegrationListSchema,
   SystemInfoSchema,
   UserAccountListSchema,
 } from './records.ts';
+import {
+  DataLabelListSchema,
+  LegacyPolicySchema,
+  LoggingIntegrationListSchema,
+  PermissionListSchema,
+  PolicyIdListSchema,
+  PolicyV2ListSchema,
+  RoleListSchema,
+  SsoIntegrationListSchema,
+} from './records-governance.ts';
 
 // Every GET the connector makes, with the endpoint's name as errors and logs show it (a
 // template: ids never appear in it) and the schema of its answer. Nothing else is read.

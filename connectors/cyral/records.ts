@@ -1,32 +1,11 @@
 import { z } from 'zod';
+import { flag, id, kindsOf, names, port, text } from './fields.ts';
 
 // Schemas of what a Cyral control plane answers. They strip every field they do not name, so the
 // secret-bearing ones (a user account's stored password, a logging integration's API key or
 // token, a sidecar's certificate secret references, a service account's client secret) never
 // enter the connector's objects, let alone an asset. Auth schemes and logging integrations are
 // reduced to the *kind* of their configuration while parsing: their bodies are never kept.
-
-const id = z.string().min(1).max(256);
-const text = z.string().max(4096).nullish();
-const flag = z.boolean().nullish();
-const names = z.array(z.string().max(1024)).max(10_000).nullish();
-const port = z.int().min(0).max(65_535).nullish();
-
-/**
- * The keys of an object whose value is set: `{awsIAM: {...}, cyralStorage: null}` → `['awsIAM']`.
- * Used where the key names the kind and the value may hold a secret.
- */
-function kindsOf(): z.ZodType<string[]> {
-  return z
-    .record(z.string().max(128), z.unknown())
-    .nullish()
-    .transform((value) =>
-      Object.entries(value ?? {})
-        .filter(([, body]) => body != null)
-        .map(([kind]) => kind)
-        .sort(),
-    );
-}
 
 /** The answer of `POST /v1/users/oidc/token` (a Keycloak token body). */
 export const TokenResponseSchema = z.object({
@@ -206,18 +185,6 @@ export const DataMapSchema = z.object({
 });
 export type DataMap = z.infer<typeof DataMapSchema>;
 
-/** A data label of `GET /v1/datalabels`; the rule's code is left out. */
-export const DataLabelSchema = z.object({
-  name: z.string().min(1).max(256),
-  type: text,
-  description: text,
-  tags: names,
-  classificationRule: z.object({ ruleType: text, status: text }).nullish(),
-  implicit: flag,
-});
-export const DataLabelListSchema = z.object({ labels: z.array(DataLabelSchema).max(100_000) });
-export type DataLabel = z.infer<typeof DataLabelSchema>;
-
 /** A user account: its auth scheme becomes the list of its kinds (no path, ARN or password). */
 export const UserAccountSchema = z.object({
   userAccountID: id,
@@ -250,98 +217,3 @@ export const AccessRuleListSchema = z.object({
     .nullish(),
 });
 export type AccessRule = NonNullable<z.infer<typeof AccessRuleListSchema>['accessRules']>[number];
-
-/** `GET /v1/policies` (legacy): `{Policies: [id]}`, capital P. */
-export const PolicyIdListSchema = z.object({ Policies: z.array(id).max(100_000).nullish() });
-
-/** `GET /v1/policies/{id}` (legacy). */
-export const LegacyPolicySchema = z.object({
-  meta: z.object({
-    id,
-    name: z.string().max(1024),
-    version: text,
-    type: text,
-    enabled: flag,
-    description: text,
-    tags: names,
-    created: text,
-    lastUpdated: text,
-  }),
-  data: names,
-});
-export type LegacyPolicy = z.infer<typeof LegacyPolicySchema>;
-
-const changeSchema = z.object({ actorType: text, timestamp: text }).nullish();
-
-/** A v2 policy (`GET /v2/policies/{type}`, where served); the document itself is left out. */
-export const PolicyV2Schema = z.object({
-  id,
-  name: z.string().max(1024),
-  description: text,
-  enabled: flag,
-  enforced: flag,
-  type: text,
-  scope: z.object({ repoIds: names }).nullish(),
-  tags: names,
-  validFrom: text,
-  validUntil: text,
-  created: changeSchema,
-  lastUpdated: changeSchema,
-});
-export const PolicyV2ListSchema = z.object({ policies: z.array(PolicyV2Schema).max(100_000) });
-export type PolicyV2 = z.infer<typeof PolicyV2Schema>;
-
-/** `GET /v1/users/roles`: the permissions a role may carry. */
-export const PermissionListSchema = z.object({
-  roles: z.array(z.object({ id, name: z.string().max(1024) })).max(10_000),
-});
-
-/** `GET /v1/users/groups`: Cyral roles, their permissions and SSO group mappings (no members). */
-export const RoleListSchema = z.object({
-  groups: z
-    .array(
-      z.object({
-        id,
-        name: z.string().max(1024),
-        description: text,
-        roles: names,
-        members: z
-          .array(z.unknown())
-          .nullish()
-          .transform((members) => members?.length ?? 0),
-        mappings: z
-          .array(z.object({ id, groupName: text, connectionAlias: text, connectionName: text }))
-          .max(10_000)
-          .nullish(),
-      }),
-    )
-    .max(100_000),
-});
-export type Role = z.infer<typeof RoleListSchema>['groups'][number];
-
-/** `GET /v1/integrations/logging`: each reduced to its id, name and kind(s). */
-export const LoggingIntegrationListSchema = z.object({
-  integrations: z
-    .array(
-      z
-        .looseObject({ id, name: z.string().max(1024), receiveAuditLogs: flag })
-        .transform(({ id: integrationId, name, receiveAuditLogs, ...bodies }) => ({
-          id: integrationId,
-          name,
-          receiveAuditLogs,
-          kinds: kindsOf().parse(bodies),
-        })),
-    )
-    .max(10_000),
-});
-export type LoggingIntegration = z.infer<
-  typeof LoggingIntegrationListSchema
->['integrations'][number];
-
-/** `GET /v1/integrations/generic-saml/sso`: the IdP descriptor (certificates) is left out. */
-export const SsoIntegrationListSchema = z.object({
-  identityProviders: z
-    .array(z.object({ id, displayName: z.string().max(1024), idpType: text, disabled: flag }))
-    .max(10_000),
-});
-export type SsoIntegration = z.infer<typeof SsoIntegrationListSchema>['identityProviders'][number];

@@ -1,3 +1,14 @@
+import {
+  label,
+  legacyPolicy,
+  legacyPolicyIds,
+  legacyPolicyIndex,
+  loggingIntegrations,
+  permissions,
+  policiesV2,
+  roles,
+  ssoIntegrations,
+} from './governance.ts';
 import type { CyralTenant } from './tenant.ts';
 
 // The read routes of the Cyral simulator, with the exact wrapper keys of each endpoint: a bare
@@ -178,15 +189,15 @@ const ROUTES: readonly Route[] = [
   [
     'GET',
     /^\/v1\/datalabels$/,
-    ({ tenant }) => json({ labels: range(tenant.size.labels).map((k) => tenant.label(k)) }),
+    ({ tenant }) => json({ labels: range(tenant.size.labels).map((k) => label(tenant, k)) }),
   ],
-  ['GET', /^\/v1\/policies$/, ({ tenant }) => json({ Policies: tenant.legacyPolicyIds() })],
+  ['GET', /^\/v1\/policies$/, ({ tenant }) => json({ Policies: legacyPolicyIds(tenant) })],
   [
     'GET',
     new RegExp(`^/v1/policies/${ID}$`),
     ({ tenant, params }) => {
-      const p = tenant.legacyPolicyIndex(params[0] ?? '');
-      return p === undefined ? notFound('policy not found') : json(tenant.legacyPolicy(p));
+      const p = legacyPolicyIndex(tenant, params[0] ?? '');
+      return p === undefined ? notFound('policy not found') : json(legacyPolicy(tenant, p));
     },
   ],
   [
@@ -194,17 +205,13 @@ const ROUTES: readonly Route[] = [
     /^\/v2\/policies\/(local|global|approval)$/,
     ({ tenant, params, servesPoliciesV2 }) =>
       servesPoliciesV2
-        ? json({ policies: tenant.policiesV2(params[0] ?? '') })
+        ? json({ policies: policiesV2(tenant, params[0] ?? '') })
         : notFound('NotFound: not served'),
   ],
-  ['GET', /^\/v1\/users\/groups$/, ({ tenant }) => json(tenant.roles())],
-  ['GET', /^\/v1\/users\/roles$/, ({ tenant }) => json(tenant.permissions())],
-  ['GET', /^\/v1\/integrations\/logging$/, ({ tenant }) => json(tenant.loggingIntegrations())],
-  [
-    'GET',
-    /^\/v1\/integrations\/generic-saml\/sso$/,
-    ({ tenant }) => json(tenant.ssoIntegrations()),
-  ],
+  ['GET', /^\/v1\/users\/groups$/, ({ tenant }) => json(roles(tenant))],
+  ['GET', /^\/v1\/users\/roles$/, ({ tenant }) => json(permissions(tenant))],
+  ['GET', /^\/v1\/integrations\/logging$/, ({ tenant }) => json(loggingIntegrations(tenant))],
+  ['GET', /^\/v1\/integrations\/generic-saml\/sso$/, ({ tenant }) => json(ssoIntegrations(tenant))],
 ];
 
 /** Paths a metadata connector must never call, even with GET (activity logs, access tokens). */

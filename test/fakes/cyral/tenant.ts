@@ -43,7 +43,7 @@ export const DEFAULT_CYRAL_SIZE: CyralTenantSize = {
 };
 
 const REPO_TYPES = ['postgresql', 'mysql', 'snowflake', 'mongodb', 'dremio', 'sqlserver'] as const;
-const PREDEFINED_LABELS = ['CCN', 'EMAIL', 'SSN', 'ADDRESS', 'PHONE', 'DOB'] as const;
+export const PREDEFINED_LABELS = ['CCN', 'EMAIL', 'SSN', 'ADDRESS', 'PHONE', 'DOB'] as const;
 const AUTH_SCHEMES = [
   'cyralStorage',
   'awsIAM',
@@ -54,8 +54,6 @@ const AUTH_SCHEMES = [
   'gcpSecretManager',
   'azureKeyVault',
 ] as const;
-const LOGGING_KINDS = ['datadog', 'splunk', 'elk', 'cloudWatch'] as const;
-const V2_POLICY_TYPES = ['local', 'global', 'approval'] as const;
 
 /** A deterministic Cyral tenant. */
 export class CyralTenant {
@@ -87,11 +85,11 @@ export class CyralTenant {
 
   /** Index of a sidecar id, or undefined. */
   sidecarIndex(id: string): number | undefined {
-    return this.#indexOf('sidecar', this.size.sidecars, id);
+    return this.indexOf('sidecar', this.size.sidecars, id);
   }
 
   repoIndex(id: string): number | undefined {
-    return this.#indexOf('repo', this.size.repos, id);
+    return this.indexOf('repo', this.size.repos, id);
   }
 
   /** Every fifth repository is bound to no sidecar: its access gateway answers NotFound. */
@@ -229,18 +227,6 @@ export class CyralTenant {
     return k < PREDEFINED_LABELS.length ? (PREDEFINED_LABELS[k] ?? 'CCN') : `CUSTOM_${k}`;
   }
 
-  label(k: number): Record<string, unknown> {
-    const predefined = k < PREDEFINED_LABELS.length;
-    return {
-      name: this.labelName(k),
-      type: predefined ? 'PREDEFINED' : 'CUSTOM',
-      description: `label ${k}`,
-      tags: k % 2 === 0 ? ['PII'] : ['PCI'],
-      classificationRule: { ruleType: 'REGO', ruleCode: 'package classifier', status: 'ENABLED' },
-      implicit: false,
-    };
-  }
-
   /** The data map of repository `r`: each column under one label. */
   dataMap(r: number): Record<string, unknown> {
     const { schemasPerRepo, tablesPerSchema, columnsPerTable, labels } = this.size;
@@ -320,133 +306,8 @@ export class CyralTenant {
     };
   }
 
-  /** Legacy policy ids, the stale ones last. */
-  legacyPolicyIds(): string[] {
-    const { legacyPolicies, stalePolicies } = this.size;
-    return [
-      ...Array.from({ length: legacyPolicies }, (_, p) => this.id('policy', p)),
-      ...Array.from({ length: stalePolicies }, (_, p) => this.id('stale-policy', p)),
-    ];
-  }
-
-  legacyPolicyIndex(id: string): number | undefined {
-    return this.#indexOf('policy', this.size.legacyPolicies, id);
-  }
-
-  legacyPolicy(p: number): Record<string, unknown> {
-    const labels = Math.max(1, this.size.labels);
-    return {
-      meta: {
-        id: this.id('policy', p),
-        name: `policy-${Math.floor(p / 2)}`,
-        version: '1',
-        created: '2025-01-01T00:00:00Z',
-        lastUpdated: '2025-02-01T00:00:00Z',
-        type: 'terraform',
-        tags: ['pci'],
-        enabled: p % 4 !== 3,
-        description: 'protects card data',
-      },
-      data: [this.labelName(p % labels), this.labelName((p + 1) % labels)],
-      tags: ['pci'],
-    };
-  }
-
-  /** The v2 policies of one type (`local`, `global`, `approval`). */
-  policiesV2(type: string): Record<string, unknown>[] {
-    const typeIndex = V2_POLICY_TYPES.indexOf(type as (typeof V2_POLICY_TYPES)[number]);
-    if (typeIndex < 0) return [];
-    return Array.from({ length: this.size.policiesV2 }, (_, p) => ({
-      id: this.id('policy-v2', typeIndex, p),
-      name: `v2-${type}-${p}`,
-      description: 'row filter',
-      enabled: true,
-      enforced: p % 2 === 0,
-      type: 'POLICY_TYPE_LOCAL',
-      scope: { repoIds: this.size.repos > 0 ? [this.repoId(p % this.size.repos)] : [] },
-      tags: ['finance'],
-      document: 'package cyral\nallow := true',
-      lastUpdated: {
-        actor: 'admin@example.com',
-        actorType: 'USER',
-        timestamp: '2025-03-01T00:00:00Z',
-      },
-      created: { actor: 'admin@example.com', actorType: 'USER', timestamp: '2025-01-01T00:00:00Z' },
-    }));
-  }
-
-  permissions(): Record<string, unknown> {
-    const names = ['View Sidecars and Repositories', 'Modify Policies', 'View Datamaps'];
-    return { roles: names.map((name, i) => ({ id: this.id('permission', i), name })) };
-  }
-
-  roles(): Record<string, unknown> {
-    return {
-      groups: Array.from({ length: this.size.roles }, (_, g) => ({
-        id: this.id('role', g),
-        name: g === 0 ? 'Super Admin' : `viewer-${Math.floor(g / 2)}`,
-        description: 'built in',
-        roles: [this.id('permission', g % 3)],
-        members: [{ email: 'someone@example.com' }],
-        mappings: [
-          {
-            id: this.id('mapping', g),
-            groupName: `okta-group-${g}`,
-            connectionAlias: 'okta',
-            connectionName: 'Okta',
-          },
-        ],
-      })),
-    };
-  }
-
-  loggingIntegrations(): Record<string, unknown> {
-    return {
-      integrations: Array.from({ length: this.size.loggingIntegrations }, (_, i) => {
-        const kind = LOGGING_KINDS[i % LOGGING_KINDS.length] ?? 'datadog';
-        return {
-          id: this.id('logging', i),
-          name: `logs-${Math.floor(i / 2)}`,
-          receiveAuditLogs: true,
-          [kind]: this.loggingBody(kind),
-        };
-      }),
-    };
-  }
-
-  private loggingBody(kind: (typeof LOGGING_KINDS)[number]): Record<string, unknown> {
-    switch (kind) {
-      case 'datadog':
-        return { apiKey: this.planted };
-      case 'splunk':
-        return { hostname: 'splunk.internal', hecPort: '8088', accessToken: this.planted };
-      case 'elk':
-        return {
-          esUrl: 'https://es.internal',
-          esCredentials: { username: 'u', password: this.planted },
-        };
-      case 'cloudWatch':
-        return { region: 'us-east-1', group: 'cyral', stream: 'audit' };
-    }
-  }
-
-  ssoIntegrations(): Record<string, unknown> {
-    return {
-      identityProviders: Array.from({ length: this.size.ssoIntegrations }, (_, i) => ({
-        id: this.id('sso', i),
-        displayName: `Okta ${i}`,
-        idpType: 'okta',
-        disabled: false,
-        idpDescriptor: {
-          singleSignOnServiceURL: 'https://okta.example',
-          signingCertificate: this.planted,
-        },
-      })),
-    };
-  }
-
   /** The index of an id of `kind` (a map built on first use, one entry per object). */
-  #indexOf(kind: string, count: number, id: string): number | undefined {
+  indexOf(kind: string, count: number, id: string): number | undefined {
     let indexes = this.#indexes.get(kind);
     if (indexes === undefined) {
       indexes = new Map(Array.from({ length: count }, (_, i) => [this.id(kind, i), i]));
