@@ -102,6 +102,24 @@ describe('cyral extract', () => {
     );
   });
 
+  it('extracts legacy policies alone where the control plane serves no v2 policies over REST', async () => {
+    const h = await setUp({ servesPoliciesV2: false });
+    h.simulator.notFoundStatus(500);
+    const { assets } = await h.readAll(h.context());
+    const expected = expectedCyralAssets(h.simulator.tenant, { policiesV2Served: false });
+    expect(countByType(assets)).toEqual(expected);
+    const absent = h.logs
+      .records()
+      .filter((r) => r['msg'] === 'Cyral serves no v2 policies of this type');
+    expect(absent.map((r) => r['endpoint'])).toEqual([
+      'GET /v2/policies/{type}',
+      'GET /v2/policies/{type}',
+      'GET /v2/policies/{type}',
+    ]);
+    // Absent APIs are not skips: only the unbound gateways and the stale policy id are.
+    expect(skippedOf(h)).toEqual(expectedSkips(h.simulator.tenant));
+  });
+
   it('never lets a planted secret, the client secret or an issued token into an asset or a log', async () => {
     const h = await setUp({
       tokens: { issueRefreshTokens: true, lifetimeSeconds: 2 },

@@ -57,10 +57,7 @@ export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEv
   const { client, tenant, ctx } = scope;
   const legacy = await client.readOptional(READS.legacyPolicyIds.at());
   if (legacy === undefined) {
-    ctx.logger.info(
-      { endpoint: READS.legacyPolicyIds.at().endpoint },
-      'Cyral serves no legacy policies',
-    );
+    ctx.logger.info({ endpoint: READS.legacyPolicyIds.name }, 'Cyral serves no legacy policies');
   }
   for (const id of new Set(legacy?.Policies ?? [])) {
     const policy = await readOrSkip(scope, 'policy', READS.legacyPolicy.at(id), { policyId: id });

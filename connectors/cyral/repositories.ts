@@ -41,7 +41,7 @@ export async function* repositoryAssets(
   if (dataMap !== undefined) {
     const { tree, invalidLocations } = parseDataMap(dataMap);
     if (invalidLocations > 0) {
-      const where = { endpoint: READS.dataMap.at(entry.id).endpoint, ...ids };
+      const where = { endpoint: READS.dataMap.name, ...ids };
       scope.skipped.skip('dataMapLocation', 'invalid', where, invalidLocations);
     }
     for (const item of dataMapAssets(
