@@ -111,10 +111,10 @@ describe('cyral extract', () => {
     const absent = h.logs
       .records()
       .filter((r) => r['msg'] === 'Cyral serves no v2 policies of this type');
-    expect(absent.map((r) => r['endpoint'])).toEqual([
-      'GET /v2/policies/{type}',
-      'GET /v2/policies/{type}',
-      'GET /v2/policies/{type}',
+    expect(absent.map((r) => `${String(r['endpoint'])} ${String(r['policyType'])}`)).toEqual([
+      'GET /v2/policies/{type} local',
+      'GET /v2/policies/{type} global',
+      'GET /v2/policies/{type} approval',
     ]);
     // Absent APIs are not skips: only the unbound gateways and the stale policy id are.
     expect(skippedOf(h)).toEqual(expectedSkips(h.simulator.tenant));

@@ -69,7 +69,10 @@ export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEv
     const request = READS.policiesV2.at(type);
     const listed = await client.readOptional(request);
     if (listed === undefined) {
-      ctx.logger.info({ endpoint: request.endpoint }, 'Cyral serves no v2 policies of this type');
+      ctx.logger.info(
+        { endpoint: request.endpoint, policyType: type },
+        'Cyral serves no v2 policies of this type',
+      );
     }
     for (const policy of listed?.policies ?? []) {
       yield asset(policyV2ToAsset(tenant, type, policy, scope));
