@@ -163,6 +163,9 @@ describe('cyral extract under the hard profile', () => {
       list.filter((a) => a.typeName !== 'CyralControlPlane');
     expect(assets.map((a) => a.qualifiedName)).toEqual(expected.assets.map((a) => a.qualifiedName));
     expect(sources(assets)).toEqual(sources(expected.assets));
+    // Display names repeat; qualified names, built from ids, do not.
+    expect(new Set(assets.map((a) => a.qualifiedName)).size).toBe(assets.length);
+    expect(new Set(assets.map((a) => a.name)).size).toBeLessThan(assets.length);
     expect(skippedOf(h)).toEqual(expectedSkips(h.simulator.tenant));
     const stats = h.simulator.stats();
     expect(stats.rateLimited).toBeGreaterThan(10);
