@@ -134,3 +134,78 @@ describe('perimeter run with the cyral connector', () => {
     expect(leaks({ files: files.join('\n'), output: result.all })).toEqual([]);
   });
 });
+
+describe('perimeter run with the cyral connector across a secret rotation', () => {
+  it('re-reads the rotated client secret once and resumes from its checkpoint, each asset pushed once', async () => {
+    const rotated = `rotated-${Date.now().toString(36)}-secret`;
+    let dataRequests = 0;
+    let rotation = (): void => undefined;
+    const source = await startCyralSimulator({
+      size: { sidecars: 3, repos: 10 },
+      onRequest: () => {
+        dataRequests += 1;
+        if (dataRequests === 100) rotation();
+      },
+    });
+    const catalog = await startCatalogReceiver({});
+    const home = mkdtempSync(join(tmpdir(), 'perimeter-cyral-rotation-'));
+    try {
+      rotation = () => {
+        // The operator rotates the secret in Cyral and in the vault (here, the mounted file).
+        source.rotateSecret(rotated);
+        writeFileSync(join(home, 'client-secret'), `${rotated}\n`);
+      };
+      writeFileSync(join(home, 'client-secret'), `${source.clientSecret}\n`, { mode: 0o600 });
+      writeFileSync(
+        join(home, 'config.yaml'),
+        [
+          // Small batches cut at every checkpoint, so that checkpoints commit before the rotation.
+          `catalog: { url: "${catalog.url}", batchMaxAssets: 10, checkpointMinAssets: 1 }`,
+          'secretStores:',
+          `  file: { type: file, allow: ["${home}/*"] }`,
+          '  env: { type: env, allow: ["CYRAL_*"] }',
+          `policy: { connectors: { cyral: { allowHosts: ["${source.host}"] } } }`,
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(home, 'job.yaml'),
+        [
+          'connector: cyral',
+          'runId: cyral-rotation',
+          `connection: { baseUrl: "${source.url}", credentials: { clientId: env://CYRAL_CLIENT_ID, clientSecret: "file://${home}/client-secret" } }`,
+          '',
+        ].join('\n'),
+      );
+      const io = captureIo(
+        { CYRAL_CLIENT_ID: source.clientId, PERIMETER_CONFIG: 'config.yaml' },
+        home,
+      );
+      const code = await runCli(['run', 'job.yaml'], io, registry);
+      expect(code).toBe(0);
+      expect(io.text()).toContain(
+        'Source rejected the credentials; refreshing secrets and retrying once',
+      );
+      const total = Object.values(expectedCyralAssets(source.tenant)).reduce((a, b) => a + b, 0);
+      expect(catalog.completes).toEqual([
+        expect.objectContaining({ runId: 'cyral-rotation', assets: total }),
+      ]);
+      const counts = [...catalog.assetCounts().values()];
+      expect(counts).toHaveLength(total);
+      expect(counts.filter((times) => times !== 1)).toEqual([]);
+      // The rotation refused one token request (the old secret), then the new secret worked.
+      expect(source.stats().failedGrants).toBe(1);
+      // The second attempt resumed inside the repositories: the control plane and the sidecars,
+      // committed before the rotation, were not read again; the lists were (links need them).
+      const calls = (pattern: RegExp): number =>
+        source.requests().filter((r) => pattern.test(r)).length;
+      expect(calls(/^GET \/v1\/systemInfo$/)).toBe(1);
+      expect(calls(/^GET \/v1\/sidecars\/[^/]+\/listeners$/)).toBe(3);
+      expect(calls(/^GET \/v1\/repos$/)).toBe(2);
+      expect(findCanary(rotated, { output: io.text() })).toEqual([]);
+    } finally {
+      await Promise.all([source.close(), catalog.close()]);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

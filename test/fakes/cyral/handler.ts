@@ -12,7 +12,8 @@ import type { CyralTenant } from './tenant.ts';
 export interface CyralSimulatorState {
   readonly tenant: CyralTenant;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** The secret token requests must carry; a rotation changes it. */
+  clientSecret: string;
   readonly faults: CyralFaults;
   readonly tokenPolicy: TokenPolicy;
   readonly tokens: CyralTokens;

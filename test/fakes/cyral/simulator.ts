@@ -37,6 +37,7 @@ export interface CyralSimulator {
   readonly host: string;
   readonly tenant: CyralTenant;
   readonly clientId: string;
+  /** The client secret token requests must carry now. */
   readonly clientSecret: string;
   /** `METHOD /path` of every request received, in order. */
   requests(): readonly string[];
@@ -51,6 +52,8 @@ export interface CyralSimulator {
   stats(): CyralSimulatorStats;
   /** From now on token requests answer 401. */
   rejectCredentials(): void;
+  /** The client secret is rotated: only `next` is accepted, and every token issued stops working. */
+  rotateSecret(next: string): void;
   /** From now on refresh grants answer `invalid_grant`; client credentials still work. */
   refuseRefreshTokens(): void;
   /** From now on data calls answer `status` (401 or 403) whatever the token. */
@@ -94,7 +97,9 @@ export async function startCyralSimulator(
     host,
     tenant: state.tenant,
     clientId: state.clientId,
-    clientSecret: state.clientSecret,
+    get clientSecret() {
+      return state.clientSecret;
+    },
     requests: () => [...state.requests],
     targets: () => [...state.targets],
     refused: () => [...state.refused],
@@ -143,6 +148,7 @@ type Switches = Pick<
   CyralSimulator,
   | 'rejectCredentials'
   | 'rejectTokens'
+  | 'rotateSecret'
   | 'refuseRefreshTokens'
   | 'rateLimit'
   | 'failWith'
@@ -157,8 +163,13 @@ type Switches = Pick<
   | 'restore'
 >;
 
-function switches({ faults, tokens, tokenPolicy }: CyralSimulatorState): Switches {
+function switches(state: CyralSimulatorState): Switches {
+  const { faults, tokens, tokenPolicy } = state;
   return {
+    rotateSecret: (next) => {
+      state.clientSecret = next;
+      tokens.revokeAll();
+    },
     rejectCredentials: () => {
       faults.rejectCredentials = true;
     },
