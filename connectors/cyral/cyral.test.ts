@@ -151,6 +151,26 @@ describe('cyral extract', () => {
     expect(posts.every((r) => /oidc\/token$|composedBindings\/filter$/.test(r))).toBe(true);
   });
 
+  it('declares the paths it reads, so a GET of audit logs or access tokens never leaves', async () => {
+    const h = await setUp();
+    await h.readAll(h.context());
+    // Every GET of a whole extract is declared...
+    expect(connector.readPaths).toContain('/v1/repos/*/accessGateway');
+    expect(connector.readPaths).toContain('/v2/policies/*');
+    // ...and anything else is refused by the agent's client before a socket opens.
+    for (const path of ['/v1/accessTokens', '/v1/auditlog/query', '/v1/repos/r/userAccounts/a']) {
+      const error = await failureOf(
+        h.http.request({
+          method: 'GET',
+          url: `${h.simulator.url}${path}`,
+          signal: h.context().signal,
+        }),
+      );
+      expect(isPerimeterError(error, 'POLICY_DENIED')).toBe(true);
+    }
+    expect(h.simulator.requests().filter((r) => /accessTokens|auditlog/.test(r))).toEqual([]);
+  });
+
   it('extracts only the selected repositories and skips a selected id that is gone', async () => {
     const h = await setUp();
     const chosen = h.simulator.tenant.repoId(1);

@@ -4,7 +4,7 @@ import { CyralClient } from './client.ts';
 import { CyralConfigSchema, CyralCredentialsSchema, CyralParamsSchema } from './config.ts';
 import { extract } from './extract.ts';
 import { repositoryToResource, sidecarToResource } from './map.ts';
-import { READS } from './reads.ts';
+import { READ_PATHS, READS } from './reads.ts';
 import type { CyralContext } from './scope.ts';
 
 /** Cyral: what protects which repository, and which labels and rules govern it. */
@@ -24,6 +24,8 @@ export const connector = defineConnector({
     // Not an auth call: the one paginated read, which Cyral serves as a POST with an empty body.
     { method: 'POST', path: '/v1/sidecars/*/composedBindings/filter' },
   ],
+  // Every GET it makes; any other (audit logs, access tokens) is refused before a socket opens.
+  readPaths: READ_PATHS,
 
   async check(ctx: CyralContext): Promise<CheckReport> {
     const client = new CyralClient(ctx);

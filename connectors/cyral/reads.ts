@@ -79,3 +79,11 @@ export const READS = {
 
 /** The kinds of v2 policies, each listed where the control plane serves it. */
 export const POLICY_V2_TYPES = ['local', 'global', 'approval'] as const;
+
+/**
+ * The paths the connector reads, as the destination policy matches them (`*` for one segment):
+ * every other GET (audit logs, access tokens) is refused before a socket opens.
+ */
+export const READ_PATHS: readonly string[] = Object.values(READS).map((read) =>
+  read.name.replace(/^GET /, '').replace(/\{[^}]+\}/g, '*'),
+);

@@ -79,7 +79,11 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
   const logs = captureLogs();
   logs.redactor.add(simulator.clientSecret);
   const http = createHttpClient({
-    policy: { allowedHosts: [simulator.host], allowedCalls: connector.authCalls },
+    policy: {
+      allowedHosts: [simulator.host],
+      allowedCalls: connector.authCalls,
+      allowedReads: connector.readPaths ?? [],
+    },
     settings: HttpSettingsSchema.parse({
       retry: {
         maxAttempts: options.httpAttempts ?? 3,
