@@ -14,6 +14,7 @@ import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { startCyeraSimulator } from '../fakes/cyera/simulator.ts';
 import { findCanary } from '../helpers/canary.ts';
 import { runAnaplanDemo } from './anaplan.ts';
+import { runCyralDemo } from './cyral.ts';
 
 const PERIMETER = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
 const say = (text = ''): boolean => process.stdout.write(`${text}\n`);
@@ -163,8 +164,9 @@ say(
 );
 
 const anaplanOk = await runAnaplanDemo({ dir, catalog, perimeter, say });
+const cyralOk = await runCyralDemo({ dir, catalog, perimeter, say });
 
 await Promise.all([cyera.close(), catalog.close()]);
 rmSync(dir, { recursive: true, force: true });
-process.exitCode =
-  check.code === 0 && dry.code === 0 && run.code === 0 && leaks.length === 0 && anaplanOk ? 0 : 1;
+const cyeraOk = check.code === 0 && dry.code === 0 && run.code === 0 && leaks.length === 0;
+process.exitCode = cyeraOk && anaplanOk && cyralOk ? 0 : 1;

@@ -15,6 +15,13 @@ describe('npm run demo (the README first command)', () => {
       /run demo-cyera \(cyera extract\) succeeded: \d+ assets .* -> catalog/,
     );
     expect(result.stdout).toMatch(/CyeraColumn +\d+/);
+    expect(result.stdout).toMatch(
+      /run demo-cyral \(cyral extract\) succeeded: \d+ assets .* -> catalog/,
+    );
+    expect(result.stdout).toMatch(/CyralColumn +\d+/);
+    expect(result.stdout).toMatch(
+      /the Cyral client secret, \d+ issued tokens and the secrets planted .* appear nowhere; 0 write attempts refused/,
+    );
     expect(result.stdout).toContain('complete: yes');
     expect(result.stdout).toContain('appears nowhere');
     expect(result.stdout).toContain('0 write attempts refused');

@@ -1,0 +1,40 @@
+import type { Asset, ConnectorContext, ConnectorEvent } from '../../agent/plugin-api/index.ts';
+import type { CyralClient, ReadRequest } from './client.ts';
+import type { CyralConfig, CyralParams } from './config.ts';
+import type { KnownTargets } from './map-governance.ts';
+import type { SkipTally } from './skipped.ts';
+
+/** The context the Cyral operations receive. */
+export type CyralContext = ConnectorContext<CyralConfig, CyralParams>;
+
+/** What every stage of an extract shares. */
+export interface RunScope extends KnownTargets {
+  readonly client: CyralClient;
+  readonly ctx: CyralContext;
+  readonly tenant: string;
+  readonly skipped: SkipTally;
+  /** Sidecars extracted in this run (access gateways link only to these). */
+  readonly sidecarIds: ReadonlySet<string>;
+}
+
+/** An asset event. */
+export function asset(value: Asset): ConnectorEvent {
+  return { type: 'asset', asset: value };
+}
+
+/**
+ * A per-object read whose NotFound is skipped: counted under `kind` and logged with `ids`, and
+ * undefined is returned so the caller carries on without it.
+ */
+export async function readOrSkip<T>(
+  scope: RunScope,
+  kind: string,
+  request: ReadRequest<T>,
+  ids: Readonly<Record<string, string>>,
+): Promise<T | undefined> {
+  const value = await scope.client.readOptional(request);
+  if (value === undefined) {
+    scope.skipped.skip(kind, 'notFound', { endpoint: request.endpoint, ...ids });
+  }
+  return value;
+}
