@@ -1,5 +1,4 @@
 import { PerimeterError } from '../plugin-api/index.ts';
-import type { FailureContext } from './error-map.ts';
 import type { PresentedChain, ProbeOutcome } from './peer-probe.ts';
 import type { CaTrust } from './trust.ts';
 
@@ -22,7 +21,7 @@ const NAME_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']
  */
 export function certificateError(
   error: unknown,
-  context: FailureContext,
+  context: { readonly endpoint: string; readonly host: string; readonly attempt: number },
   tlsCode: string,
   diagnosis: TlsDiagnosis | undefined,
 ): PerimeterError {
