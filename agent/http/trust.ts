@@ -48,6 +48,9 @@ function describeTrust(sources: CaSources, defaultCount: number): string {
   if (sources.nodeExtraCaCerts !== undefined && sources.nodeExtraCaCerts !== '') {
     const loaded = extra > 0 ? `${extra}` : 'none loaded: Node could not read it at startup';
     parts.push(`NODE_EXTRA_CA_CERTS=${sources.nodeExtraCaCerts} (${loaded})`);
+  } else if (extra > 0) {
+    // Loaded by Node at startup though the client was not told the path: still trusted.
+    parts.push(`NODE_EXTRA_CA_CERTS (${extra})`);
   }
   if (sources.caFile === undefined) {
     parts.push('http.caFile unset');
