@@ -5,7 +5,11 @@ import type { SettingInfo } from './walk.ts';
 export const CONFIG_FILE_ENV = 'PERIMETER_CONFIG';
 const PREFIX = 'PERIMETER_';
 
-/** Standard variables Perimeter honours, mapped to settings (a PERIMETER_ variable wins). */
+/**
+ * Standard variables Perimeter honours, mapped to settings (a PERIMETER_ variable wins).
+ * NODE_EXTRA_CA_CERTS is not one of them: Node adds its certificates to the default CA set
+ * itself, and `http.caFile` is trusted on top of that set, never replaced by it.
+ */
 const STANDARD_VARIABLES: Readonly<Record<string, string>> = {
   HTTPS_PROXY: 'http.httpsProxy',
   https_proxy: 'http.httpsProxy',
@@ -13,7 +17,6 @@ const STANDARD_VARIABLES: Readonly<Record<string, string>> = {
   http_proxy: 'http.httpProxy',
   NO_PROXY: 'http.noProxy',
   no_proxy: 'http.noProxy',
-  NODE_EXTRA_CA_CERTS: 'http.caFile',
 };
 
 /** `['catalog', 'batchMaxAssets']` → `PERIMETER_CATALOG_BATCH_MAX_ASSETS`. */

@@ -84,6 +84,13 @@ describe('loadConfig', () => {
     expect(config.agent.logLevel).toBe('info');
   });
 
+  it("keeps the file's http.caFile when NODE_EXTRA_CA_CERTS is set: Node trusts that one itself", () => {
+    const file = { path: 'perimeter.yaml', text: 'http:\n  caFile: /etc/perimeter/ca/ca.crt\n' };
+    const env = { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' };
+    expect(loadConfig({ env, file }, registry).http.caFile).toBe('/etc/perimeter/ca/ca.crt');
+    expect(loadConfig({ env }, registry).http.caFile).toBeUndefined();
+  });
+
   it('reports every problem at once with its key path', () => {
     const text = [
       'catalog:',

@@ -93,6 +93,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       userAgent: USER_AGENT,
       metrics,
       ...(extraCaPem === undefined ? {} : { extraCaPem }),
+      nodeExtraCaCerts: options.env['NODE_EXTRA_CA_CERTS'],
       ...(clientCert === undefined ? {} : { clientCert }),
     });
   const sink = buildSink(options, resolver, (policy) => httpClient(policy, 'sink'));

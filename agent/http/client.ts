@@ -17,6 +17,7 @@ import { buildOutgoing } from './outgoing.ts';
 import { assertDestination } from './policy.ts';
 import { createHttpResponse, discardBody } from './response.ts';
 import type { HttpSettings } from './settings.ts';
+import { caTrust } from './trust.ts';
 import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from './types.ts';
 
 /** What a client is built from. One client per connection (source) or per catalog/control plane. */
@@ -30,8 +31,12 @@ export interface HttpClientOptions {
   readonly errorDomain: ErrorDomain;
   /** e.g. `perimeter/0.1.0`. */
   readonly userAgent: string;
-  /** PEM certificates trusted besides the system roots, already read (see readCaBundle). */
+  /** The certificates of `http.caFile`, already read (see readCaBundle); trusted with Node's set. */
   readonly extraCaPem?: string;
+  /** NODE_EXTRA_CA_CERTS as the environment gave it, named in TLS errors (Node loads it). */
+  readonly nodeExtraCaCerts?: string | undefined;
+  /** Stands in for Node's default CA set (tests: NODE_EXTRA_CA_CERTS is read at startup only). */
+  readonly defaultCaPems?: readonly string[];
   /** mTLS client certificate. */
   readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
   /** Counts retries in `retriesTotal{component=errorDomain, reason}`. */
@@ -51,13 +56,22 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   const { settings, redactor } = options;
   registerProxyCredentials(redactor, settings.httpsProxy);
   registerProxyCredentials(redactor, settings.httpProxy);
-  const dispatcher = createDispatcher(settings, options);
+  const trust = caTrust(
+    {
+      caFile: settings.caFile,
+      caFilePem: options.extraCaPem,
+      nodeExtraCaCerts: options.nodeExtraCaCerts,
+    },
+    options.defaultCaPems,
+  );
+  const dispatcher = createDispatcher(settings, { ca: trust.ca, clientCert: options.clientCert });
   const deps: ExchangeDeps = {
     dispatcher,
     settings,
     logger: options.logger,
     metrics: options.metrics,
     domain: options.errorDomain,
+    trust,
   };
   let closing: Promise<void> | undefined;
   return {

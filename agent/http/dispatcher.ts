@@ -1,12 +1,11 @@
-import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { HttpSettings } from './settings.ts';
 
-/** TLS material on top of the settings: an extra CA bundle and an mTLS client certificate. */
+/** TLS material on top of the settings: the trusted CAs and an mTLS client certificate. */
 export interface TlsMaterial {
-  /** PEM certificates trusted besides the system roots (see readCaBundle). */
-  readonly extraCaPem?: string | undefined;
+  /** The `ca` option from caTrust(): undefined keeps Node's default set. */
+  readonly ca?: string[] | undefined;
   readonly clientCert?: { readonly certPem: string; readonly keyPem: string } | undefined;
 }
 
@@ -17,9 +16,8 @@ export interface TlsMaterial {
  * environment here.
  */
 export function createDispatcher(settings: HttpSettings, tls: TlsMaterial): Dispatcher {
-  // A `ca` option replaces Node's roots, so the extra bundle is appended to them.
   const targetTls = {
-    ...(tls.extraCaPem === undefined ? {} : { ca: [...rootCertificates, tls.extraCaPem] }),
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
     ...(tls.clientCert === undefined
       ? {}
       : { cert: tls.clientCert.certPem, key: tls.clientCert.keyPem }),
@@ -41,6 +39,6 @@ export function createDispatcher(settings: HttpSettings, tls: TlsMaterial): Disp
     // Through a tunnel, the target's TLS is set apart from the proxy's own (an https proxy may
     // sit behind the same private CA, but never sees the client certificate).
     requestTls: targetTls,
-    ...(tls.extraCaPem === undefined ? {} : { proxyTls: { ca: targetTls.ca } }),
+    ...(tls.ca === undefined ? {} : { proxyTls: { ca: tls.ca } }),
   });
 }

@@ -1,5 +1,7 @@
 import { PerimeterError, coerceError } from '../plugin-api/index.ts';
 import type { ErrorCode } from '../plugin-api/index.ts';
+import { certificateError } from './tls-explain.ts';
+import type { TlsDiagnosis } from './tls-explain.ts';
 import type { ErrorDomain } from './types.ts';
 
 /** What an HTTP error may say about the request: never headers, bodies or query strings. */
@@ -123,17 +125,30 @@ export function statusError(
   );
 }
 
-/** The error for a request that got no response: TLS trust, timeout or network failure. */
-export function transportError(error: unknown, context: FailureContext): PerimeterError {
+/** Node's certificate verification code in an error's cause chain, if it is such a failure. */
+export function certificateCode(error: unknown): string | undefined {
+  return errorCodes(error).find((code) => TLS_CODES.has(code));
+}
+
+/** Whether the certificate that failed is the https proxy's own rather than the target's. */
+export function isProxyCertificateFailure(error: unknown): boolean {
+  return errorCodes(error).includes('UND_ERR_PRX_TLS');
+}
+
+/**
+ * The error for a request that got no response: TLS trust, timeout or network failure. A
+ * certificate failure says more with a `diagnosis` (what was presented, what is trusted).
+ */
+export function transportError(
+  error: unknown,
+  context: FailureContext,
+  diagnosis?: TlsDiagnosis,
+): PerimeterError {
   const { domain, endpoint, host, attempt } = context;
   const codes = errorCodes(error);
-  const tlsCode = codes.find((code) => TLS_CODES.has(code));
+  const tlsCode = certificateCode(error);
   if (tlsCode !== undefined) {
-    return new PerimeterError(
-      'TLS_UNTRUSTED',
-      `The TLS certificate of ${host} was not trusted (${tlsCode}) for ${endpoint}. A TLS-inspecting proxy is likely in the path: add its CA bundle with \`http.caFile\`.`,
-      { cause: error, context: { endpoint, host, attempt, tlsCode } },
-    );
+    return certificateError(error, context, tlsCode, diagnosis);
   }
   const networkCode = codes[0] ?? 'unknown';
   if (codes.some((code) => CLOSED_CODES.has(code))) {

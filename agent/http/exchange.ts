@@ -3,15 +3,24 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { HttpMethod, Logger } from '../plugin-api/index.ts';
 import {
   abortedError,
+  certificateCode,
+  isProxyCertificateFailure,
   statusRetryReason,
   transportError,
   transportRetryReason,
 } from './error-map.ts';
 import type { FailureContext, RetryReason } from './error-map.ts';
+import { probePresentedChain } from './peer-probe.ts';
+import type { ProbeOutcome } from './peer-probe.ts';
+import { proxyFor } from './proxy-route.ts';
 import { discardBody } from './response.ts';
 import { parseRetryAfterMs, planRetry, waitOrAbort } from './retry.ts';
 import type { HttpSettings } from './settings.ts';
+import type { CaTrust } from './trust.ts';
 import type { ErrorDomain } from './types.ts';
+
+/** Longest wait of the diagnostic handshake after a certificate failure. */
+const PROBE_TIMEOUT_MS = 5_000;
 
 /** What an exchange runs on. */
 export interface ExchangeDeps {
@@ -20,6 +29,8 @@ export interface ExchangeDeps {
   readonly logger: Logger;
   readonly metrics: Metrics | undefined;
   readonly domain: ErrorDomain;
+  /** What the client trusts, named in certificate errors. */
+  readonly trust: CaTrust;
 }
 
 /** One hop of a request: the URL already checked against the destination policy. */
@@ -59,7 +70,7 @@ export async function exchange(deps: ExchangeDeps, hop: Hop): Promise<Exchanged>
     if (outcome.kind === 'error') {
       const plan = planRetry(attempt, undefined, settings);
       if (outcome.reason === undefined || !hop.retry || !plan.retry) {
-        throw transportError(outcome.error, failureContext(deps, hop, attempt));
+        throw await failureError(deps, hop, outcome.error, attempt);
       }
       await backoff(deps, hop, { attempt, reason: outcome.reason, delayMs: plan.delayMs });
       continue;
@@ -79,6 +90,37 @@ export async function exchange(deps: ExchangeDeps, hop: Hop): Promise<Exchanged>
 /** The context of errors about a hop. */
 export function failureContext(deps: ExchangeDeps, hop: Hop, attempt: number): FailureContext {
   return { domain: deps.domain, endpoint: hop.endpoint, host: hop.url.host, attempt };
+}
+
+/**
+ * The error of a hop that got no response. A certificate failure is followed by a diagnostic
+ * handshake (no request bytes) so that the error can name what was presented.
+ */
+async function failureError(
+  deps: ExchangeDeps,
+  hop: Hop,
+  error: unknown,
+  attempt: number,
+): Promise<Error> {
+  const context = failureContext(deps, hop, attempt);
+  if (certificateCode(error) === undefined) {
+    return transportError(error, context);
+  }
+  const probe = await probeFor(deps, hop, error);
+  if (hop.signal.aborted) {
+    return abortedError(hop.signal, error);
+  }
+  return transportError(error, context, { probe, trust: deps.trust });
+}
+
+function probeFor(deps: ExchangeDeps, hop: Hop, error: unknown): Promise<ProbeOutcome> {
+  const proxy = proxyFor(hop.url, deps.settings);
+  const timeoutMs = Math.min(deps.settings.connectTimeoutMs, PROBE_TIMEOUT_MS);
+  const common = { proxyCa: deps.trust.ca, timeoutMs, signal: hop.signal };
+  // An https proxy's own certificate failed: that is the one to show.
+  return isProxyCertificateFailure(error) && proxy !== undefined
+    ? probePresentedChain({ ...common, url: proxy, proxy: undefined })
+    : probePresentedChain({ ...common, url: hop.url, proxy });
 }
 
 /** The first value of a header undici may give as a list. */

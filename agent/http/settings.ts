@@ -46,7 +46,9 @@ export const HttpSettingsSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('PEM bundle trusted on top of the system roots, e.g. a TLS-inspecting proxy CA.'),
+    .describe(
+      "PEM bundle (e.g. a TLS-inspecting proxy's CA) trusted together with Node's roots and NODE_EXTRA_CA_CERTS.",
+    ),
   connectTimeoutMs: positiveInt(10_000).describe('Longest wait for a TCP and TLS connection.'),
   headersTimeoutMs: positiveInt(30_000).describe('Longest wait for response headers.'),
   bodyTimeoutMs: positiveInt(60_000).describe('Longest silence between two chunks of a body.'),

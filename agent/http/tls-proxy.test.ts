@@ -78,8 +78,9 @@ describe('TLS', () => {
     });
     expect(error.message).toContain('TLS-inspecting proxy');
     expect(error.message).toContain('http.caFile');
-    // Not worth retrying: one handshake only.
-    expect(target.connections()).toBe(1);
+    // Not worth retrying: one handshake, then one diagnostic handshake that sends no request.
+    expect(target.connections()).toBe(2);
+    expect(target.requests).toEqual([]);
   });
 
   it('trusts the server once its CA is given as extraCaPem', async () => {

@@ -8,11 +8,15 @@ import type { SecretStoreNetwork } from './secrets.ts';
  * The CA certificates (PEM) a store client trusts: Node's default set (bundled roots,
  * NODE_EXTRA_CA_CERTS and, with --use-system-ca, the system store) plus `extraPems`. Undefined
  * when there is no extra one, so that clients keep their own default. A `ca` option replaces the
- * default set, which is why it is passed along rather than the extras alone.
+ * default set, which is why it is passed along rather than the extras alone. `defaultPems`
+ * stands in for Node's default set in tests.
  */
-export function trustedCaPems(extraPems: readonly (string | undefined)[]): string[] | undefined {
+export function trustedCaPems(
+  extraPems: readonly (string | undefined)[],
+  defaultPems: readonly string[] = getCACertificates('default'),
+): string[] | undefined {
   const extra = extraPems.filter((pem): pem is string => pem !== undefined && pem !== '');
-  return extra.length === 0 ? undefined : [...getCACertificates('default'), ...extra];
+  return extra.length === 0 ? undefined : [...defaultPems, ...extra];
 }
 
 /**
