@@ -43,7 +43,7 @@ export function renderConfigDoc(): string {
     'roots; the certificates of `NODE_EXTRA_CA_CERTS` (read by Node itself when the process starts;',
     'many images point it at the system bundle); the system store when Node runs with',
     '`--use-system-ca`; and the PEM bundle of `http.caFile` (Helm: `tls.extraCaBundle.configMap`).',
-    'A store profile\'s own `caFile` adds to these for that profile. `NODE_EXTRA_CA_CERTS` does not',
+    "A store profile's own `caFile` adds to these for that profile. `NODE_EXTRA_CA_CERTS` does not",
     'set `http.caFile`: setting one never hides the other. When a certificate is not trusted, the',
     '`TLS_UNTRUSTED` error names the certificate the host presented (subject, issuer, SHA-256',
     'fingerprint, read by a second handshake that sends no request), whether it leads to a public',
