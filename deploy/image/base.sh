@@ -41,7 +41,7 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 
 echo "base: importing as $image (node $node_version, npm $(node "$npm_dir/bin/npm-cli.js" -v))"
-tar -C "$rootfs" --numeric-owner -c . | podman import \
+tar -C "$rootfs" --numeric-owner -c . | podman import --quiet \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "ENV NODE_VERSION=${node_version#v}" \
   --change 'CMD ["node"]' \

@@ -46,7 +46,8 @@ cleanup() {
     wait "$catalog_pid" 2>/dev/null
   fi
   [[ -n "$image_mount" ]] && podman image umount "$image" >/dev/null
-  redis-cli -u "$redis_url" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$redis_url" del >/dev/null
+  redis-cli -u "$redis_url" --scan --pattern "$prefix*" 2>/dev/null \
+    | xargs -r redis-cli -u "$redis_url" del >/dev/null 2>&1
   rm -rf "$work"
   exit "$status"
 }
@@ -78,7 +79,9 @@ ensure_base() {
     echo "base: pulled $base"
   else
     echo "base: no registry reachable; making $base locally"
+    local started=$SECONDS
     "$here/base.sh" "$base"
+    echo "base: made in $((SECONDS - started))s"
   fi
 }
 
