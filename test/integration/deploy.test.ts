@@ -264,6 +264,16 @@ describe('the example configs', () => {
     expect(config.policy.connectors['cyera']?.inlineSecretRefs).toHaveLength(1);
   });
 
+  it('stay valid with the proxy and TLS-inspection lines uncommented', () => {
+    const uncommented = standaloneText.replace(/^ {2}# (httpsProxy|noProxy|caFile):/gm, '  $1:');
+    const config = loadConfigAsAgent('standalone.yaml', uncommented);
+    expect(config.http).toMatchObject({
+      httpsProxy: 'http://proxy.corp.example:3128',
+      noProxy: '.corp.example,169.254.169.254',
+      caFile: '/etc/perimeter/tls/inspection-ca.pem',
+    });
+  });
+
   it('are refused by the same loader when a credential is written as a literal value', () => {
     const literal = standaloneText.replace(
       'secret: file:///etc/perimeter/secrets/cyera-secret',
