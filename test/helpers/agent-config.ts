@@ -2,7 +2,7 @@ import type { AgentConfig } from '../../agent/config/schema.ts';
 import { checkConfig, loadConfig } from '../../agent/config/load.ts';
 import { isHostAllowed } from '../../agent/http/policy.ts';
 import { Redactor } from '../../agent/logging/redactor.ts';
-import { destinationPolicy } from '../../agent/runtime/prepare.ts';
+import { destinationPolicy } from '../../agent/run/prepare.ts';
 import { createSecretResolver } from '../../agent/secrets/resolver.ts';
 import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
 import { connectors } from '../../connectors/index.ts';
