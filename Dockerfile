@@ -34,16 +34,6 @@ RUN --mount=type=cache,id=perimeter-npm,target=/root/.npm,sharing=locked \
  && npm ci --omit=dev --no-audit --no-fund --prefer-offline
 
 FROM ${NODE_IMAGE} AS runtime
-ARG VERSION=0.0.0-dev
-ARG REVISION=unknown
-ARG SOURCE=unknown
-ARG LICENSES=NOASSERTION
-LABEL org.opencontainers.image.title="perimeter" \
-      org.opencontainers.image.description="Perimeter, a self-deployed metadata runtime: credentials never leave the perimeter." \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.licenses="${LICENSES}"
 # npm, npx and corepack are not needed to run the agent: removed so they are not attack surface.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini ca-certificates \
@@ -62,5 +52,16 @@ COPY bin ./bin
 RUN ln -s /app/bin/perimeter.js /usr/local/bin/perimeter
 USER 10001:10001
 EXPOSE 8080
+# Last, so that a new revision rebuilds no layer.
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG SOURCE=unknown
+ARG LICENSES=NOASSERTION
+LABEL org.opencontainers.image.title="perimeter" \
+      org.opencontainers.image.description="Perimeter, a self-deployed metadata runtime: credentials never leave the perimeter." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="${LICENSES}"
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/agent/main.js"]
 CMD ["start"]
