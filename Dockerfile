@@ -49,14 +49,15 @@ COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
-RUN ln -s /app/bin/perimeter.js /usr/local/bin/perimeter
-USER 10001:10001
-EXPOSE 8080
-# Last, so that a new revision rebuilds no layer.
+# Late, so that a new revision rebuilds one small layer only. The RUN below is what makes the
+# layer cache see the values (a LABEL step alone may be reused with the previous ones).
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
 ARG SOURCE=unknown
 ARG LICENSES=NOASSERTION
+RUN ln -s /app/bin/perimeter.js /usr/local/bin/perimeter
+USER 10001:10001
+EXPOSE 8080
 LABEL org.opencontainers.image.title="perimeter" \
       org.opencontainers.image.description="Perimeter, a self-deployed metadata runtime: credentials never leave the perimeter." \
       org.opencontainers.image.version="${VERSION}" \
