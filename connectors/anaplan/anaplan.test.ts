@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AssetSchema, isPerimeterError } from '../../agent/plugin-api/index.ts';
 import { AnaplanClient } from './client.ts';
 import { makeUserCertificate } from '../../test/fakes/anaplan/pki.ts';
-import { movableClock, readAll, startAnaplanHarness } from '../../test/fakes/anaplan/harness.ts';
+import { readAll, startAnaplanHarness } from '../../test/fakes/anaplan/harness.ts';
+import { ManualClock } from '../../test/helpers/connector-harness.ts';
 import type { AnaplanHarness, AnaplanHarnessOptions } from '../../test/fakes/anaplan/harness.ts';
 import { deferredCleanup } from '../../test/helpers/cleanup.ts';
 import { connector } from './index.ts';
@@ -230,7 +231,7 @@ describe('Anaplan authentication', () => {
   });
 
   it('refreshes the token ahead of its 35-minute expiry instead of logging in again', async () => {
-    const clock = movableClock();
+    const clock = new ManualClock();
     const { simulator, context } = await harness({ now: () => clock.now() });
     const client = new AnaplanClient({ ...context(), clock });
     defer(() => client.close());
@@ -250,7 +251,7 @@ describe('Anaplan authentication', () => {
   });
 
   it('logs in again when a short-lived token expired and its refresh is refused', async () => {
-    const clock = movableClock();
+    const clock = new ManualClock();
     const { simulator, context } = await harness({ now: () => clock.now() });
     simulator.shortExpiry(10_000);
     const client = new AnaplanClient({ ...context({ config: CERTIFICATE_MODE }), clock });

@@ -1,13 +1,17 @@
-import { createHttpClient } from '../../../agent/http/client.ts';
-import { HttpSettingsSchema } from '../../../agent/http/settings.ts';
 import type { ClosableHttpClient } from '../../../agent/http/types.ts';
-import { SecretValue } from '../../../agent/plugin-api/index.ts';
-import type { Asset, Clock, ConnectorEvent, JsonValue } from '../../../agent/plugin-api/index.ts';
+import type { JsonValue } from '../../../agent/plugin-api/index.ts';
 import { connector } from '../../../connectors/anaplan/index.ts';
 import { AnaplanConfigSchema, AnaplanParamsSchema } from '../../../connectors/anaplan/config.ts';
 import type { AnaplanContext } from '../../../connectors/anaplan/extract.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../../helpers/capture-logs.ts';
+import {
+  collectEvents,
+  connectorLogger,
+  sourceHttpClient,
+  wrapCredentials,
+} from '../../helpers/connector-harness.ts';
+import type { ReadResult } from '../../helpers/connector-harness.ts';
 import { makeUserCertificate } from './pki.ts';
 import type { UserCertificate } from './pki.ts';
 import { startAnaplanSimulator } from './simulator.ts';
@@ -52,20 +56,7 @@ export async function startAnaplanHarness(
     certificates: [certificate.certificatePem, ...(options.certificates ?? [])],
   });
   const logs = captureLogs();
-  const http = createHttpClient({
-    policy: {
-      allowedHosts: simulator.hosts,
-      allowedCalls: connector.authCalls,
-      allowedReads: connector.readPaths,
-    },
-    settings: HttpSettingsSchema.parse({
-      retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 },
-    }),
-    redactor: logs.redactor,
-    logger: logs.logger,
-    errorDomain: 'source',
-    userAgent: 'perimeter/test',
-  });
+  const http = sourceHttpClient({ connector, hosts: simulator.hosts, logs });
   const context = (overrides: ContextOverrides = {}): AnaplanContext => {
     const certificateMode = overrides.config?.['authMode'] === 'certificate';
     const plain =
@@ -77,20 +68,17 @@ export async function startAnaplanHarness(
             passphrase,
           }
         : { user: simulator.user, password: simulator.password });
-    for (const value of Object.values(plain)) logs.redactor.add(value);
     return {
       config: AnaplanConfigSchema.parse({
         authUrl: simulator.authUrl,
         apiUrl: simulator.apiUrl,
         tenant: 'acme',
-        credentials: Object.fromEntries(
-          Object.entries(plain).map(([key, value]) => [key, new SecretValue(value)]),
-        ),
+        credentials: wrapCredentials(plain, logs),
         ...overrides.config,
       }),
       params: AnaplanParamsSchema.parse(overrides.params ?? {}),
       signal: overrides.signal ?? new AbortController().signal,
-      logger: logs.logger.child({ component: 'connector', connector: 'anaplan', runId: 'run-1' }),
+      logger: connectorLogger(logs, 'anaplan'),
       http,
       cursor: overrides.cursor,
       runId: 'run-1',
@@ -110,37 +98,9 @@ export async function startAnaplanHarness(
   };
 }
 
-/** What a read yielded: the assets and the checkpoints, in order. */
-export interface ReadResult {
-  readonly assets: Asset[];
-  readonly checkpoints: JsonValue[];
-}
+export type { ReadResult } from '../../helpers/connector-harness.ts';
 
 /** Runs `read()` to the end and keeps everything. */
-export async function readAll(ctx: AnaplanContext): Promise<ReadResult> {
-  const events: ConnectorEvent[] = [];
-  for await (const event of connector.read(ctx)) {
-    events.push(event);
-  }
-  return {
-    assets: events.flatMap((e) => (e.type === 'asset' ? [e.asset] : [])),
-    checkpoints: events.flatMap((e) => (e.type === 'checkpoint' ? [e.cursor] : [])),
-  };
-}
-
-/** A clock that tests move forward by hand; `schedule` uses the real timers. */
-export function movableClock(): Clock & { advance(ms: number): void } {
-  let offsetMs = 0;
-  return {
-    now: () => Date.now() + offsetMs,
-    schedule: (callback, delayMs) => {
-      const timer = setTimeout(callback, delayMs);
-      return () => {
-        clearTimeout(timer);
-      };
-    },
-    advance: (ms) => {
-      offsetMs += ms;
-    },
-  };
+export function readAll(ctx: AnaplanContext): Promise<ReadResult> {
+  return collectEvents(connector.read(ctx));
 }

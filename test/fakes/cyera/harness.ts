@@ -1,13 +1,17 @@
-import { createHttpClient } from '../../../agent/http/client.ts';
-import { HttpSettingsSchema } from '../../../agent/http/settings.ts';
 import type { ClosableHttpClient } from '../../../agent/http/types.ts';
-import { SecretValue } from '../../../agent/plugin-api/index.ts';
-import type { Asset, ConnectorEvent, JsonValue } from '../../../agent/plugin-api/index.ts';
+import type { JsonValue } from '../../../agent/plugin-api/index.ts';
 import { connector } from '../../../connectors/cyera/index.ts';
 import { CyeraConfigSchema, CyeraParamsSchema } from '../../../connectors/cyera/config.ts';
 import type { CyeraContext } from '../../../connectors/cyera/extract.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../../helpers/capture-logs.ts';
+import {
+  collectEvents,
+  connectorLogger,
+  sourceHttpClient,
+  wrapCredentials,
+} from '../../helpers/connector-harness.ts';
+import type { ReadResult } from '../../helpers/connector-harness.ts';
 import { startCyeraSimulator } from './simulator.ts';
 import type { CyeraSimulator, CyeraSimulatorOptions } from './simulator.ts';
 
@@ -36,33 +40,20 @@ export async function startCyeraHarness(
 ): Promise<CyeraHarness> {
   const simulator = await startCyeraSimulator(options);
   const logs = captureLogs();
-  const http = createHttpClient({
-    policy: { allowedHosts: [simulator.host], allowedCalls: connector.authCalls },
-    settings: HttpSettingsSchema.parse({
-      retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 },
-    }),
-    redactor: logs.redactor,
-    logger: logs.logger,
-    errorDomain: 'source',
-    userAgent: 'perimeter/test',
-  });
+  const http = sourceHttpClient({ connector, hosts: [simulator.host], logs });
   const context = (overrides: ContextOverrides = {}): CyeraContext => {
     const secret = overrides.secret ?? simulator.secret;
-    logs.redactor.add(secret);
     return {
       config: CyeraConfigSchema.parse({
         baseUrl: simulator.url,
         tenant: 'acme',
-        credentials: {
-          clientId: new SecretValue(simulator.clientId),
-          secret: new SecretValue(secret),
-        },
+        credentials: wrapCredentials({ clientId: simulator.clientId, secret }, logs),
         stream: { retryDelayMs: 5, maxRetryDelayMs: 50 },
         ...overrides.config,
       }),
       params: CyeraParamsSchema.parse(overrides.params ?? {}),
       signal: overrides.signal ?? new AbortController().signal,
-      logger: logs.logger.child({ component: 'connector', connector: 'cyera', runId: 'run-1' }),
+      logger: connectorLogger(logs, 'cyera'),
       http,
       cursor: overrides.cursor,
       runId: 'run-1',
@@ -80,31 +71,10 @@ export async function startCyeraHarness(
   };
 }
 
-/** What a read yielded: the assets and the checkpoints, in order. */
-export interface ReadResult {
-  readonly assets: Asset[];
-  readonly checkpoints: JsonValue[];
-  readonly events: ConnectorEvent[];
-}
+export type { ReadResult } from '../../helpers/connector-harness.ts';
+export { countByType } from '../../helpers/connector-harness.ts';
 
 /** Runs `read()` to the end and keeps everything (for small tenants only). */
-export async function readAll(ctx: CyeraContext): Promise<ReadResult> {
-  const events: ConnectorEvent[] = [];
-  for await (const event of connector.read(ctx)) {
-    events.push(event);
-  }
-  return {
-    events,
-    assets: events.flatMap((e) => (e.type === 'asset' ? [e.asset] : [])),
-    checkpoints: events.flatMap((e) => (e.type === 'checkpoint' ? [e.cursor] : [])),
-  };
-}
-
-/** Counts assets by type name. */
-export function countByType(assets: readonly Asset[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const asset of assets) {
-    counts[asset.typeName] = (counts[asset.typeName] ?? 0) + 1;
-  }
-  return counts;
+export function readAll(ctx: CyeraContext): Promise<ReadResult> {
+  return collectEvents(connector.read(ctx));
 }

@@ -1,34 +1,21 @@
-import { createHttpClient } from '../../../agent/http/client.ts';
-import { HttpSettingsSchema } from '../../../agent/http/settings.ts';
 import type { ClosableHttpClient } from '../../../agent/http/types.ts';
-import { SecretValue, systemClock } from '../../../agent/plugin-api/index.ts';
-import type { Asset, Clock, ConnectorEvent, JsonValue } from '../../../agent/plugin-api/index.ts';
+import type { JsonValue } from '../../../agent/plugin-api/index.ts';
 import { connector } from '../../../connectors/cyral/index.ts';
 import { CyralConfigSchema, CyralParamsSchema } from '../../../connectors/cyral/config.ts';
 import { extract } from '../../../connectors/cyral/extract.ts';
 import type { CyralContext } from '../../../connectors/cyral/scope.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../../helpers/capture-logs.ts';
+import {
+  ManualClock,
+  collectEvents,
+  connectorLogger,
+  sourceHttpClient,
+  wrapCredentials,
+} from '../../helpers/connector-harness.ts';
+import type { ReadResult } from '../../helpers/connector-harness.ts';
 import { startCyralSimulator } from './simulator.ts';
 import type { CyralSimulator, CyralSimulatorOptions } from './simulator.ts';
-
-/** A clock whose time moves only when told (timers still run on real time, for short waits). */
-export class SteppedClock implements Clock {
-  #offsetMs = 0;
-  readonly #startMs = Date.now();
-
-  now(): number {
-    return this.#startMs + this.#offsetMs;
-  }
-
-  schedule(callback: () => void, delayMs: number): () => void {
-    return systemClock.schedule(callback, delayMs);
-  }
-
-  advance(ms: number): void {
-    this.#offsetMs += ms;
-  }
-}
 
 /** How to start a harness: the simulator's options, and how far each request moves the clock. */
 export interface CyralHarnessOptions extends CyralSimulatorOptions {
@@ -43,7 +30,7 @@ export interface CyralHarness {
   readonly simulator: CyralSimulator;
   readonly http: ClosableHttpClient;
   readonly logs: CapturedLogs;
-  readonly clock: SteppedClock;
+  readonly clock: ManualClock;
   /** A context as the runtime would build it; `config` and `params` override the defaults. */
   context(overrides?: ContextOverrides): CyralContext;
   /** Runs an extract on the shared clock to its end and keeps everything. */
@@ -58,16 +45,12 @@ export interface ContextOverrides {
   readonly signal?: AbortSignal;
 }
 
-/** What an extract yielded. */
-export interface ReadResult {
-  readonly assets: Asset[];
-  readonly checkpoints: JsonValue[];
-  readonly events: ConnectorEvent[];
-}
+export type { ReadResult } from '../../helpers/connector-harness.ts';
+export { countByType } from '../../helpers/connector-harness.ts';
 
 /** Starts a simulator on a stepped clock and a real HTTP client with short retry waits. */
 export async function startCyralHarness(options: CyralHarnessOptions = {}): Promise<CyralHarness> {
-  const clock = new SteppedClock();
+  const clock = new ManualClock();
   const step = options.clockStepMs ?? 0;
   const simulator = await startCyralSimulator({
     now: () => clock.now(),
@@ -78,39 +61,27 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
   });
   const logs = captureLogs();
   logs.redactor.add(simulator.clientSecret);
-  const http = createHttpClient({
-    policy: {
-      allowedHosts: [simulator.host],
-      allowedCalls: connector.authCalls,
-      allowedReads: connector.readPaths ?? [],
-    },
-    settings: HttpSettingsSchema.parse({
-      retry: {
-        maxAttempts: options.httpAttempts ?? 3,
-        baseDelayMs: 2,
-        maxDelayMs: 10,
-        maxRetryAfterMs: 5_000,
-      },
-    }),
-    redactor: logs.redactor,
-    logger: logs.logger,
-    errorDomain: 'source',
-    userAgent: 'perimeter/test',
+  const http = sourceHttpClient({
+    connector,
+    hosts: [simulator.host],
+    logs,
+    attempts: options.httpAttempts ?? 3,
+    baseDelayMs: 2,
   });
   const context = (overrides: ContextOverrides = {}): CyralContext => ({
     config: CyralConfigSchema.parse({
       baseUrl: simulator.url,
       tenant: 'acme',
-      credentials: {
-        clientId: new SecretValue(simulator.clientId),
-        clientSecret: new SecretValue(simulator.clientSecret),
-      },
+      credentials: wrapCredentials(
+        { clientId: simulator.clientId, clientSecret: simulator.clientSecret },
+        logs,
+      ),
       retry: { baseDelayMs: 2, maxDelayMs: 10 },
       ...overrides.config,
     }),
     params: CyralParamsSchema.parse(overrides.params ?? {}),
     signal: overrides.signal ?? new AbortController().signal,
-    logger: logs.logger.child({ component: 'connector', connector: 'cyral', runId: 'run-1' }),
+    logger: connectorLogger(logs, 'cyral'),
     http,
     cursor: overrides.cursor,
     runId: 'run-1',
@@ -121,29 +92,10 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
     logs,
     clock,
     context,
-    readAll: async (ctx) => {
-      const events: ConnectorEvent[] = [];
-      for await (const event of extract(ctx, { clock })) {
-        events.push(event);
-      }
-      return {
-        events,
-        assets: events.flatMap((e) => (e.type === 'asset' ? [e.asset] : [])),
-        checkpoints: events.flatMap((e) => (e.type === 'checkpoint' ? [e.cursor] : [])),
-      };
-    },
+    readAll: (ctx) => collectEvents(extract(ctx, { clock })),
     close: async () => {
       await http.close();
       await simulator.close();
     },
   };
-}
-
-/** Counts assets by type name. */
-export function countByType(assets: readonly Asset[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const asset of assets) {
-    counts[asset.typeName] = (counts[asset.typeName] ?? 0) + 1;
-  }
-  return counts;
 }
