@@ -84,8 +84,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       }
       return send(options, deps, request);
     },
-    close: (): Promise<void> =>
-      (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)),
+    close: (): Promise<void> => (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)),
   };
 }
 

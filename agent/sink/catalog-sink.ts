@@ -3,12 +3,7 @@ import type { RetryReason } from '../http/error-map.ts';
 import { planRetry } from '../http/retry.ts';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import {
-  PerimeterError,
-  isPerimeterError,
-  sleep,
-  toPerimeterError,
-} from '../plugin-api/index.ts';
+import { PerimeterError, isPerimeterError, sleep, toPerimeterError } from '../plugin-api/index.ts';
 import type { Logger, SecretValue } from '../plugin-api/index.ts';
 import { GzipBody } from './gzip-body.ts';
 import { createSinkRegistry } from './registry.ts';
