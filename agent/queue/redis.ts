@@ -45,6 +45,7 @@ export interface RedisConnectionsOptions {
 }
 
 const RECONNECT_BACKOFF = { baseMs: 200, maxMs: 5_000 };
+const RECONNECT_FLOOR_MS = 100;
 
 /**
  * Builds the connection factory: parses `redis.url` (throws CONFIG_INVALID), reads the CA file,
@@ -155,9 +156,10 @@ function createClient(target: RedisTarget, base: RedisOptions): RedisClient {
 /**
  * Reconnect forever with the toolkit's full-jitter backoff: the ceiling doubles from 200 ms to
  * 5 s, so replicas that lost Redis together do not stampede it. ioredis counts `times` from 1.
+ * The floor keeps a client from reconnecting at once into a server that is going away.
  */
 function reconnectDelay(times: number): number {
-  return backoffDelayMs(RECONNECT_BACKOFF, times);
+  return backoffDelayMs(RECONNECT_BACKOFF, times, { floorMs: RECONNECT_FLOOR_MS });
 }
 
 /** Logs a client's first error of an outage and its recovery; an `error` listener keeps ioredis from crashing the process. */
@@ -205,8 +207,16 @@ async function quit(client: RedisClient, timeoutMs: number): Promise<void> {
     client.disconnect();
     return;
   }
-  const quitted = await waitAtMost(client.quit(), timeoutMs).catch(() => undefined);
-  // A failed or late QUIT leaves the socket to be cut.
+  const ended = new Promise<void>((resolve) => {
+    client.once('end', () => {
+      resolve();
+    });
+  });
+  // The server's OK can arrive before the socket closes: the client has quit once it ended.
+  const quitted = await waitAtMost(
+    client.quit().then(() => ended),
+    timeoutMs,
+  ).catch(() => undefined);
   if (quitted === undefined || quitted.timedOut) {
     client.disconnect();
   }
