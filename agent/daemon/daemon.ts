@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger as PinoLogger } from 'pino';
 import type { AgentConfig } from '../config/schema.ts';
 import { HealthBoard } from '../health/board.ts';
@@ -8,7 +7,7 @@ import { startDependencyProbes } from '../health/probes.ts';
 import { RecentErrors } from '../health/recent-errors.ts';
 import { startHealthServer } from '../health/server.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, waitAtMost } from '../plugin-api/index.ts';
 import type { SecretValue } from '../plugin-api/index.ts';
 import { createRedisConnections } from '../queue/redis.ts';
 import type { RedisConnections } from '../queue/redis.ts';
@@ -102,18 +101,16 @@ async function drain(
     );
   }, config.queue.shutdownGraceMs);
   const deadlineMs = config.queue.shutdownGraceMs + DEADLINE_MARGIN_MS;
-  const outcome = await Promise.race([
-    lifecycle.close(),
-    sleep(deadlineMs, 'deadline' as const, { ref: false }),
-  ]);
+  const closed = await waitAtMost(lifecycle.close(), deadlineMs);
   clearTimeout(grace);
-  if (outcome === 'deadline') {
+  if (closed.timedOut) {
     lifecycle.markFailed();
     logger.error({ deadlineMs }, 'Shutdown deadline exceeded');
     return 1;
   }
-  logger.info({ state: lifecycle.state, failedHooks: outcome.length }, 'Agent stopped');
-  return outcome.length === 0 && !stop.fatal ? 0 : 1;
+  const failures = closed.value;
+  logger.info({ state: lifecycle.state, failedHooks: failures.length }, 'Agent stopped');
+  return failures.length === 0 && !stop.fatal ? 0 : 1;
 }
 
 async function buildDaemon(

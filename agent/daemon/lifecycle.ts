@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
-import { PerimeterError, coerceError } from '../plugin-api/index.ts';
+import { PerimeterError, coerceError, systemClock, waitAtMost } from '../plugin-api/index.ts';
+import type { Clock } from '../plugin-api/index.ts';
 
 /**
  * The daemon's state. `/readyz` answers 200 only in `running`.
@@ -34,10 +35,13 @@ export class Lifecycle {
   #state: LifecycleState = 'starting';
   readonly #hooks: Hook[] = [];
   readonly #logger: PinoLogger;
+  readonly #clock: Clock;
   #closing: Promise<HookFailure[]> | undefined;
 
-  constructor(logger: PinoLogger) {
+  /** `clock` times the bound of each hook. */
+  constructor(logger: PinoLogger, options: { readonly clock?: Clock } = {}) {
     this.#logger = logger;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get state(): LifecycleState {
@@ -87,7 +91,14 @@ export class Lifecycle {
     for (const hook of [...this.#hooks].reverse()) {
       const startedAt = performance.now();
       try {
-        await withTimeout(hook.close(), hook.timeoutMs, hook.name);
+        const closed = await waitAtMost(hook.close(), hook.timeoutMs, { clock: this.#clock });
+        if (closed.timedOut) {
+          throw new PerimeterError(
+            'INTERNAL',
+            `${hook.name} did not finish within ${hook.timeoutMs} ms`,
+            { context: { timeoutMs: hook.timeoutMs } },
+          );
+        }
         this.#logger.debug(
           { hook: hook.name, durationMs: Math.round(performance.now() - startedAt) },
           'Closed',
@@ -100,30 +111,6 @@ export class Lifecycle {
     }
     this.#state = failures.length === 0 ? 'stopped' : 'failed';
     return failures;
-  }
-}
-
-/** Resolves or rejects with `promise`, or rejects after `timeoutMs`. */
-export async function withTimeout<T>(
-  promise: Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new PerimeterError('INTERNAL', `${what} did not finish within ${timeoutMs} ms`, {
-          context: { timeoutMs },
-        }),
-      );
-    }, timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

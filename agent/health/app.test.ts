@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LinkStatus } from '../link/types.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
@@ -12,6 +12,7 @@ import { RecentErrors } from './recent-errors.ts';
 const boards: HealthBoard[] = [];
 
 afterEach(() => {
+  vi.useRealTimers();
   boards.splice(0).forEach((board) => {
     board.close();
   });
@@ -158,6 +159,40 @@ describe('health server', () => {
     const [run] = body['activeRuns'] as { runId: string; elapsedMs: number }[];
     expect(run?.runId).toBe('run-9');
     expect(run?.elapsedMs).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('answers /status and heartbeats without event figures when Redis does not answer within 2 s', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { board } = setup({ current: 'running' });
+    let reads = 0;
+    board.attach({
+      redis: () => reconnecting,
+      outbox: {
+        append: () => Promise.resolve(),
+        read: () => Promise.resolve([]),
+        ack: () => Promise.resolve(),
+        // A Redis command waiting across a reconnect: it never settles.
+        pending: () => {
+          reads += 1;
+          return new Promise<number>(() => undefined);
+        },
+      },
+    });
+    let answered: Record<string, unknown> | undefined;
+    const status = board
+      .deps()
+      .status()
+      .then((body) => (answered = body));
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(answered).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await status;
+    expect(answered?.['pendingEvents']).toBeNull();
+    const heartbeat = board.heartbeat();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect((await heartbeat).pendingEvents).toBe(0);
+    expect(reads).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('builds the heartbeat from the same view', async () => {

@@ -6,7 +6,8 @@ import { queueDepth } from '../queue/queue.ts';
 import type { QueueDepth, RunQueue } from '../queue/queue.ts';
 import type { RedisHealth } from '../queue/redis.ts';
 import type { EventOutbox } from '../run/contract.ts';
-import { raceSignal } from '../queue/wait.ts';
+import { systemClock, waitAtMost } from '../plugin-api/index.ts';
+import type { Clock } from '../plugin-api/index.ts';
 import type { HealthDeps, HealthState, ReadinessDependency } from './app.ts';
 import type { CachedProbe } from './probe.ts';
 import type { RecentErrors } from './recent-errors.ts';
@@ -44,6 +45,7 @@ export class HealthBoard {
   readonly #metrics: Metrics;
   readonly #state: () => HealthState;
   readonly #errors: RecentErrors;
+  readonly #clock: Clock;
   readonly #loopDelay: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({
     resolution: 20,
   });
@@ -54,11 +56,14 @@ export class HealthBoard {
     metrics: Metrics;
     state: () => HealthState;
     errors: RecentErrors;
+    /** Times the bound of Redis reads. */
+    clock?: Clock;
   }) {
     this.#identity = options.identity;
     this.#metrics = options.metrics;
     this.#state = options.state;
     this.#errors = options.errors;
+    this.#clock = options.clock ?? systemClock;
     this.#loopDelay.enable();
   }
 
@@ -160,13 +165,7 @@ export class HealthBoard {
   async #status(): Promise<Record<string, unknown>> {
     const identity = this.#identity;
     const now = Date.now();
-    const outbox = this.#parts.outbox;
-    const pending =
-      outbox === undefined
-        ? undefined
-        : await raceSignal(outbox.pending(), AbortSignal.timeout(REDIS_READ_TIMEOUT_MS)).catch(
-            () => undefined,
-          );
+    const pending = await this.#pendingEvents();
     return {
       version: identity.version,
       agentId: identity.agentId,
@@ -192,19 +191,20 @@ export class HealthBoard {
 
   async #pendingEvents(): Promise<number | undefined> {
     const outbox = this.#parts.outbox;
-    return outbox === undefined
-      ? undefined
-      : raceSignal(outbox.pending(), AbortSignal.timeout(REDIS_READ_TIMEOUT_MS)).catch(
-          () => undefined,
-        );
+    return outbox === undefined ? undefined : this.#redisRead(outbox.pending());
   }
 
   async #queueDepth(): Promise<QueueDepth | undefined> {
     const queue = this.#parts.queue;
-    // Redis down: answer without queue figures rather than fail the scrape.
-    return queue === undefined
-      ? undefined
-      : queueDepth(queue, AbortSignal.timeout(REDIS_READ_TIMEOUT_MS)).catch(() => undefined);
+    return queue === undefined ? undefined : this.#redisRead(queueDepth(queue));
+  }
+
+  /** Redis down or slow: answer without the figure rather than fail or hang the scrape. */
+  async #redisRead<T>(read: Promise<T>): Promise<T | undefined> {
+    const outcome = await waitAtMost(read, REDIS_READ_TIMEOUT_MS, { clock: this.#clock }).catch(
+      () => undefined,
+    );
+    return outcome === undefined || outcome.timedOut ? undefined : outcome.value;
   }
 }
 

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { toPerimeterError } from '../plugin-api/index.ts';
+import { sleep, toPerimeterError } from '../plugin-api/index.ts';
 
 /** The last known state of one dependency. */
 export interface DependencyState {
@@ -41,7 +40,7 @@ export class CachedProbe {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.check(signal);
-      await sleep(this.#intervalMs, undefined, { signal }).catch(() => undefined);
+      await sleep(this.#intervalMs, { signal }).catch(() => undefined);
     }
   }
 

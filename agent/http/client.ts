@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import type { Redactor } from '../logging/redactor.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError } from '../plugin-api/index.ts';
-import type { HttpRequest, HttpResponse, Logger } from '../plugin-api/index.ts';
+import { PerimeterError, systemClock, waitAtMost } from '../plugin-api/index.ts';
+import type { Clock, HttpRequest, HttpResponse, Logger } from '../plugin-api/index.ts';
 import {
   CREDENTIAL_HEADERS,
   registerCredentialHeaders,
@@ -41,6 +41,8 @@ export interface HttpClientOptions {
   readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
   /** Counts retries in `retriesTotal{component=errorDomain, reason}`. */
   readonly metrics?: Metrics;
+  /** Times the waits between retries and the close grace; tests pass their own. */
+  readonly clock?: Clock;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -72,6 +74,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     metrics: options.metrics,
     domain: options.errorDomain,
     trust,
+    clock: options.clock ?? systemClock,
   };
   let closing: Promise<void> | undefined;
   return {
@@ -81,7 +84,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       }
       return send(options, deps, request);
     },
-    close: (): Promise<void> => (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS)),
+    close: (): Promise<void> => (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)),
   };
 }
 
@@ -166,19 +169,9 @@ function flattenHeaders(
   return flat;
 }
 
-async function closeWithin(dispatcher: Dispatcher, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('expired');
-    }, graceMs);
-  });
-  const outcome = await Promise.race([
-    dispatcher.close().then(() => 'closed' as const),
-    expired,
-  ]).catch(() => 'failed' as const);
-  clearTimeout(timer);
-  if (outcome !== 'closed') {
+async function closeWithin(dispatcher: Dispatcher, graceMs: number, clock: Clock): Promise<void> {
+  const closed = await waitAtMost(dispatcher.close(), graceMs, { clock }).catch(() => undefined);
+  if (closed === undefined || closed.timedOut) {
     await dispatcher.destroy().catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { HttpMethod, Logger } from '../plugin-api/index.ts';
+import { sleep } from '../plugin-api/index.ts';
+import type { Clock, HttpMethod, Logger } from '../plugin-api/index.ts';
 import {
   abortedError,
   certificateCode,
@@ -14,7 +15,7 @@ import { probePresentedChain } from './peer-probe.ts';
 import type { ProbeOutcome } from './peer-probe.ts';
 import { proxyFor } from './proxy-route.ts';
 import { discardBody } from './response.ts';
-import { parseRetryAfterMs, planRetry, waitOrAbort } from './retry.ts';
+import { parseRetryAfterMs, planRetry } from './retry.ts';
 import type { HttpSettings } from './settings.ts';
 import type { CaTrust } from './trust.ts';
 import type { ErrorDomain } from './types.ts';
@@ -31,6 +32,7 @@ export interface ExchangeDeps {
   readonly domain: ErrorDomain;
   /** What the client trusts, named in certificate errors. */
   readonly trust: CaTrust;
+  readonly clock: Clock;
 }
 
 /** One hop of a request: the URL already checked against the destination policy. */
@@ -169,7 +171,7 @@ async function backoff(
   deps.metrics?.retriesTotal.inc({ component: deps.domain, reason });
   deps.logger.warn({ endpoint: hop.endpoint, attempt, delayMs, reason }, 'Retrying HTTP request');
   try {
-    await waitOrAbort(delayMs, hop.signal);
+    await sleep(delayMs, { signal: hop.signal, clock: deps.clock });
   } catch (error) {
     throw abortedError(hop.signal, error);
   }

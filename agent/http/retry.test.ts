@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, parseRetryAfterMs, planRetry, waitOrAbort } from './retry.ts';
+import { parseRetryAfterMs, planRetry } from './retry.ts';
 import { HttpRetrySettingsSchema } from './settings.ts';
 
 const settings = HttpRetrySettingsSchema.parse({
@@ -30,19 +30,27 @@ describe('parseRetryAfterMs', () => {
   });
 });
 
-describe('backoffDelayMs', () => {
-  it('draws between 0 and the doubled base, capped by maxDelayMs', () => {
-    expect(backoffDelayMs(1, settings, () => 0.999)).toBe(99);
-    expect(backoffDelayMs(3, settings, () => 0.999)).toBe(399);
-    expect(backoffDelayMs(10, settings, () => 0.999)).toBe(999);
-    expect(backoffDelayMs(10, settings, () => 0)).toBe(0);
-  });
-});
-
 describe('planRetry', () => {
-  it('waits at least the Retry-After the server asked for', () => {
-    const plan = planRetry(1, 2_000, settings);
-    expect(plan).toEqual({ retry: true, delayMs: 2_000 });
+  it('draws each wait between 0 and the doubled base, capped by maxDelayMs (full jitter)', () => {
+    const top = (): number => 0.999;
+    expect(planRetry(1, undefined, settings, top)).toEqual({ retry: true, delayMs: 99 });
+    expect(planRetry(3, undefined, settings, top)).toEqual({ retry: true, delayMs: 399 });
+    expect(planRetry(4, undefined, settings, () => 0)).toEqual({ retry: true, delayMs: 0 });
+    const capped = HttpRetrySettingsSchema.parse({ ...settings, maxAttempts: 20 });
+    expect(planRetry(10, undefined, capped, top)).toEqual({ retry: true, delayMs: 999 });
+  });
+
+  it('waits at least the Retry-After the server asked for; jitter may only lengthen it', () => {
+    expect(planRetry(1, 2_000, settings, () => 0.5)).toEqual({ retry: true, delayMs: 2_000 });
+    expect(planRetry(4, 200, settings, () => 0.999)).toEqual({ retry: true, delayMs: 799 });
+  });
+
+  it('honours a Retry-After up to maxRetryAfterMs in place, even past 15 minutes', () => {
+    const patient = HttpRetrySettingsSchema.parse({ ...settings, maxRetryAfterMs: 3_600_000 });
+    expect(planRetry(1, 1_800_000, patient, () => 0)).toEqual({
+      retry: true,
+      delayMs: 1_800_000,
+    });
   });
 
   it('stops at once when Retry-After exceeds maxRetryAfterMs, keeping the delay', () => {
@@ -52,17 +60,5 @@ describe('planRetry', () => {
   it('stops after maxAttempts', () => {
     expect(planRetry(5, undefined, settings)).toEqual({ retry: false, retryAfterMs: undefined });
     expect(planRetry(4, undefined, settings).retry).toBe(true);
-  });
-});
-
-describe('waitOrAbort', () => {
-  it('ends as soon as the signal aborts', async () => {
-    const controller = new AbortController();
-    const started = performance.now();
-    setTimeout(() => {
-      controller.abort();
-    }, 20);
-    await expect(waitOrAbort(10_000, controller.signal)).rejects.toThrow();
-    expect(performance.now() - started).toBeLessThan(200);
   });
 });

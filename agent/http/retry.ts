@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs } from '../plugin-api/index.ts';
 import type { HttpRetrySettings } from './settings.ts';
 
 /**
@@ -18,34 +18,22 @@ export function parseRetryAfterMs(value: string | undefined, nowMs: number): num
   return Number.isNaN(dateMs) ? undefined : Math.max(0, dateMs - nowMs);
 }
 
-/**
- * "Full jitter" exponential backoff (AWS architecture blog): a uniform wait between 0 and
- * min(maxDelay, base * 2^(attempt-1)), so that many agents retrying together spread out.
- * `attempt` is the number of the attempt that just failed, from 1.
- */
-export function backoffDelayMs(
-  attempt: number,
-  settings: HttpRetrySettings,
-  random: () => number = Math.random,
-): number {
-  const ceilingMs = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(random() * ceilingMs);
-}
-
 /** What to do after a failed attempt. */
 export type RetryPlan =
   | { readonly retry: true; readonly delayMs: number }
   | { readonly retry: false; readonly retryAfterMs: number | undefined };
 
 /**
- * Decides whether to retry after attempt number `attempt` failed. A server asking for a longer
- * wait than `maxRetryAfterMs` ends the retries at once: the queue reschedules the run instead of
- * a worker holding it idle.
+ * Decides whether to retry after attempt number `attempt` (from 1) failed, and how long to wait:
+ * the toolkit's full-jitter backoff from `baseDelayMs` up to `maxDelayMs`, never shorter than the
+ * server's Retry-After. A server asking for a longer wait than `maxRetryAfterMs` ends the retries
+ * at once: the queue reschedules the run instead of a worker holding it idle.
  */
 export function planRetry(
   attempt: number,
   retryAfterMs: number | undefined,
   settings: HttpRetrySettings,
+  random: () => number = Math.random,
 ): RetryPlan {
   if (attempt >= settings.maxAttempts) {
     return { retry: false, retryAfterMs };
@@ -53,11 +41,8 @@ export function planRetry(
   if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
     return { retry: false, retryAfterMs };
   }
-  // Retry-After is a floor: the jittered backoff may only lengthen it.
-  return { retry: true, delayMs: Math.max(retryAfterMs ?? 0, backoffDelayMs(attempt, settings)) };
-}
-
-/** Waits `delayMs`; rejects as soon as `signal` aborts (with the timers' AbortError). */
-export async function waitOrAbort(delayMs: number, signal: AbortSignal): Promise<void> {
-  await sleep(delayMs, undefined, { signal });
+  const policy = { baseMs: settings.baseDelayMs, maxMs: settings.maxDelayMs };
+  // A floor, not the toolkit's capped Retry-After: `maxRetryAfterMs` already bounds it above.
+  const delayMs = backoffDelayMs(policy, attempt, { floorMs: retryAfterMs }, random);
+  return { retry: true, delayMs };
 }

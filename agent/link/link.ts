@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClosableHttpClient } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError } from '../plugin-api/index.ts';
-import type { Logger } from '../plugin-api/index.ts';
+import { PerimeterError, systemClock, waitAtMost } from '../plugin-api/index.ts';
+import type { Clock, Logger } from '../plugin-api/index.ts';
 import type { EventOutbox, InstructionTarget } from '../run/contract.ts';
 import type { RunSpec } from '../run/types.ts';
 import { raceAbort } from '../plugin-api/index.ts';
@@ -45,6 +45,8 @@ export interface LinkOptions {
   readonly now?: () => number;
   /** Source of the backoff jitter, for tests. */
   readonly random?: () => number;
+  /** Times the waits between turns and the stop bound, for tests. */
+  readonly clock?: Clock;
 }
 
 /** Longest time `stop()` waits for the loops to end before it returns anyway. */
@@ -78,7 +80,7 @@ export function createLink(options: LinkOptions): Link {
       loops = startLoops(options, parts, controller.signal);
     },
     stop: () => {
-      stopping ??= stopWithin(controller, loops ?? [], options.http, logger);
+      stopping ??= stopWithin(controller, loops ?? [], options, logger);
       return stopping;
     },
     status: () => tracker.status(),
@@ -139,9 +141,10 @@ function startLoops(options: LinkOptions, parts: LinkParts, signal: AbortSignal)
     logger,
     batchMax: options.settings.eventBatchMax,
   });
-  const random = options.random ?? Math.random;
+  const { random = Math.random, clock } = options;
+  const backoff = options.settings.backoff;
   const loop = (call: LoopOptions['call'], turn: () => Promise<number>): Promise<void> =>
-    runLoop({ call, signal, backoff: options.settings.backoff, random, tracker, turn });
+    runLoop({ call, signal, backoff, random, clock, tracker, turn });
   return [
     loop('poll', () => pollTurn({ api, accept, tracker, logger, intervals, signal })),
     loop('heartbeat', async () => {
@@ -158,24 +161,16 @@ function startLoops(options: LinkOptions, parts: LinkParts, signal: AbortSignal)
 async function stopWithin(
   controller: AbortController,
   loops: readonly Promise<void>[],
-  http: ClosableHttpClient,
+  options: Pick<LinkOptions, 'http' | 'clock'>,
   logger: Logger,
 ): Promise<void> {
   controller.abort(new PerimeterError('RUN_ABORTED', 'The control-plane link is stopping.'));
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('expired');
-    }, STOP_BOUND_MS);
+  const ended = await waitAtMost(Promise.allSettled(loops), STOP_BOUND_MS, {
+    clock: options.clock ?? systemClock,
   });
-  const outcome = await Promise.race([
-    Promise.allSettled(loops).then(() => 'ended' as const),
-    expired,
-  ]);
-  clearTimeout(timer);
-  if (outcome === 'expired') {
+  if (ended.timedOut) {
     logger.warn({ boundMs: STOP_BOUND_MS }, 'Control-plane link loops did not end in time');
   }
-  await http.close();
+  await options.http.close();
   logger.info({}, 'Control-plane link stopped');
 }

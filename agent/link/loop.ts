@@ -1,14 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Backoff } from './backoff.ts';
-import type { BackoffSettings } from './backoff.ts';
+import { Backoff, sleep } from '../plugin-api/index.ts';
+import type { BackoffPolicy, Clock, PerimeterError } from '../plugin-api/index.ts';
 import type { LinkCall, LinkTracker } from './tracker.ts';
 
 /** One of the link's loops. */
 export interface LoopOptions {
   readonly call: LinkCall;
   readonly signal: AbortSignal;
-  readonly backoff: BackoffSettings;
+  readonly backoff: BackoffPolicy;
   readonly random: () => number;
+  /** Times the waits between turns. */
+  readonly clock?: Clock;
   readonly tracker: LinkTracker;
   /**
    * One turn of the loop. Resolves with how long to wait before the next turn; a throw counts
@@ -24,6 +25,13 @@ export interface LoopOptions {
 export async function runLoop(options: LoopOptions): Promise<void> {
   const { signal, tracker } = options;
   const backoff = new Backoff(options.backoff, options.random);
+  // Refused credentials: retry slowly (the token may be rotated meanwhile), still jittered above.
+  const refusedFloorMs = options.backoff.maxMs / 2;
+  const waitAfter = (error: PerimeterError): number =>
+    backoff.next({
+      retryAfterMs: error.retryAfterMs,
+      floorMs: error.code === 'CONTROL_PLANE_REJECTED' ? refusedFloorMs : 0,
+    });
   // A function, not the property: the compiler would narrow `signal.aborted` across awaits.
   const aborted = (): boolean => signal.aborted;
   while (!aborted()) {
@@ -35,16 +43,16 @@ export async function runLoop(options: LoopOptions): Promise<void> {
       if (aborted()) {
         break;
       }
-      delayMs = tracker.failed(options.call, thrown, backoff);
+      delayMs = tracker.failed(options.call, thrown, waitAfter);
     }
-    await pause(delayMs, signal);
+    await pause(delayMs, signal, options.clock);
   }
 }
 
 /** Waits `ms`, or less when the signal aborts; never rejects. */
-export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+export async function pause(ms: number, signal: AbortSignal, clock?: Clock): Promise<void> {
   if (ms <= 0 || signal.aborted) {
     return;
   }
-  await sleep(ms, undefined, { signal }).catch(() => undefined);
+  await sleep(ms, { signal, clock }).catch(() => undefined);
 }

@@ -29,7 +29,7 @@ export const ControlPlaneBackoffSchema = z
       .max(3_600_000)
       .default(60_000)
       .describe(
-        'Largest ceiling; each wait is uniform between 0 and the ceiling (full jitter). 401/403 waits half to all of it.',
+        'Largest ceiling; each wait is uniform between 0 and the ceiling (full jitter). After a 401/403 the wait is at least half of it.',
       ),
   })
   .refine((backoff) => backoff.baseMs <= backoff.maxMs, {

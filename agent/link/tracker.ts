@@ -1,7 +1,6 @@
 import type { Metrics } from '../metrics/metrics.ts';
 import { toPerimeterError } from '../plugin-api/index.ts';
-import type { Logger } from '../plugin-api/index.ts';
-import type { Backoff } from './backoff.ts';
+import type { Logger, PerimeterError } from '../plugin-api/index.ts';
 import type { LinkStatus } from './types.ts';
 
 /** The link's calls, as the `call` label of `perimeter_link_errors_total`. */
@@ -49,14 +48,13 @@ export class LinkTracker {
   }
 
   /**
-   * Records and logs a failed call; with the loop's backoff, also returns how long the loop
-   * waits (jittered, at least the server's Retry-After, slow after 401/403). 401/403 are logged
-   * at error: someone must fix the token.
+   * Records and logs a failed call; given the loop's backoff (`waitAfter`), also returns and
+   * logs how long the loop waits. 401/403 are logged at error: someone must fix the token.
    */
-  failed(call: LinkCall, thrown: unknown, backoff?: Backoff): number {
+  failed(call: LinkCall, thrown: unknown, waitAfter?: (error: PerimeterError) => number): number {
     const error = toPerimeterError(thrown);
     const rejected = error.code === 'CONTROL_PLANE_REJECTED';
-    const delayMs = backoff?.next({ retryAfterMs: error.retryAfterMs, slow: rejected }) ?? 0;
+    const delayMs = waitAfter?.(error) ?? 0;
     this.#consecutiveErrors += 1;
     this.#lastErrorCode = error.code;
     this.#metrics?.linkErrorsTotal.inc({ call });
@@ -65,7 +63,7 @@ export class LinkTracker {
       code: error.code,
       status: error.context['status'],
       consecutiveErrors: this.#consecutiveErrors,
-      ...(backoff === undefined ? {} : { delayMs }),
+      ...(waitAfter === undefined ? {} : { delayMs }),
       err: error,
     };
     if (rejected) {

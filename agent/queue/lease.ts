@@ -1,5 +1,5 @@
 import type { Logger as PinoLogger } from 'pino';
-import { raceSignal } from './wait.ts';
+import { waitAtMost } from '../plugin-api/index.ts';
 import type { RedisClient } from './redis.ts';
 
 /** Longest a release waits for Redis: an unreleased lease expires by itself. */
@@ -116,10 +116,7 @@ function hold(
       released = true;
       clearTimeout(timer);
       try {
-        await raceSignal(
-          client.eval(RELEASE_SCRIPT, 1, key, runId),
-          AbortSignal.timeout(RELEASE_TIMEOUT_MS),
-        );
+        await waitAtMost(client.eval(RELEASE_SCRIPT, 1, key, runId), RELEASE_TIMEOUT_MS);
       } catch (error) {
         // It expires by itself after ttlMs; the next run of this connection waits that long at most.
         logger.warn({ runId, lease: key, err: error }, 'Connection lease could not be released');

@@ -1,6 +1,5 @@
 import type { Logger as PinoLogger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { raceSignal } from './wait.ts';
+import { raceAbort, sleep } from '../plugin-api/index.ts';
 import type { EventOutbox, OutboxEntry, RunEvent, RunEventBody } from '../run/contract.ts';
 import type { RedisClient } from './redis.ts';
 
@@ -63,10 +62,16 @@ export function createRedisOutbox(options: RedisOutboxOptions): EventOutbox {
         throw new Error('This outbox was built without a reader');
       }
       signal.throwIfAborted();
-      const reply = await raceSignal<StreamReply>(
+      // XREAD takes no signal: given up when the link stops, its late reply is dropped.
+      const reply = await raceAbort<StreamReply>(
         reader.xread('COUNT', max, 'BLOCK', blockMs, 'STREAMS', streamKey, cursor),
         signal,
-      );
+      ).catch((error: unknown) => {
+        if (signal.aborted) {
+          return null;
+        }
+        throw error;
+      });
       const entries = reply?.[0]?.[1] ?? [];
       const last = entries.at(-1);
       if (last !== undefined) {
@@ -93,7 +98,7 @@ export function createDiscardingOutbox(): EventOutbox {
   return {
     append: () => Promise.resolve(),
     read: async ({ signal, blockMs }) => {
-      await sleep(blockMs, undefined, { signal }).catch(() => undefined);
+      await sleep(blockMs, { signal }).catch(() => undefined);
       return [];
     },
     ack: () => Promise.resolve(),

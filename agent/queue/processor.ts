@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, backoffDelayMs, toPerimeterError } from '../plugin-api/index.ts';
 import type { PreparedRun } from '../run/prepare.ts';
 import type { RunExecutor, RunSpec } from '../run/types.ts';
 import type { ActiveRuns } from './active-runs.ts';
@@ -198,18 +198,21 @@ export function jittered(ms: number): number {
 }
 
 /**
- * BullMQ's backoff strategy for our jobs: exponential from `backoffMs` with ±50 % jitter, and
- * never sooner than the Retry-After a source or store gave (PerimeterError.retryAfterMs).
+ * BullMQ's backoff strategy for our jobs: the toolkit's full-jitter backoff from `backoffMs` up
+ * to an hour, never sooner than the Retry-After a source or store gave
+ * (PerimeterError.retryAfterMs). `attemptsMade` counts the attempts so far, from 1.
  */
 export function backoffDelay(
   settings: QueueSettings,
+  random: () => number = Math.random,
 ): (attemptsMade: number, type: string | undefined, error?: Error) => number {
+  const policy = { baseMs: settings.backoffMs, maxMs: MAX_BACKOFF_MS };
   return (attemptsMade, _type, error) => {
-    const exponential = jittered(
-      settings.backoffMs * 2 ** Math.max(0, Math.min(attemptsMade - 1, 20)),
-    );
-    const retryAfter = error instanceof PerimeterError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.min(Math.max(exponential, retryAfter), MAX_BACKOFF_MS);
+    const retryAfterMs = error instanceof PerimeterError ? (error.retryAfterMs ?? 0) : 0;
+    // A floor capped by the hour a job may wait, not by the toolkit's 15-minute Retry-After cap:
+    // a deferred run holds no worker, so it may honour a longer Retry-After.
+    const floorMs = Math.min(retryAfterMs, MAX_BACKOFF_MS);
+    return backoffDelayMs(policy, attemptsMade, { floorMs }, random);
   };
 }
 

@@ -3,7 +3,6 @@ import type { JobsOptions } from 'bullmq';
 import type { RedisClient } from './redis.ts';
 import type { RunJob } from './jobs.ts';
 import type { QueueSettings } from './settings.ts';
-import { raceSignal } from './wait.ts';
 
 /** The BullMQ queue every role shares. */
 export const QUEUE_NAME = 'runs';
@@ -46,32 +45,18 @@ export function runJobOptions(settings: QueueSettings): JobsOptions {
 }
 
 /**
- * Counts jobs by state and the age of the oldest waiting one. Bounded by `signal`: Redis
- * commands wait across reconnects, and a scrape must not hang on an outage (undefined then).
+ * Counts jobs by state and the age of the oldest waiting one. Redis commands wait across
+ * reconnects: a caller that must not hang on an outage bounds it (`waitAtMost`).
  */
-export async function queueDepth(
-  queue: RunQueue,
-  signal: AbortSignal,
-): Promise<QueueDepth | undefined> {
-  return raceSignal(
-    (async () => {
-      const counts = await queue.getJobCounts(
-        'waiting',
-        'active',
-        'delayed',
-        'failed',
-        'prioritized',
-      );
-      const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
-      const count = (state: string): number => counts[state] ?? 0;
-      return {
-        waiting: count('waiting') + count('prioritized'),
-        active: count('active'),
-        delayed: count('delayed'),
-        failed: count('failed'),
-        oldestWaitingMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.timestamp),
-      };
-    })(),
-    signal,
-  );
+export async function queueDepth(queue: RunQueue): Promise<QueueDepth> {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+  const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
+  const count = (state: string): number => counts[state] ?? 0;
+  return {
+    waiting: count('waiting') + count('prioritized'),
+    active: count('active'),
+    delayed: count('delayed'),
+    failed: count('failed'),
+    oldestWaitingMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.timestamp),
+  };
 }

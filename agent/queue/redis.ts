@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
-import { PerimeterError, coerceError } from '../plugin-api/index.ts';
+import { PerimeterError, backoffDelayMs, coerceError, waitAtMost } from '../plugin-api/index.ts';
 import type { SecretValue } from '../plugin-api/index.ts';
 import { describeTarget, parseRedisUrl } from './redis-url.ts';
 import type { RedisTarget } from './redis-url.ts';
@@ -44,7 +44,8 @@ export interface RedisConnectionsOptions {
   readonly closeTimeoutMs?: number;
 }
 
-const MAX_RECONNECT_DELAY_MS = 5_000;
+const RECONNECT_BACKOFF = { baseMs: 200, maxMs: 5_000 };
+const RECONNECT_FLOOR_MS = 100;
 
 /**
  * Builds the connection factory: parses `redis.url` (throws CONFIG_INVALID), reads the CA file,
@@ -152,10 +153,13 @@ function createClient(target: RedisTarget, base: RedisOptions): RedisClient {
   }
 }
 
-/** Reconnect forever: 100 ms doubling to 5 s, with ±25 % jitter so replicas do not stampede. */
+/**
+ * Reconnect forever with the toolkit's full-jitter backoff: the ceiling doubles from 200 ms to
+ * 5 s, so replicas that lost Redis together do not stampede it. ioredis counts `times` from 1.
+ * The floor keeps a client from reconnecting at once into a server that is going away.
+ */
 function reconnectDelay(times: number): number {
-  const base = Math.min(100 * 2 ** Math.min(times, 16), MAX_RECONNECT_DELAY_MS);
-  return Math.round(base * (0.75 + Math.random() * 0.5));
+  return backoffDelayMs(RECONNECT_BACKOFF, times, { floorMs: RECONNECT_FLOOR_MS });
 }
 
 /** Logs a client's first error of an outage and its recovery; an `error` listener keeps ioredis from crashing the process. */
@@ -203,11 +207,17 @@ async function quit(client: RedisClient, timeoutMs: number): Promise<void> {
     client.disconnect();
     return;
   }
-  const timer = new Promise<'timeout'>((resolve) =>
-    setTimeout(resolve, timeoutMs, 'timeout').unref(),
-  );
-  const outcome = await Promise.race([client.quit().catch(() => 'failed' as const), timer]);
-  if (outcome !== 'OK') {
+  const ended = new Promise<void>((resolve) => {
+    client.once('end', () => {
+      resolve();
+    });
+  });
+  // The server's OK can arrive before the socket closes: the client has quit once it ended.
+  const quitted = await waitAtMost(
+    client.quit().then(() => ended),
+    timeoutMs,
+  ).catch(() => undefined);
+  if (quitted === undefined || quitted.timedOut) {
     client.disconnect();
   }
 }

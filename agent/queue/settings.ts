@@ -83,7 +83,7 @@ export const QueueSettingsSchema = z
       .max(HOUR_MS)
       .default(5_000)
       .describe(
-        'First retry delay; doubles per attempt with ±50 % jitter, never below a Retry-After.',
+        'Ceiling of the first retry delay; doubles per attempt up to an hour. Each delay is uniform between 0 and its ceiling (full jitter), never below a Retry-After.',
       ),
     lockDurationMs: z
       .int()

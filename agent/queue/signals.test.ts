@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PerimeterError } from '../plugin-api/index.ts';
 import { backoffDelay } from './processor.ts';
 import { QueueSettingsSchema } from './settings.ts';
@@ -28,16 +28,35 @@ describe('runSignal', () => {
     expect(signal.reason).toBe(reason);
   });
 
-  it('turns the run timeout into RUN_TIMEOUT, a retryable error', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('turns the run timeout into RUN_TIMEOUT, a retryable error, exactly when it expires', () => {
+    vi.useFakeTimers();
     const { signal } = runSignal({
       cancel: undefined,
       shutdown: new AbortController().signal,
-      timeoutMs: 20,
+      timeoutMs: 60_000,
     });
-    await new Promise((resolve) => {
-      signal.addEventListener('abort', resolve, { once: true });
-    });
+    vi.advanceTimersByTime(59_999);
+    expect(signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
     expect(signal.reason).toMatchObject({ code: 'RUN_TIMEOUT', retryable: true });
+  });
+
+  it('leaves no timer behind once disposed', () => {
+    vi.useFakeTimers();
+    const run = runSignal({
+      cancel: undefined,
+      shutdown: new AbortController().signal,
+      timeoutMs: 60_000,
+    });
+    expect(vi.getTimerCount()).toBe(1);
+    run.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(120_000);
+    expect(run.signal.aborted).toBe(false);
   });
 
   it('is aborted from the start when a source already is, and stops listening once disposed', () => {
@@ -60,26 +79,33 @@ describe('runSignal', () => {
 
 describe('backoffDelay', () => {
   const settings = QueueSettingsSchema.parse({ backoffMs: 1_000 });
-  const delay = backoffDelay(settings);
 
-  it('doubles per attempt with ±50 % jitter', () => {
-    for (let attempt = 1; attempt <= 4; attempt += 1) {
-      const expected = 1_000 * 2 ** (attempt - 1);
-      const samples = Array.from({ length: 50 }, () => delay(attempt, 'perimeter'));
-      expect(Math.min(...samples)).toBeGreaterThanOrEqual(expected * 0.5);
-      expect(Math.max(...samples)).toBeLessThanOrEqual(expected * 1.5);
-      expect(new Set(samples).size).toBeGreaterThan(1);
-    }
+  it('draws each delay between 0 and a ceiling that doubles per attempt (full jitter)', () => {
+    const top = backoffDelay(settings, () => 0.999);
+    expect([1, 2, 3, 4].map((attempt) => top(attempt, 'perimeter'))).toEqual([
+      999, 1_998, 3_996, 7_992,
+    ]);
+    expect(backoffDelay(settings, () => 0)(4, 'perimeter')).toBe(0);
+    const delay = backoffDelay(settings);
+    const samples = Array.from({ length: 50 }, () => delay(3, 'perimeter'));
+    expect(Math.max(...samples)).toBeLessThan(4_000);
+    expect(new Set(samples).size).toBeGreaterThan(1);
   });
 
-  it('never retries sooner than the Retry-After the source gave', () => {
+  it('never retries sooner than the Retry-After the source gave, even past 15 minutes', () => {
+    const delay = backoffDelay(settings, () => 0.5);
+    const throttled = (retryAfterMs: number): PerimeterError =>
+      new PerimeterError('SOURCE_RATE_LIMITED', 'slow down', { retryAfterMs });
+    expect(delay(1, 'perimeter', throttled(30_000))).toBe(30_000);
+    expect(delay(1, 'perimeter', throttled(40 * 60_000))).toBe(40 * 60_000);
+  });
+
+  it('caps the delay, and the Retry-After it honours, at an hour', () => {
+    const delay = backoffDelay(settings, () => 0.999999);
+    expect(delay(40, 'perimeter')).toBe(3_599_996);
     const throttled = new PerimeterError('SOURCE_RATE_LIMITED', 'slow down', {
-      retryAfterMs: 30_000,
+      retryAfterMs: 86_400_000,
     });
-    expect(delay(1, 'perimeter', throttled)).toBe(30_000);
-  });
-
-  it('caps the delay at an hour', () => {
-    expect(delay(40, 'perimeter')).toBeLessThanOrEqual(3_600_000);
+    expect(delay(1, 'perimeter', throttled)).toBe(3_600_000);
   });
 });

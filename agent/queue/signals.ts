@@ -1,4 +1,5 @@
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, systemClock } from '../plugin-api/index.ts';
+import type { Clock } from '../plugin-api/index.ts';
 
 /** The sources that may stop a run, each turned into the error the run reports. */
 export interface RunSignalSources {
@@ -7,6 +8,8 @@ export interface RunSignalSources {
   /** The process's drain: the run stops at a checkpoint and is requeued. */
   readonly shutdown: AbortSignal;
   readonly timeoutMs: number;
+  /** Times the run timeout. */
+  readonly clock?: Clock;
 }
 
 /** A run's signal and a way to stop listening once the run is over. */
@@ -22,7 +25,10 @@ export interface RunSignal {
  */
 export function runSignal(sources: RunSignalSources): RunSignal {
   const controller = new AbortController();
-  const timeout = AbortSignal.timeout(sources.timeoutMs);
+  const timeout = new AbortController();
+  const cancelTimeout = (sources.clock ?? systemClock).schedule(() => {
+    timeout.abort();
+  }, sources.timeoutMs);
   const reasons: [AbortSignal | undefined, () => PerimeterError][] = [
     [
       sources.cancel,
@@ -30,7 +36,7 @@ export function runSignal(sources: RunSignalSources): RunSignal {
     ],
     [sources.shutdown, () => shutdownReason(sources.shutdown)],
     [
-      timeout,
+      timeout.signal,
       () =>
         new PerimeterError(
           'RUN_TIMEOUT',
@@ -39,7 +45,7 @@ export function runSignal(sources: RunSignalSources): RunSignal {
         ),
     ],
   ];
-  const detachers: (() => void)[] = [];
+  const detachers: (() => void)[] = [cancelTimeout];
   for (const [signal, reason] of reasons) {
     if (signal === undefined) {
       continue;

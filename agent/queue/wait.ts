@@ -1,54 +1,32 @@
-import { PerimeterError, isPerimeterError, raceAbort } from '../plugin-api/index.ts';
-
-/**
- * Resolves with the promise, or with undefined as soon as the signal aborts. For Redis commands,
- * which wait across reconnects (maxRetriesPerRequest: null) and take no signal of their own: the
- * command itself goes on and its late result is dropped.
- */
-export async function raceSignal<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-): Promise<T | undefined> {
-  try {
-    return await raceAbort(promise, signal);
-  } catch (error) {
-    if (signal.aborted) {
-      return undefined;
-    }
-    throw error;
-  }
-}
+import { PerimeterError, isPerimeterError, waitAtMost } from '../plugin-api/index.ts';
+import type { WaitOutcome } from '../plugin-api/index.ts';
 
 /**
  * Runs a Redis operation for a caller that must not wait out an outage (the link, which then
- * leaves the instruction unacknowledged so it is delivered again). A timeout or a connection
- * failure is REDIS_UNAVAILABLE (retryable); PerimeterErrors pass through.
+ * leaves the instruction unacknowledged so it is delivered again). Redis commands wait across
+ * reconnects and take no signal, so the command goes on and a late result is dropped. A timeout
+ * or a connection failure is REDIS_UNAVAILABLE (retryable); PerimeterErrors pass through.
  */
 export async function redisOperation<T>(
   operation: Promise<T>,
   what: string,
   timeoutMs: number,
 ): Promise<T> {
-  let result: { value: T } | undefined;
+  let outcome: WaitOutcome<T>;
   try {
-    result = await raceSignal(
-      operation.then((value) => ({ value })),
-      AbortSignal.timeout(timeoutMs),
-    );
+    outcome = await waitAtMost(operation, timeoutMs);
   } catch (error) {
     if (isPerimeterError(error)) {
       throw error;
     }
     throw new PerimeterError('REDIS_UNAVAILABLE', `Redis failed while ${what}`, { cause: error });
   }
-  if (result === undefined) {
+  if (outcome.timedOut) {
     throw new PerimeterError(
       'REDIS_UNAVAILABLE',
       `Redis did not answer within ${timeoutMs} ms while ${what}`,
-      {
-        context: { timeoutMs },
-      },
+      { context: { timeoutMs } },
     );
   }
-  return result.value;
+  return outcome.value;
 }

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
-import { coerceError } from '../plugin-api/index.ts';
+import { coerceError, sleep } from '../plugin-api/index.ts';
 import { ActiveRuns } from './active-runs.ts';
 import type { ActiveRun } from './active-runs.ts';
 import type { CancelChannel } from './cancel.ts';
@@ -97,7 +96,7 @@ async function pollCancels(
 ): Promise<void> {
   while (!signal.aborted) {
     try {
-      await sleep(intervalMs, undefined, { signal });
+      await sleep(intervalMs, { signal });
       const requested = await cancel.requested(active.list().map((run) => run.runId));
       requested.forEach(cancelRun);
     } catch {

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redactor } from '../logging/redactor.ts';
-import { PerimeterError, coerceError } from '../plugin-api/index.ts';
+import { PerimeterError, coerceError, waitAtMost } from '../plugin-api/index.ts';
 import type {
   Logger,
   SecretStoreClient,
@@ -63,10 +62,8 @@ export class StoreClients {
   }
 
   async #close(name: string, client: SecretStoreClient): Promise<void> {
-    const timeout = new AbortController();
     try {
-      const timedOut = sleep(CLOSE_TIMEOUT_MS, 'timeout', { signal: timeout.signal, ref: false });
-      if ((await Promise.race([client.close().then(() => 'closed'), timedOut])) === 'timeout') {
+      if ((await waitAtMost(client.close(), CLOSE_TIMEOUT_MS)).timedOut) {
         this.#options.logger.warn(
           { profile: name, timeoutMs: CLOSE_TIMEOUT_MS },
           'secret store close timed out',
@@ -77,8 +74,6 @@ export class StoreClients {
         { profile: name, err: coerceError(error) },
         'secret store close failed',
       );
-    } finally {
-      timeout.abort();
     }
   }
 

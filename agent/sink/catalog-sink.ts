@@ -1,14 +1,9 @@
 import { statusRetryReason, transportRetryReason } from '../http/error-map.ts';
 import type { RetryReason } from '../http/error-map.ts';
-import { planRetry, waitOrAbort } from '../http/retry.ts';
+import { planRetry } from '../http/retry.ts';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import {
-  PerimeterError,
-  isAbortError,
-  isPerimeterError,
-  toPerimeterError,
-} from '../plugin-api/index.ts';
+import { PerimeterError, isPerimeterError, sleep, toPerimeterError } from '../plugin-api/index.ts';
 import type { Logger, SecretValue } from '../plugin-api/index.ts';
 import { GzipBody } from './gzip-body.ts';
 import { createSinkRegistry } from './registry.ts';
@@ -146,11 +141,10 @@ class CatalogTransport implements BatchTransport<Buffer> {
     const reason = retryReason(error);
     this.#options.metrics?.retriesTotal.inc({ component: 'sink', reason });
     this.#logger.warn({ seq, attempt, reason, delayMs: plan.delayMs }, 'Batch retried');
-    try {
-      await waitOrAbort(plan.delayMs, signal);
-    } catch (abort) {
-      throw isAbortError(abort) ? toPerimeterError(signal.reason) : abort;
-    }
+    // Rejects only when the signal aborts, with its reason.
+    await sleep(plan.delayMs, { signal }).catch((reason: unknown) => {
+      throw toPerimeterError(reason);
+    });
   }
 
   /** A refusal gets the run and the batch in its context; other errors pass unchanged. */
