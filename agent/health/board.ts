@@ -164,7 +164,7 @@ export class HealthBoard {
 
   async #status(): Promise<Record<string, unknown>> {
     const identity = this.#identity;
-    const now = Date.now();
+    const now = this.#clock.now();
     const pending = await this.#pendingEvents();
     return {
       version: identity.version,
