@@ -120,10 +120,14 @@ describe('two link replicas sharing the Redis ledger', () => {
     const second = await replica();
     replicas.push(second);
     await waitFor(() => fake.records.acksOf(id)[0], { what: 'the ack of the second replica' });
-    expect(fake.deliveries(id)).toBe(2);
+    // On a busy machine the 300 ms lease may lapse once more before an ack lands: the
+    // instruction is then delivered again, and must still be applied only once.
+    expect(fake.deliveries(id)).toBeGreaterThanOrEqual(2);
     expect([first.target.callsFor('run-shared'), second.target.callsFor('run-shared')]).toEqual([
       1, 0,
     ]);
-    expect(fake.records.acksOf(id)).toEqual([expect.objectContaining({ accepted: true })]);
+    const acks = fake.records.acksOf(id);
+    expect(acks.length).toBeGreaterThanOrEqual(1);
+    expect(acks.every((ack) => ack.accepted)).toBe(true);
   });
 });
