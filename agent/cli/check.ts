@@ -167,41 +167,52 @@ async function storeLines(session: Session, signal: AbortSignal): Promise<CheckL
   return lines;
 }
 
+/** Where a reach line goes: the catalog, the control plane, or one endpoint of a connection. */
+interface ReachTarget {
+  readonly url: URL;
+  readonly subject: string;
+  readonly errorDomain: ErrorDomain;
+  readonly run?: PreparedRun;
+}
+
 async function reachLines(
   session: Session,
   runs: readonly PreparedRun[],
   signal: AbortSignal,
 ): Promise<CheckLine[]> {
-  const targets = new Map<string, { url: URL; errorDomain: ErrorDomain; run?: PreparedRun }>();
-  if (session.config.catalog !== undefined) {
-    const url = new URL(session.config.catalog.url);
-    targets.set(url.origin, { url, errorDomain: 'sink' });
-  }
-  if (session.config.controlPlane !== undefined) {
-    const url = new URL(session.config.controlPlane.url);
-    targets.set(url.origin, { url, errorDomain: 'controlPlane' });
+  const targets = new Map<string, ReachTarget>();
+  for (const [name, setting] of [
+    ['catalog', session.config.catalog],
+    ['controlPlane', session.config.controlPlane],
+  ] as const) {
+    if (setting !== undefined) {
+      const url = new URL(setting.url);
+      const errorDomain = name === 'catalog' ? 'sink' : 'controlPlane';
+      targets.set(url.origin, { url, subject: url.origin, errorDomain });
+    }
   }
   for (const run of runs) {
-    const baseUrl = run.settings['baseUrl'];
-    if (typeof baseUrl === 'string' && URL.canParse(baseUrl)) {
-      const url = new URL(baseUrl);
-      targets.set(url.origin, { url, errorDomain: 'source', run });
+    for (const endpoint of run.endpoints) {
+      const url = new URL(endpoint.url);
+      const where =
+        run.spec.connectionId === undefined ? 'connection' : `connections.${run.spec.connectionId}`;
+      const subject = `${url.origin} (${endpoint.role} endpoint of ${where})`;
+      targets.set(subject, { url, subject, errorDomain: 'source', run });
     }
   }
   const lines: CheckLine[] = [];
-  for (const { url, errorDomain, run } of targets.values()) {
-    lines.push(await reach(session, url, errorDomain, run, signal));
+  for (const target of targets.values()) {
+    lines.push(await reach(session, target, signal));
   }
   return lines;
 }
 
 async function reach(
   session: Session,
-  url: URL,
-  errorDomain: ErrorDomain,
-  run: PreparedRun | undefined,
+  target: ReachTarget,
   signal: AbortSignal,
 ): Promise<CheckLine> {
+  const { url, subject, errorDomain, run } = target;
   const policy = run?.policy ?? { allowedHosts: [url.host], allowedCalls: [] };
   const client = session.runtime.httpClient(policy, { errorDomain });
   try {
@@ -215,14 +226,9 @@ async function reach(
       endpoint: 'HEAD /',
     });
     await response.dump();
-    return {
-      ok: true,
-      check: 'reach',
-      subject: url.origin,
-      detail: `reachable (HTTP ${response.status})`,
-    };
+    return { ok: true, check: 'reach', subject, detail: `reachable (HTTP ${response.status})` };
   } catch (error) {
-    return failure('reach', url.origin, error);
+    return failure('reach', subject, error);
   } finally {
     await client.close();
   }

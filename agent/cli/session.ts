@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
 import { assembleRuntime } from '../daemon/assemble.ts';
 import type { Runtime, RuntimeOptions } from '../daemon/assemble.ts';
-import { destinationPolicy } from '../run/prepare.ts';
+import { permittedHosts } from '../run/prepare.ts';
 import type { CliIo } from './io.ts';
 
 /** Everything a command works with, built from config in one place. */
@@ -66,8 +66,8 @@ export async function openSession(
         runtime.resolver.check(ref);
       },
       hostCheckerFor: (connector) => {
-        const policy = destinationPolicy(connector, config);
-        return (url) => isHostAllowed(policy.allowedHosts, url);
+        const hosts = permittedHosts(connector, config);
+        return (url) => isHostAllowed(hosts, url);
       },
     });
   } catch (error) {

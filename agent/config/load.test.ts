@@ -157,12 +157,13 @@ describe('checkConfig', () => {
     }).not.toThrow();
   });
 
-  it('names unknown connectors, literal credentials, bad settings, outside hosts and dangling jobs', () => {
+  it('names unknown connectors, literal, undeclared and missing credentials, bad settings, outside endpoints and dangling jobs', () => {
     const text = [
       'policy: { connectors: { nosuch: {} } }',
       'connections:',
-      '  src-a: { connector: fixture, baseUrl: "http://10.0.0.9:1234", pageSize: 0, credentials: { secret: 42 } }',
+      '  src-a: { connector: fixture, baseUrl: "http://10.0.0.9:1234", credentials: { secret: 42, token: env://T } }',
       '  src-b: { connector: missing }',
+      '  src-c: { connector: fixture, baseUrl: "http://127.0.0.1:1", pageSize: 0, credentials: {} }',
       'jobs:',
       '  - { id: nightly, connection: src-zzz }',
     ].join('\n');
@@ -171,10 +172,12 @@ describe('checkConfig', () => {
     });
     for (const path of [
       'policy.connectors.nosuch',
-      'connections.src-a.credentials.secret',
-      'connections.src-a.pageSize',
-      'connections.src-a.baseUrl',
+      'connections.src-a.credentials.secret: must be a secret reference',
+      'connections.src-a.credentials.token: fixture declares no credential of that name; its credentials are secret',
+      "connections.src-a: the api endpoint's host 10.0.0.9:1234 is outside the hosts fixture may reach",
       'connections.src-b.connector',
+      'connections.src-c.pageSize',
+      'connections.src-c.credentials.secret: missing; fixture needs a secret reference here',
       'jobs[0].connection',
     ]) {
       expect(message).toContain(path);

@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
-import { checkBaseUrl, checkConnectionConfig } from '../run/connection.ts';
+import { checkConnectionConfig, checkEndpoints } from '../run/connection.ts';
 import type { HostChecker, RefChecker } from '../run/connection.ts';
 import { envOverlay } from './env.ts';
 import { formatPath, problemsError, problemsFromZod } from '../run/problems.ts';
@@ -46,8 +46,9 @@ export function loadConfig(sources: ConfigSources, registry: Registry): AgentCon
 
 /**
  * Checks what the schema cannot: connector names, each connection's settings against its
- * connector, every secret reference (parsed and inside its allowlist, no network), each
- * connection's host against its policy, and the jobs' connections and params.
+ * connector, every secret reference (parsed and inside its allowlist, no network), the
+ * endpoints each connection declares against the hosts its connector may reach, and the jobs'
+ * connections and params.
  */
 export function checkConfig(
   config: AgentConfig,
@@ -77,14 +78,17 @@ export function checkConfig(
       });
       continue;
     }
-    const options = {
-      path: ['connections', id],
+    const path = ['connections', id];
+    const checked = checkConnectionConfig(connector, connection, {
+      path,
       checkRef: checks.checkRef,
-      isHostAllowed: checks.hostCheckerFor(connector),
-    };
+    });
     problems.push(
-      ...checkConnectionConfig(connector, connection, options),
-      ...checkBaseUrl(connector, connection, options),
+      ...checked.problems,
+      ...checkEndpoints(connector, checked.endpoints, {
+        path,
+        isHostAllowed: checks.hostCheckerFor(connector),
+      }),
     );
   }
   config.jobs.forEach((job, index) => {

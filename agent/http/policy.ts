@@ -106,7 +106,7 @@ export function assertDestination(policy: DestinationPolicy, check: DestinationC
 function hostHint(domain: ErrorDomain): string {
   switch (domain) {
     case 'source':
-      return 'Add it to `policy.connectors.<name>.allowHosts` only if you trust it.';
+      return 'A connection reaches only the endpoints its settings declare (`perimeter check` lists them); if the host belongs in a setting, put it there and add it to `policy.connectors.<name>.allowHosts` only if you trust it.';
     case 'sink':
       return 'The catalog is reached only at the host of its configured URL.';
     case 'controlPlane':

@@ -162,7 +162,7 @@ describe('judgeInstruction', () => {
 
 describe('ackBody', () => {
   it.each([
-    ['host', 'POLICY_DENIED', 'connection.baseurl'],
+    ['host', 'POLICY_DENIED', "connection: the api endpoint's host […]"],
     ['reference', 'JOB_INVALID', 'connection.credentials.secret'],
   ])('never echoes a %s of the connection in a refusal', async (where, code, path) => {
     const canary = makeCanary();

@@ -24,7 +24,10 @@ export interface AuthCall {
 /**
  * A place a connection reaches. The agent's start-up host check, `perimeter check` (one reach
  * line per endpoint) and the destination policy read exactly these: nothing reads a setting by
- * its key name.
+ * its key name. Each endpoint's host must lie inside the connector's {@link Connector.defaultHosts}
+ * or the operator's `policy.connectors.<name>.allowHosts` (else the run is refused with
+ * POLICY_DENIED naming the role and host), and a run's client may reach only these hosts: a
+ * request elsewhere, even to another default host, is refused before a socket opens.
  */
 export interface Endpoint {
   /** What it is for, unique within a connection: `api`, `auth`, … */
@@ -37,7 +40,12 @@ export interface Endpoint {
  * A connector's credential fields: each a secret reference in a job file or instruction, a
  * {@link SecretValue} once resolved. Declared with `z.strictObject({ name: secretValueSchema() })`
  * (optional fields allowed, e.g. one auth mode's) and embedded in `configSchema` under
- * `credentials`. The agent resolves only these names, and only just before a run.
+ * `credentials`.
+ *
+ * The agent reads credential names from this shape only: `credentials` in a connection is a flat
+ * map of these names to references; a name not declared here is a problem naming the declared
+ * ones, a required one that is missing is a problem, and only declared names are resolved, just
+ * before a run. Give each field a `.describe()`: `docs/configuration.md` lists them.
  */
 export type CredentialsSchema = z.ZodObject<
   Record<string, z.ZodType<SecretValue> | z.ZodOptional<z.ZodType<SecretValue>>>
@@ -100,13 +108,19 @@ export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType 
   readonly credentials: CredentialsSchema;
   /**
    * Every endpoint a connection reaches, derived from its validated settings (called with
-   * placeholder credentials, so it must not read them). Pure and cheap: the agent calls it when
-   * it checks a connection, before any secret is resolved or socket opened.
+   * placeholder credentials, so it must not read them). Pure and cheap: the agent calls it once
+   * when it checks a connection, before any secret is resolved or socket opened, and the run's
+   * destination policy is exactly these hosts. Roles are unique and stable (`docs/configuration.md`
+   * lists them); a host the connector reaches but does not return here is refused.
    */
   endpoints(config: z.output<C>): readonly Endpoint[];
   /** Schema of the params of discover/extract (e.g. a selection of datastores). */
   readonly paramsSchema: P;
-  /** Hosts it may reach by default (`host`, `host:port`, `*.domain`); operators may add more. */
+  /**
+   * Hosts a connection's endpoints may name without the operator's say (`host`, `host:port`,
+   * `*.domain`); operators add more under `policy.connectors.<name>.allowHosts`. A bound on the
+   * endpoints, not a grant: a run reaches only its connection's declared endpoints.
+   */
   readonly defaultHosts: readonly string[];
   /** Non-GET calls it makes to authenticate; every other non-GET/HEAD is refused. */
   readonly authCalls: readonly AuthCall[];

@@ -45,7 +45,7 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 1,
     action:
-      'The destination policy refused a request before it was sent (host outside the allowed set, or a method the connector did not declare). Add the host to `policy.connectors.<name>.allowHosts` only if you trust it.',
+      'The destination policy refused a request before it was sent (a host that is not one of the declared endpoints of the connection, an endpoint outside the hosts its connector may reach, or a method the connector did not declare). Add the host to `policy.connectors.<name>.allowHosts` only if you trust it.',
   },
   SECRET_INVALID_REF: {
     retryable: false,

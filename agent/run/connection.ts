@@ -1,86 +1,132 @@
 import { PerimeterError, SecretValue, isPerimeterError } from '../plugin-api/index.ts';
-import type { Connector } from '../plugin-api/index.ts';
+import type { Connector, Endpoint } from '../plugin-api/index.ts';
 import { formatPath, problemsFromZod } from './problems.ts';
 import type { ConfigProblem } from './problems.ts';
 
 /** Checks one secret reference without network; throws a PerimeterError when it is bad. */
 export type RefChecker = (ref: string) => void;
 
-/** Checks that a URL's host is in an allowed set (agent/http/policy). */
+/** Checks that a URL's host is among the hosts a connector may reach (agent/http/policy). */
 export type HostChecker = (url: URL) => boolean;
 
+/** A connection's settings checked against its connector, before any secret is resolved. */
+export interface CheckedConnection {
+  readonly problems: ConfigProblem[];
+  /**
+   * The endpoints the settings declare (credential problems aside, placeholders stand in for
+   * them); empty when the settings do not parse.
+   */
+  readonly endpoints: readonly Endpoint[];
+  /** Credential name → secret reference, for the names the connector declares only. */
+  readonly credentialRefs: Readonly<Record<string, string>>;
+}
+
 /**
- * Validates a connection's settings against its connector without resolving any secret: every
- * credential must be a reference that parses and is allowed, and the settings must satisfy the
- * connector's schema with placeholders in place of the values. Used for config connections,
- * job files and inline connections from instructions alike. Whether the base URL is inside the
- * destination policy is a separate question: {@link checkBaseUrl}.
+ * Validates a connection's settings against its connector without resolving any secret: the
+ * names under `credentials` are exactly the connector's declared ones (`connector.credentials`),
+ * each a reference that parses and is allowed, and the settings satisfy the connector's schema
+ * with placeholders in place of the values. The endpoints are derived from that parse, once.
+ * Used for config connections, job files and inline connections from instructions alike.
+ * Whether the endpoints are inside the destination policy is a separate question:
+ * {@link checkEndpoints}.
  */
 export function checkConnectionConfig(
   connector: Connector,
   raw: Readonly<Record<string, unknown>>,
-  options: {
-    readonly path: readonly PropertyKey[];
-    readonly checkRef: RefChecker;
-    readonly isHostAllowed: HostChecker;
-  },
-): ConfigProblem[] {
+  options: { readonly path: readonly PropertyKey[]; readonly checkRef: RefChecker },
+): CheckedConnection {
   const { path } = options;
-  const problems: ConfigProblem[] = [];
-  const placeholders: Record<string, SecretValue> = {};
-  const credentials: unknown = raw['credentials'] ?? {};
-  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
-    problems.push({
-      path: formatPath([...path, 'credentials']),
-      message: 'must map credential names to secret references',
-    });
-  } else {
-    for (const [name, ref] of Object.entries(credentials)) {
-      const refPath = formatPath([...path, 'credentials', name]);
-      if (typeof ref !== 'string') {
-        problems.push({
-          path: refPath,
-          message: 'must be a secret reference such as env://NAME, never a literal value',
-        });
-        continue;
-      }
-      try {
-        options.checkRef(ref);
-      } catch (error) {
-        problems.push({ path: refPath, message: describeRefError(error) });
-      }
-      placeholders[name] = new SecretValue('');
-    }
-  }
-  const settings = { ...raw, credentials: placeholders };
-  delete (settings as Record<string, unknown>)['connector'];
+  const { problems, refs } = checkCredentials(connector, raw['credentials'], options);
+  const placeholders = Object.fromEntries(
+    Object.keys(connector.credentials.shape)
+      .filter((name) => refs[name] !== undefined || !isOptional(connector, name))
+      .map((name) => [name, new SecretValue('')]),
+  );
+  const settings: Record<string, unknown> = { ...raw, credentials: placeholders };
+  delete settings['connector'];
   const parsed = connector.configSchema.safeParse(settings);
   if (!parsed.success) {
     problems.push(...problemsFromZod(parsed.error, path));
   }
-  return problems;
+  const endpoints = parsed.success ? connector.endpoints(parsed.data) : [];
+  return { problems, endpoints, credentialRefs: refs };
 }
 
-/** A problem when the connection's `baseUrl` host is outside the connector's allowed hosts. */
-export function checkBaseUrl(
+/**
+ * One problem per declared endpoint whose host is outside the hosts the connector may reach
+ * (its `defaultHosts` and the operator's `policy.connectors.<name>.allowHosts`), naming the
+ * role, the host and the setting to add it to.
+ */
+export function checkEndpoints(
   connector: Connector,
-  raw: Readonly<Record<string, unknown>>,
+  endpoints: readonly Endpoint[],
   options: { readonly path: readonly PropertyKey[]; readonly isHostAllowed: HostChecker },
 ): ConfigProblem[] {
-  const baseUrl = raw['baseUrl'];
-  if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl)) {
-    return [];
+  return endpoints.flatMap((endpoint) => {
+    const url = URL.parse(endpoint.url);
+    if (url !== null && options.isHostAllowed(url)) {
+      return [];
+    }
+    const host = url?.host ?? 'an unparsable URL';
+    return [
+      {
+        path: formatPath(options.path),
+        message: `the ${endpoint.role} endpoint's host ${host} is outside the hosts ${connector.name} may reach; add it to policy.connectors.${connector.name}.allowHosts only if you trust it`,
+      },
+    ];
+  });
+}
+
+function checkCredentials(
+  connector: Connector,
+  credentials: unknown,
+  options: { readonly path: readonly PropertyKey[]; readonly checkRef: RefChecker },
+): { problems: ConfigProblem[]; refs: Record<string, string> } {
+  const declared = Object.keys(connector.credentials.shape);
+  const problems: ConfigProblem[] = [];
+  const refs: Record<string, string> = {};
+  const at = (name: string): string => formatPath([...options.path, 'credentials', name]);
+  const given: unknown = credentials ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    problems.push({
+      path: formatPath([...options.path, 'credentials']),
+      message: `must map credential names (${declared.join(', ')}) to secret references`,
+    });
+    return { problems, refs };
   }
-  const url = new URL(baseUrl);
-  if (options.isHostAllowed(url)) {
-    return [];
+  for (const [name, ref] of Object.entries(given)) {
+    if (!declared.includes(name)) {
+      problems.push({
+        path: at(name),
+        message: `${connector.name} declares no credential of that name; its credentials are ${declared.join(', ')}`,
+      });
+    } else if (typeof ref !== 'string') {
+      problems.push({
+        path: at(name),
+        message: 'must be a secret reference such as env://NAME, never a literal value',
+      });
+    } else {
+      refs[name] = ref;
+      try {
+        options.checkRef(ref);
+      } catch (error) {
+        problems.push({ path: at(name), message: describeRefError(error) });
+      }
+    }
   }
-  return [
-    {
-      path: formatPath([...options.path, 'baseUrl']),
-      message: `host ${url.host} is outside the hosts ${connector.name} may reach; add it to policy.connectors.${connector.name}.allowHosts only if you trust it`,
-    },
-  ];
+  for (const name of declared) {
+    if (!(name in given) && !isOptional(connector, name)) {
+      problems.push({
+        path: at(name),
+        message: `missing; ${connector.name} needs a secret reference here, e.g. env://NAME`,
+      });
+    }
+  }
+  return { problems, refs };
+}
+
+function isOptional(connector: Connector, name: string): boolean {
+  return connector.credentials.shape[name]?.safeParse(undefined).success ?? true;
 }
 
 function describeRefError(error: unknown): string {

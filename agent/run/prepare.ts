@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { RunSettings } from './settings.ts';
-import { checkBaseUrl, checkConnectionConfig } from './connection.ts';
+import { checkConnectionConfig, checkEndpoints } from './connection.ts';
 import { problemsError, problemsFromZod } from './problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import type { DestinationPolicy } from '../http/types.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
-import type { Connector, JsonObject } from '../plugin-api/index.ts';
+import type { Connector, Endpoint, JsonObject } from '../plugin-api/index.ts';
 import type { RunSpec } from './types.ts';
 
 /** A run checked and resolved as far as it can be without secrets or network. */
@@ -16,10 +16,14 @@ export interface PreparedRun {
   readonly connectionKey: string;
   /** The connection's settings, credentials still as references. */
   readonly settings: JsonObject;
+  /** The connector's declared credential names → their references. */
   readonly credentialRefs: Readonly<Record<string, string>>;
+  /** What the connection reaches, as its connector declares it from the settings. */
+  readonly endpoints: readonly Endpoint[];
   readonly params: unknown;
   /** For inline connections from the control plane: the only references they may use. */
   readonly allowRefs: readonly string[] | undefined;
+  /** The hosts of {@link PreparedRun.endpoints}, and the connector's auth calls. */
   readonly policy: DestinationPolicy;
 }
 
@@ -34,7 +38,8 @@ export interface PrepareDeps {
 /**
  * Checks a run before it is queued or executed: the connection exists (or may be given inline),
  * the connector is known, the params and settings are valid, every credential reference parses
- * and is allowed, and the base URL is inside the destination policy.
+ * and is allowed, and every endpoint the connection declares is inside the hosts its connector
+ * may reach. The run's destination policy is those endpoints' hosts and nothing else.
  */
 export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   const { connectorName, settings, connectionKey } = locateConnection(spec, deps.config);
@@ -52,17 +57,15 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   const allowRefs = inlineFromControlPlane
     ? (deps.config.policy.connectors[connector.name]?.inlineSecretRefs ?? [])
     : undefined;
-  const policy = destinationPolicy(connector, deps.config);
   const path =
     spec.connectionId !== undefined ? ['connections', spec.connectionId] : ['connection'];
-  const options = {
+  const checked = checkConnectionConfig(connector, settings, {
     path,
     checkRef: (ref: string) => {
       deps.checkRef(ref, allowRefs);
     },
-    isHostAllowed: (url: URL) => isHostAllowed(policy.allowedHosts, url),
-  };
-  const problems = checkConnectionConfig(connector, settings, options);
+  });
+  const problems = [...checked.problems];
   const params = connector.paramsSchema.safeParse(spec.params);
   if (!params.success) {
     problems.push(...problemsFromZod(params.error, ['params']));
@@ -70,29 +73,55 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   if (problems.length > 0) {
     throw problemsError('JOB_INVALID', `Run ${spec.runId}`, problems);
   }
-  const outside = checkBaseUrl(connector, settings, options)[0];
-  if (outside !== undefined) {
-    throw new PerimeterError('POLICY_DENIED', `${outside.path}: ${outside.message}`, {
-      context: { runId: spec.runId, connector: connector.name },
-    });
+  const permitted = permittedHosts(connector, deps.config);
+  const outside = checkEndpoints(connector, checked.endpoints, {
+    path,
+    isHostAllowed: (url) => isHostAllowed(permitted, url),
+  });
+  if (outside.length > 0) {
+    throw new PerimeterError(
+      'POLICY_DENIED',
+      outside.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+      { context: { runId: spec.runId, connector: connector.name } },
+    );
   }
   return {
     spec,
     connector,
     connectionKey,
     settings,
-    credentialRefs: credentialRefsOf(settings),
+    credentialRefs: checked.credentialRefs,
+    endpoints: checked.endpoints,
     params: params.data,
     allowRefs,
-    policy,
+    policy: destinationPolicy(connector, checked.endpoints),
   };
 }
 
-/** The connector's default hosts plus the operator's additions; auth calls and reads as declared. */
-export function destinationPolicy(connector: Connector, config: RunSettings): DestinationPolicy {
+/**
+ * The host patterns a connector may reach at all: its `defaultHosts` and the operator's
+ * `policy.connectors.<name>.allowHosts`. A connection's endpoints must lie inside them.
+ */
+export function permittedHosts(
+  connector: Connector,
+  config: Pick<RunSettings, 'policy'>,
+): string[] {
   const extra = config.policy.connectors[connector.name]?.allowHosts ?? [];
+  return [...connector.defaultHosts, ...extra];
+}
+
+/**
+ * A run's destination policy: the hosts of the endpoints its connection declares (each already
+ * checked against {@link permittedHosts}), the connector's auth calls and declared reads. A request to any
+ * other host, even a permitted one, is refused before a socket opens.
+ */
+export function destinationPolicy(
+  connector: Connector,
+  endpoints: readonly Endpoint[],
+): DestinationPolicy {
+  const hosts = endpoints.map((endpoint) => new URL(endpoint.url).host);
   return {
-    allowedHosts: [...connector.defaultHosts, ...extra],
+    allowedHosts: [...new Set(hosts)],
     allowedCalls: connector.authCalls,
     ...(connector.readPaths === undefined ? {} : { allowedReads: connector.readPaths }),
   };
@@ -140,16 +169,4 @@ function locateConnection(
     .digest('hex')
     .slice(0, 16);
   return { connectorName: connector, settings, connectionKey: `inline:${connector}:${digest}` };
-}
-
-function credentialRefsOf(settings: JsonObject): Record<string, string> {
-  const credentials = settings['credentials'];
-  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
-    return {};
-  }
-  return Object.fromEntries(
-    Object.entries(credentials).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
-    ),
-  );
 }

@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { checkConfig, loadConfig } from '../../agent/config/load.ts';
 import { isHostAllowed } from '../../agent/http/policy.ts';
 import { Redactor } from '../../agent/logging/redactor.ts';
-import { destinationPolicy } from '../../agent/run/prepare.ts';
+import { permittedHosts } from '../../agent/run/prepare.ts';
 import { createSecretResolver } from '../../agent/secrets/resolver.ts';
 import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
 import { connectors } from '../../connectors/index.ts';
@@ -126,7 +126,6 @@ export function assertAgentAccepts(configText: string): void {
     checkRef: (ref) => {
       resolver.check(ref);
     },
-    hostCheckerFor: (connector) => (url) =>
-      isHostAllowed(destinationPolicy(connector, config).allowedHosts, url),
+    hostCheckerFor: (connector) => (url) => isHostAllowed(permittedHosts(connector, config), url),
   });
 }
