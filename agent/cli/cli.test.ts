@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCatalogReceiver } from '../../test/fakes/catalog-receiver.ts';
@@ -15,11 +17,21 @@ const canary = makeCanary('cli-secret');
 let dir: string;
 let source: FixtureSource;
 let receiver: CatalogReceiver;
+/** One source on two hosts: tokens from `auth`, data from `api`. */
+let twoHosts: { auth: FixtureSource; api: FixtureSource };
+/** A third loopback host, inside the operator's allowHosts but declared by no connection. */
+let elsewhere: { server: Server; url: string; connections: number };
 
 beforeAll(async () => {
   dir = tempDir('cli');
   source = await startFixtureSource({ items: 321, secret: canary });
   receiver = await startCatalogReceiver({});
+  const tokens = new Set<string>();
+  twoHosts = {
+    auth: await startFixtureSource({ items: 0, secret: canary, tokens }),
+    api: await startFixtureSource({ items: 75, secret: canary, tokens }),
+  };
+  elsewhere = await countingListener();
   writeFileSync(
     join(dir, 'config.yaml'),
     `catalog:\n  url: ${receiver.url}\npolicy:\n  connectors:\n    fixture:\n      allowHosts: ["127.0.0.1:*"]\n`,
@@ -27,8 +39,33 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source.close(), receiver.close()]);
+  await Promise.all([
+    source.close(),
+    receiver.close(),
+    twoHosts.auth.close(),
+    twoHosts.api.close(),
+  ]);
+  await new Promise((resolve) => elsewhere.server.close(resolve));
 });
+
+/** A TCP listener that counts connections: proof that nothing reached a refused host. */
+async function countingListener(): Promise<typeof elsewhere> {
+  const server = createServer((socket) => {
+    listener.connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listener = {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: 0,
+  };
+  return listener;
+}
+
+function twoHostJob(extra = ''): string {
+  return `connector: fixture\nconnection:\n  baseUrl: ${twoHosts.api.url}\n  authUrl: ${twoHosts.auth.url}\n  credentials:\n    secret: env://FIXTURE_SECRET\n${extra}`;
+}
 
 function job(name: string, body: string): string {
   writeFileSync(join(dir, name), body);
@@ -181,6 +218,36 @@ describe('perimeter check and discover', () => {
     );
     expect(result.stdout).toMatch(/^ok {4}reach/m);
     expect(result.stdout).toMatch(/^ok {4}source +fixture +token accepted; 321 items visible/m);
+    expect(findCanary(canary, { output: result.all })).toEqual([]);
+  });
+
+  it('prints a reach line for each endpoint of a connection, naming its role', async () => {
+    const result = await cli('check', job('check-two.yaml', twoHostJob()));
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((line) => line.includes('endpoint of connection'))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^ok {4}reach +${twoHosts.api.url} \\(api endpoint of connection\\) +reachable`),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^ok {4}reach +${twoHosts.auth.url} \\(auth endpoint of connection\\) +reachable`,
+        ),
+      ),
+    ]);
+    expect(result.stdout).toMatch(/^ok {4}source +fixture +token accepted; 75 items visible/m);
+    expect(twoHosts.auth.requests()).toContain('POST /v1/token');
+    expect(twoHosts.api.requests()).not.toContain('POST /v1/token');
+  });
+
+  it('refuses a request to a host the connection does not declare, though policy allows it', async () => {
+    const result = await cli(
+      'run',
+      job('elsewhere.yaml', twoHostJob(`params:\n  alsoFetch: ${elsewhere.url}/exfiltrate\n`)),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.all).toContain('POLICY_DENIED');
+    expect(elsewhere.connections).toBe(0);
     expect(findCanary(canary, { output: result.all })).toEqual([]);
   });
 

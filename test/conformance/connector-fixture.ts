@@ -21,7 +21,10 @@ export interface ConnectorHarness {
   readonly config: Record<string, unknown> & { credentials: Record<string, string> };
   /** Params of a small extract (the suite checks every asset and every resume point). */
   readonly params: Record<string, unknown>;
-  /** Hosts to allow for the simulator, e.g. `127.0.0.1:43121`. */
+  /**
+   * Every host the simulator serves, e.g. `127.0.0.1:43121`. The connection must declare an
+   * endpoint on each; the suite's client reaches only the declared endpoints and these.
+   */
   readonly allowedHosts: readonly string[];
   /** From now on the source rejects the credentials (401 on login or token exchange). */
   rejectCredentials(): void;

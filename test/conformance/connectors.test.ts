@@ -12,7 +12,10 @@ import type {
   ConnectorEvent,
   JsonValue,
 } from '../../agent/plugin-api/index.ts';
-import { fixtureConnectorFixture } from '../fakes/fixture/fixture.ts';
+import {
+  fixtureConnectorFixture,
+  twoHostFixtureConnectorFixture,
+} from '../fakes/fixture/fixture.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { connectorFixtures } from './connector-fixtures.ts';
@@ -33,7 +36,11 @@ describe('the connector registry', () => {
   });
 });
 
-for (const fixture of [fixtureConnectorFixture, ...connectorFixtures]) {
+for (const fixture of [
+  fixtureConnectorFixture,
+  twoHostFixtureConnectorFixture,
+  ...connectorFixtures,
+]) {
   describeConformance(fixture);
 }
 
@@ -51,7 +58,7 @@ function describeConformance(fixture: ConnectorFixture): void {
       harness = await fixture.start({ canary });
       http = createHttpClient({
         policy: {
-          allowedHosts: [...connector.defaultHosts, ...harness.allowedHosts],
+          allowedHosts: [...declaredHosts(connector, harness), ...harness.allowedHosts],
           allowedCalls: connector.authCalls,
           ...(connector.readPaths === undefined ? {} : { allowedReads: connector.readPaths }),
         },
@@ -93,6 +100,34 @@ function describeConformance(fixture: ConnectorFixture): void {
       expect(isPerimeterError(error) ? error.code : error).toBe(code);
       errorMessages.push((error as Error).message);
     };
+
+    it('declares its endpoints as origins with unique roles, one on every simulator host', () => {
+      const endpoints = connector.endpoints(placeholderConfig(connector, harness));
+      expect(endpoints.length).toBeGreaterThan(0);
+      expect(new Set(endpoints.map((e) => e.role)).size).toBe(endpoints.length);
+      for (const endpoint of endpoints) {
+        expect(new URL(endpoint.url).origin).toBe(endpoint.url);
+      }
+      const declared = declaredHosts(connector, harness);
+      expect(harness.allowedHosts.filter((host) => !declared.includes(host))).toEqual([]);
+    });
+
+    it('declares every credential its connection holds, in credentials and configSchema', () => {
+      const declared = Object.keys(connector.credentials.shape);
+      expect(declared.length).toBeGreaterThan(0);
+      expect(Object.keys(harness.config.credentials).filter((n) => !declared.includes(n))).toEqual(
+        [],
+      );
+      const withoutCredentials = { ...harness.config, credentials: {} };
+      const paths = (connector.configSchema.safeParse(withoutCredentials).error?.issues ?? []).map(
+        (issue) => issue.path.join('.'),
+      );
+      for (const name of declared.filter(
+        (n) => connector.credentials.shape[n]?.safeParse(undefined).success === false,
+      )) {
+        expect(paths).toContain(`credentials.${name}`);
+      }
+    });
 
     it('rejects an empty config with the paths of the missing keys', () => {
       const result = connector.configSchema.safeParse({});
@@ -191,6 +226,21 @@ function describeConformance(fixture: ConnectorFixture): void {
       );
     });
   });
+}
+
+/** The settings as the agent checks them: credentials replaced by placeholders. */
+function placeholderConfig(connector: Connector, harness: ConnectorHarness): unknown {
+  const credentials = Object.fromEntries(
+    Object.keys(harness.config.credentials).map((name) => [name, new SecretValue('')]),
+  );
+  return connector.configSchema.parse({ ...harness.config, credentials });
+}
+
+/** The hosts of the endpoints the harness's connection declares. */
+function declaredHosts(connector: Connector, harness: ConnectorHarness): string[] {
+  return connector
+    .endpoints(placeholderConfig(connector, harness))
+    .map((endpoint) => new URL(endpoint.url).host);
 }
 
 async function collect(
