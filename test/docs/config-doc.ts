@@ -1,9 +1,11 @@
-import { envName, isEnvSettable } from '../../agent/config/env.ts';
 import { buildConfigSchema } from '../../agent/config/schema.ts';
 import { LocalJobSchema } from '../../agent/config/sections.ts';
 import { walkSettings } from '../../agent/config/walk.ts';
 import type { SettingInfo } from '../../agent/config/walk.ts';
+import { connectors } from '../../connectors/index.ts';
 import { secretStores } from '../../secrets/index.ts';
+import { renderConnectorsDoc } from './connectors-doc.ts';
+import { settingsTable } from './settings-table.ts';
 
 /** Renders docs/configuration.md from the config schema, the single source of every setting. */
 export function renderConfigDoc(): string {
@@ -14,15 +16,19 @@ export function renderConfigDoc(): string {
     sections.set(section, [...(sections.get(section) ?? []), setting]);
   }
   const parts = [...sections.entries()].map(([section, rows]) =>
-    [`## \`${section}\``, '', ...table(rows), '', ...(section === 'jobs' ? jobEntries() : [])].join(
-      '\n',
-    ),
+    [
+      `## \`${section}\``,
+      '',
+      ...settingsTable(rows),
+      '',
+      ...(section === 'jobs' ? jobEntries() : []),
+    ].join('\n'),
   );
   const stores = secretStores.map((store) =>
     [
       `### \`secretStores.<profile>\` with \`type: ${store.scheme}\``,
       '',
-      ...table(walkSettings(store.profileSchema, ['secretStores', '<profile>']), false),
+      ...settingsTable(walkSettings(store.profileSchema, ['secretStores', '<profile>']), false),
       '',
     ].join('\n'),
   );
@@ -56,6 +62,7 @@ export function renderConfigDoc(): string {
     'outside them is refused before any call) and the settings of its store:',
     '',
     ...stores,
+    ...renderConnectorsDoc(connectors),
     '<!-- Generated from the config schemas by `npm run docs:gen`; a test keeps it in step. -->',
     '',
   ].join('\n');
@@ -67,47 +74,7 @@ function jobEntries(): string[] {
     'Each entry of `jobs` (YAML only). The schedule follows the same rules as a `schedule`',
     'instruction from the control plane (docs/protocol/control-plane.md).',
     '',
-    ...table(walkSettings(LocalJobSchema, ['jobs[]']), false),
+    ...settingsTable(walkSettings(LocalJobSchema, ['jobs[]']), false),
     '',
   ];
-}
-
-function table(rows: readonly SettingInfo[], withEnv = true): string[] {
-  const header = withEnv
-    ? '| key | env | type | default | description |'
-    : '| key | type | default | description |';
-  const rule = withEnv ? '|---|---|---|---|---|' : '|---|---|---|---|';
-  return [
-    header,
-    rule,
-    ...rows.map((s) => {
-      const env = isEnvSettable(s) ? `\`${envName(s.path)}\`` : 'YAML only';
-      const cells = [
-        `\`${s.path.join('.')}\``,
-        ...(withEnv ? [env] : []),
-        typeOf(s),
-        defaultOf(s),
-        escape(s.description),
-      ];
-      return `| ${cells.join(' | ')} |`;
-    }),
-  ];
-}
-
-function typeOf(setting: SettingInfo): string {
-  return setting.kind === 'enum'
-    ? (setting.values ?? []).map((v) => `\`${v}\``).join(' \\| ')
-    : setting.kind;
-}
-
-function defaultOf(setting: SettingInfo): string {
-  if (setting.defaultValue === undefined) {
-    return setting.required ? '**required**' : '';
-  }
-  const value = JSON.stringify(setting.defaultValue);
-  return value === '{}' || value === '[]' ? `\`${value}\`` : `\`${escape(value)}\``;
-}
-
-function escape(text: string): string {
-  return text.replaceAll('|', '\\|');
 }

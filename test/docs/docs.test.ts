@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../agent/plugin-api/errors.ts';
+import { fixtureConnector } from '../fakes/fixture/connector.ts';
+import { connectors } from '../../connectors/index.ts';
 import { renderConfigDoc } from './config-doc.ts';
+import { connectorSection } from './connectors-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
 import {
   chartStoreSchemes,
@@ -45,5 +48,28 @@ describe('the lists of secret stores', () => {
     for (const schemes of [...found.patterns, ...found.enums]) {
       expect([...schemes].sort()).toEqual(sorted);
     }
+  });
+});
+
+describe('the connector sections of docs/configuration.md', () => {
+  it('has one per registered connector, with its credential names and endpoint roles', () => {
+    const doc = read('docs/configuration.md');
+    for (const connector of connectors) {
+      expect(doc).toContain(`### \`${connector.name}\``);
+      for (const name of Object.keys(connector.credentials.shape)) {
+        expect(doc).toContain(`| \`${name}\` |`);
+      }
+    }
+  });
+
+  it('names the setting each endpoint comes from, an optional one too', () => {
+    const section = connectorSection(fixtureConnector).join('\n');
+    expect(section).toContain(
+      '| `baseUrl` | string | **required** | Origin of the fixture source API. |',
+    );
+    expect(section).toContain('| `secret` | yes | The client secret the token exchange accepts. |');
+    expect(section).toContain('| `alsoFetch` | string |');
+    expect(section).toContain('| `api` | `baseUrl` |  |');
+    expect(section).toContain('| `auth` | `authUrl` | only when set |');
   });
 });
