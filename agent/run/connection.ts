@@ -67,11 +67,14 @@ export function checkEndpoints(
     if (url !== null && options.isHostAllowed(url)) {
       return [];
     }
-    const host = url?.host ?? 'an unparsable URL';
+    const path = formatPath(options.path);
+    if (url === null) {
+      return [{ path, message: `the ${endpoint.role} endpoint is not a URL; check the settings` }];
+    }
     return [
       {
-        path: formatPath(options.path),
-        message: `the ${endpoint.role} endpoint's host ${host} is outside the hosts ${connector.name} may reach; add it to policy.connectors.${connector.name}.allowHosts only if you trust it`,
+        path,
+        message: `the ${endpoint.role} endpoint's host ${url.host} is outside the hosts ${connector.name} may reach; add it to policy.connectors.${connector.name}.allowHosts only if you trust it`,
       },
     ];
   });
