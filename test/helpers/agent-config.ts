@@ -2,7 +2,7 @@ import type { AgentConfig } from '../../agent/config/schema.ts';
 import { checkConfig, loadConfig } from '../../agent/config/load.ts';
 import { isHostAllowed } from '../../agent/http/policy.ts';
 import { Redactor } from '../../agent/logging/redactor.ts';
-import { destinationPolicy } from '../../agent/run/prepare.ts';
+import { permittedHosts } from '../../agent/run/prepare.ts';
 import { createSecretResolver } from '../../agent/secrets/resolver.ts';
 import { SecretsSettingsSchema } from '../../agent/secrets/settings.ts';
 import { connectors } from '../../connectors/index.ts';
@@ -12,7 +12,8 @@ import { captureLogs } from './capture-logs.ts';
 /**
  * A config file as the agent itself takes it at start: parsed and validated by the agent's
  * loader, then every secret reference checked against its profile's allowlist and every
- * connection's host against its policy (no network). Throws CONFIG_INVALID with every problem.
+ * connection's declared endpoints against its connector's permitted hosts (no network). Throws
+ * CONFIG_INVALID with every problem.
  */
 export function loadConfigAsAgent(path: string, text: string): AgentConfig {
   const registry = { connectors, stores: secretStores };
@@ -30,8 +31,7 @@ export function loadConfigAsAgent(path: string, text: string): AgentConfig {
     checkRef: (ref) => {
       resolver.check(ref);
     },
-    hostCheckerFor: (connector) => (url) =>
-      isHostAllowed(destinationPolicy(connector, config).allowedHosts, url),
+    hostCheckerFor: (connector) => (url) => isHostAllowed(permittedHosts(connector, config), url),
   });
   return config;
 }
