@@ -8,6 +8,8 @@ export interface CliArgs {
   readonly config: string | undefined;
   readonly output: string | undefined;
   readonly role: string | undefined;
+  /** `perimeter runs list --state STATE`. */
+  readonly state: string | undefined;
   readonly json: boolean;
 }
 
@@ -21,6 +23,7 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
       config: { type: 'string' },
       output: { type: 'string' },
       role: { type: 'string' },
+      state: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -32,6 +35,7 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
     config: values.config,
     output: values.output,
     role: values.role,
+    state: values.state,
     json: values.json,
   };
 }

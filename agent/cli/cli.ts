@@ -3,6 +3,8 @@ import { ERROR_CODES, toPerimeterError } from '../plugin-api/index.ts';
 import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
 import { discoverCommand, runCommand } from './run.ts';
+import { runsCommand } from './runs.ts';
+import { schedulesCommand } from './schedules.ts';
 import { startCommand } from './start.ts';
 import { helpText } from './help.ts';
 import { parseCommandLine } from './args.ts';
@@ -20,6 +22,8 @@ const BASE_COMMANDS: CommandTable = {
   check: checkCommand,
   discover: discoverCommand,
   start: startCommand,
+  runs: runsCommand,
+  schedules: schedulesCommand,
 };
 
 /**

@@ -18,6 +18,24 @@ Usage:
   perimeter discover JOB_FILE [--config FILE]
       List the resources the job's connection can select (JSON on stdout).
 
+Standalone operations (the queue in Redis, with the config's redis.* settings and prefix):
+  perimeter runs list [--state waiting|active|delayed|completed|failed|cancelled] [--json]
+      The newest runs: id, connector, connection, operation, state, attempts, times, counts
+      and the last error code.   e.g. perimeter runs list --state active
+  perimeter runs show RUN_ID [--json]
+      One run: its checkpoint (counts, not the cursor), last error and undelivered events.
+      e.g. perimeter runs show inventory.m4x1a2b3
+  perimeter runs cancel RUN_ID [--json]
+      Remove a waiting run, or stop an active one on whichever worker holds it (as a control
+      plane's cancel does) and wait a few seconds to see it stop.
+      e.g. perimeter runs cancel inventory.m4x1a2b3
+  perimeter schedules list [--json]
+      Recurring runs: id, cron or interval, time zone, next run, connector, connection.
+      e.g. perimeter schedules list --json
+  perimeter schedules remove SCHEDULE_ID
+      Remove a schedule (as a control plane's unschedule does).
+      e.g. perimeter schedules remove local.nightly
+
 Options:
   --config FILE   YAML config file (default: $PERIMETER_CONFIG; settings also come from
                   PERIMETER_* variables, see docs/configuration.md)
@@ -25,7 +43,8 @@ Options:
 
 Connectors: ${connectors.map((c) => `${c.name} ${c.version}`).join(', ') || '(none)'}
 
-Exit codes: 0 success, 1 the run or a check failed, 2 bad input (config, job file, reference).
+Exit codes: 0 success, 1 the run or a check failed (or no such run), 2 bad input (config, job
+file, reference, argument).
 Every error prints its code and what to do; docs/errors.md lists them all.
 `;
 }

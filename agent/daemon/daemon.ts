@@ -8,9 +8,7 @@ import { RecentErrors } from '../health/recent-errors.ts';
 import { startHealthServer } from '../health/server.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, waitAtMost } from '../plugin-api/index.ts';
-import type { SecretValue } from '../plugin-api/index.ts';
-import { createRedisConnections } from '../queue/redis.ts';
-import type { RedisConnections } from '../queue/redis.ts';
+import { openRedis } from './operations.ts';
 import { openQueueSide, startWorkerSide } from './setup.ts';
 import type { QueueSide, Roles } from './setup.ts';
 import { watchStalledFailures } from '../queue/stalled.ts';
@@ -45,7 +43,6 @@ export interface RunningDaemon {
 
 /** Seconds past the grace period that closing may take before the process gives up. */
 const DEADLINE_MARGIN_MS = 5_000;
-const SECRET_TIMEOUT_MS = 30_000;
 
 /**
  * Runs the agent until `signal` aborts, then drains; resolves with the exit code: 0 after a
@@ -121,7 +118,7 @@ async function buildDaemon(
   const { config, runtime, roles } = options;
   const { board, errors, port } = await startHealth(options, lifecycle);
   lifecycle.onClose('runtime', () => runtime.close());
-  const connections = await openRedis(options);
+  const connections = await openRedis({ ...options, resolver: runtime.resolver });
   lifecycle.onClose('redis', () => connections.close());
   board.attach({ redis: () => connections.health() });
   const side = openQueueSide({
@@ -239,20 +236,6 @@ function startInstructions(
     logger,
   }).catch((error: unknown) => {
     logger.error({ err: error }, 'Standalone jobs could not be applied');
-  });
-}
-
-async function openRedis(options: DaemonOptions): Promise<RedisConnections> {
-  const { config, runtime, logger } = options;
-  let password: SecretValue | undefined;
-  if (config.redis.password !== undefined) {
-    const signal = AbortSignal.any([options.signal, AbortSignal.timeout(SECRET_TIMEOUT_MS)]);
-    password = await runtime.resolver.resolve(config.redis.password, { signal });
-  }
-  return createRedisConnections({
-    settings: config.redis,
-    ...(password === undefined ? {} : { password }),
-    logger: logger.child({ component: 'redis' }),
   });
 }
 

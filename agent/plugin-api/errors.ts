@@ -194,6 +194,18 @@ export const ERROR_CODES = {
     action:
       'The run lost its worker more than `queue.maxStalledCount` times (crash, OOM kill, or an event loop too busy to renew the lock). Check the workers’ memory and CPU, or raise `queue.lockDurationMs`.',
   },
+  RUN_NOT_FOUND: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The queue has no run of that id that the command can act on (finished runs are kept up to `queue.keepCompleted` / `queue.keepFailed`). Check the id with `perimeter runs list`.',
+  },
+  ARGUMENT_INVALID: {
+    retryable: false,
+    exitCode: 2,
+    action:
+      "A command-line argument is missing or malformed. Run `perimeter --help` for the command's usage and an example.",
+  },
   INSTRUCTION_INVALID: {
     retryable: false,
     exitCode: 2,

@@ -153,3 +153,34 @@ function decodeEvent(fields: readonly string[]): RunEvent | undefined {
     return undefined;
   }
 }
+
+const HISTORY_PAGE = 1_000;
+
+/**
+ * The events of one run still in the outbox (not yet delivered to the control plane), oldest
+ * first, for `perimeter runs show`. Reads the stream in pages; it holds at most
+ * `queue.eventsMaxLength` entries.
+ */
+export async function outboxEventsOf(
+  client: RedisClient,
+  prefix: string,
+  runId: string,
+): Promise<RunEvent[]> {
+  const streamKey = `${prefix}:events`;
+  const events: RunEvent[] = [];
+  let start = '-';
+  for (;;) {
+    const page = await client.xrange(streamKey, start, '+', 'COUNT', HISTORY_PAGE);
+    for (const [, fields] of page) {
+      const event = decodeEvent(fields);
+      if (event?.runId === runId) {
+        events.push(event);
+      }
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < HISTORY_PAGE) {
+      return events;
+    }
+    start = `(${last[0]}`;
+  }
+}

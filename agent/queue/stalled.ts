@@ -8,7 +8,7 @@ import type { RedisClient } from './redis.ts';
 import type { EventOutbox } from '../run/contract.ts';
 
 /** BullMQ's reason when a run's worker died more than `maxStalledCount` times. */
-const STALLED_LIMIT = 'job stalled more than allowable limit';
+export const STALLED_LIMIT = 'job stalled more than allowable limit';
 
 /** The watcher's handle. */
 export interface StalledWatcher {
