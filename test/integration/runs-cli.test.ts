@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../agent/cli/cli.ts';
+import type { RunJob } from '../../agent/queue/jobs.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { captureIo } from '../helpers/cli-io.ts';
 import { fixtureRegistry } from '../helpers/run-world.ts';
@@ -58,12 +60,13 @@ describe('perimeter runs and schedules against the queue', () => {
     const { h, cli, canary } = setup();
     const link = h.node();
     await link.side.target.enqueueRun({ ...runSpec('run-list'), params: { pages: 3 } });
-    const job = await link.side.queue.getJob('run-list');
-    await job?.updateData({
+    const job = (await link.side.queue.getJob('run-list')) as Job<RunJob> | undefined;
+    const withCheckpoint: RunJob = {
       kind: 'run',
       spec: { ...runSpec('run-list'), params: { pages: 3 } },
       checkpoint: { cursor: { page: `cursor-${canary}` }, nextSeq: 4, assets: 80, bytes: 9_000 },
-    });
+    };
+    await job?.updateData(withCheckpoint);
 
     const listed = await cli('runs', 'list');
     expect(listed.code).toBe(0);
@@ -222,6 +225,10 @@ async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
   return typeof address === 'object' && address !== null ? address.port : 0;
 }
