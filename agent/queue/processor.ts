@@ -148,7 +148,7 @@ async function settle(
     const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     await failure.report(failedEvent(error, failure.attempt, willRetry));
     deps.onFailure?.(spec.runId, error);
-    throw error;
+    throw codeFirst(error);
   }
   return giveUp(error, failure);
 }
@@ -157,6 +157,19 @@ async function giveUp(error: PerimeterError, failure: Failure): Promise<never> {
   await failure.report(failedEvent(error, failure.attempt, false));
   failure.deps.onFailure?.(failure.spec.runId, error);
   throw new UnrecoverableError(`${error.code}: ${error.message}`);
+}
+
+/**
+ * The error BullMQ retries: the same, its message led by the code, because BullMQ keeps only
+ * the message (the job's failedReason, which `perimeter runs` reads) and give-ups read that way.
+ */
+function codeFirst(error: PerimeterError): PerimeterError {
+  return new PerimeterError(error.code, `${error.code}: ${error.message}`, {
+    cause: error,
+    retryable: error.retryable,
+    context: error.context,
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  });
 }
 
 function failedEvent(error: PerimeterError, attempt: number, willRetry: boolean): RunEventBody {

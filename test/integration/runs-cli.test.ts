@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../agent/cli/cli.ts';
+import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import type { RunJob } from '../../agent/queue/jobs.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { captureIo } from '../helpers/cli-io.ts';
@@ -22,9 +23,11 @@ afterEach(async () => {
 });
 
 /** A harness (the daemon's queue side) and a config file the CLI reads: same Redis, same prefix. */
-function setup(options: { controlPlane?: boolean; redisUrl?: string } = {}) {
+function setup(
+  options: { controlPlane?: boolean; redisUrl?: string; queue?: Record<string, unknown> } = {},
+) {
   const prefix = uniquePrefix('runs-cli');
-  harness = queueHarness(prefix);
+  harness = queueHarness(prefix, options.queue);
   const dir = tempDir('runs-cli');
   writeFileSync(
     join(dir, 'perimeter.yaml'),
@@ -149,6 +152,47 @@ describe('perimeter runs and schedules against the queue', () => {
     expect(again.stderr).toMatch(
       /^error RUN_NOT_FOUND: Run run-active already finished \(cancelled\)/,
     );
+  });
+
+  it('shows a run waiting out its retry backoff as delayed with its error code, and cancels it by removing it', async () => {
+    const { h, cli } = setup({ queue: { backoffMs: 600_000 } });
+    const executor = scriptedExecutor(() =>
+      Promise.reject(new PerimeterError('SOURCE_UNAVAILABLE', '503 from GET /v1/items')),
+    );
+    const worker = h.node({ executor });
+    await worker.side.target.enqueueRun(runSpec('run-retry'));
+    await waitFor(async () => (await worker.side.queue.getJob('run-retry'))?.attemptsMade === 1);
+    const listed = await cli('runs', 'list', '--state', 'delayed', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({
+        runId: 'run-retry',
+        state: 'delayed',
+        attempts: 1,
+        errorCode: 'SOURCE_UNAVAILABLE',
+      }),
+    ]);
+    const shown = await cli('runs', 'show', 'run-retry');
+    expect(shown.stdout).toMatch(/last error:\s+SOURCE_UNAVAILABLE: 503 from GET \/v1\/items/);
+    expect(shown.stdout).toMatch(/due:\s+\d{4}-/);
+    const cancelled = await cli('runs', 'cancel', 'run-retry');
+    expect(cancelled.stdout).toContain('run run-retry cancelled: removed from the queue');
+    expect(await worker.side.queue.getJob('run-retry')).toBeUndefined();
+    expect(executor.calls).toHaveLength(1);
+  });
+
+  it('describes each command with an example in --help', async () => {
+    const { cli } = setup();
+    const help = (await cli('--help')).stdout;
+    for (const usage of [
+      'perimeter runs list',
+      'perimeter runs show RUN_ID',
+      'perimeter runs cancel RUN_ID',
+      'perimeter schedules list',
+      'perimeter schedules remove SCHEDULE_ID',
+    ]) {
+      const entry = help.slice(help.indexOf(usage)).split('\n  perimeter ')[0] ?? '';
+      expect(entry, usage).toMatch(/e\.g\. perimeter (runs|schedules) /);
+    }
   });
 
   it('exits 1 for an unknown run and 2 for bad input, touching nothing', async () => {
