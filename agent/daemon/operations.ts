@@ -1,6 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { AgentConfig } from '../config/schema.ts';
-import { PerimeterError, coerceError } from '../plugin-api/index.ts';
+import { PerimeterError, coerceError, waitAtMost } from '../plugin-api/index.ts';
 import type { SecretValue } from '../plugin-api/index.ts';
 import { createCancelChannel } from '../queue/cancel.ts';
 import type { CancelChannel } from '../queue/cancel.ts';
@@ -68,10 +68,9 @@ export async function openOperations(options: OpenRedisOptions): Promise<Operati
   });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= Promise.race([
-      side.queue.close().catch(() => undefined),
-      new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref()),
-    ]).then(() => connections.close());
+    closing ??= waitAtMost(side.queue.close(), CLOSE_TIMEOUT_MS)
+      .catch(() => undefined)
+      .then(() => connections.close());
     return closing;
   };
   try {
