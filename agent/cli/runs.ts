@@ -11,7 +11,8 @@ import { argumentError, withOperations } from './operations.ts';
 import type { OperationsContext } from './operations.ts';
 import { formatRunDetail, formatRunList, jsonOf } from './runs-format.ts';
 
-const USAGE = 'perimeter runs list [--state STATE] [--json] | show RUN_ID [--json] | cancel RUN_ID';
+const USAGE =
+  'perimeter runs list [--state STATE] [--json] | show RUN_ID [--json] | cancel RUN_ID [--json]';
 /** Most runs `list` prints. */
 const LIST_LIMIT = 100;
 /** How long `cancel` waits to see an active run stop on its worker. */
