@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InstructionSigner, runDraft } from '../../test/fakes/control-plane/signing.ts';
-import { canonicalJson } from './jcs.ts';
+import { canonicalJson } from '../ledger/jcs.ts';
 import {
   checkInstructionWindow,
   signInstruction,

@@ -1,7 +1,7 @@
 import { sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { PerimeterError } from '../plugin-api/index.ts';
-import { canonicalJson } from './jcs.ts';
+import { canonicalJson } from '../ledger/jcs.ts';
 
 /** The one algorithm accepted: Ed25519 (RFC 8037). */
 export const SIGNATURE_ALG = 'EdDSA';

@@ -172,6 +172,18 @@ export const ERROR_CODES = {
     exitCode: 1,
     action: 'Writing the --output directory failed. Check that it is writable and has free space.',
   },
+  LEDGER_BROKEN: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The outbound ledger chain does not verify: an entry was altered, removed or moved (the message names it). Treat the ledger as tampered with, keep its copy for investigation and compare it with the shipped ledger file.',
+  },
+  OUTPUT_NOT_SUPPORTED: {
+    retryable: false,
+    exitCode: 2,
+    action:
+      'The daemon pushes to the catalog and does not take --output. To inspect batches before they leave, set `review: every` (or `first`) on the agent or connection and use `perimeter review`; for a one-off dry run use `perimeter run JOB_FILE --output DIR`.',
+  },
   RUN_ABORTED: {
     retryable: true,
     exitCode: 1,

@@ -12,7 +12,7 @@ import ts from 'typescript';
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['agent/plugin-api', 'agent/version.ts'],
-  ['agent/logging', 'agent/metrics'],
+  ['agent/logging', 'agent/metrics', 'agent/ledger'],
   ['agent/http'],
   ['agent/secrets', 'agent/sink'],
   ['agent/run'],

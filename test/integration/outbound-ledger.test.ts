@@ -1,0 +1,134 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOutboundLedger } from '../../agent/ledger/ledger.ts';
+import type { OutboundRequest } from '../../agent/ledger/ledger.ts';
+import type { LedgerEntry } from '../../agent/ledger/entry.ts';
+import { verifyChain } from '../../agent/ledger/verify.ts';
+import { createRedisLedgerStore } from '../../agent/queue/outbound-ledger.ts';
+import { makeCanary, findCanary } from '../helpers/canary.ts';
+import { REDIS_URL, deleteKeys, dumpKeys, uniquePrefix } from './support/redis.ts';
+
+const silent = { error: () => undefined } as never;
+const DAY_MS = 24 * 60 * 60 * 1000;
+let redis: Redis;
+const prefixes: string[] = [];
+
+function prefix(): string {
+  const value = uniquePrefix('outbound-ledger');
+  prefixes.push(value);
+  return value;
+}
+
+function heartbeat(n: number): OutboundRequest {
+  return {
+    kind: 'controlPlane.heartbeat',
+    method: 'POST',
+    url: 'https://cp.example/v1/agents/a/heartbeat',
+    body: JSON.stringify({ n }),
+    status: 200,
+  };
+}
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+});
+
+afterAll(async () => {
+  for (const value of prefixes) {
+    await deleteKeys(redis, value);
+  }
+  await redis.quit();
+});
+
+describe('the Redis outbound ledger', () => {
+  it('chains appends racing from several clients into one verifiable sequence', async () => {
+    const keyPrefix = prefix();
+    const clients = [0, 1, 2, 3].map(() => new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }));
+    try {
+      const ledgers = clients.map((client) =>
+        createOutboundLedger({
+          store: createRedisLedgerStore({ client, prefix: keyPrefix, retentionDays: 30 }),
+          logger: silent,
+        }),
+      );
+      await Promise.all(
+        ledgers.flatMap((ledger, c) =>
+          Array.from({ length: 15 }, (_, n) => ledger.record(heartbeat(c * 100 + n))),
+        ),
+      );
+      const store = createRedisLedgerStore({ client: redis, prefix: keyPrefix, retentionDays: 30 });
+      const chain = await store.read();
+      expect(chain.entries).toHaveLength(60);
+      expect(verifyChain(chain)).toMatchObject({ ok: true, entries: 60, head: { seq: 60 } });
+    } finally {
+      await Promise.all(clients.map((client) => client.quit()));
+    }
+  });
+
+  it('drops entries past the retention and keeps the chain verifiable from its anchor', async () => {
+    const keyPrefix = prefix();
+    let nowMs = Date.UTC(2026, 0, 1);
+    const store = createRedisLedgerStore({
+      client: redis,
+      prefix: keyPrefix,
+      retentionDays: 2,
+      now: () => nowMs,
+    });
+    const ledger = createOutboundLedger({ store, logger: silent, now: () => nowMs });
+    for (let n = 1; n <= 6; n += 1) {
+      await ledger.record(heartbeat(n));
+      nowMs += DAY_MS;
+    }
+    const chain = await store.read();
+    const seqs = chain.entries.map((line) => (JSON.parse(line) as LedgerEntry).seq);
+    expect(seqs).toEqual([4, 5, 6]);
+    expect(chain.anchor.seq).toBe(3);
+    expect(verifyChain(chain)).toMatchObject({ ok: true, head: { seq: 6 } });
+  });
+
+  it('fails verification naming an entry edited, deleted or moved in Redis', async () => {
+    const keyPrefix = prefix();
+    const store = createRedisLedgerStore({ client: redis, prefix: keyPrefix, retentionDays: 30 });
+    const ledger = createOutboundLedger({ store, logger: silent });
+    for (let n = 1; n <= 4; n += 1) {
+      await ledger.record(heartbeat(n));
+    }
+    const key = `${keyPrefix}:ledger:entries`;
+    const original = await redis.lrange(key, 0, -1);
+    const second = JSON.parse(original[1] ?? '') as LedgerEntry;
+    await redis.lset(key, 1, JSON.stringify({ ...second, status: 500 }));
+    expect(verifyChain(await store.read())).toMatchObject({ ok: false, seq: 2 });
+    await redis.lset(key, 1, original[1] ?? '');
+    await redis.lrem(key, 1, original[2] ?? '');
+    expect(verifyChain(await store.read())).toMatchObject({ ok: false, seq: 4 });
+    await redis.del(key);
+    await redis.rpush(
+      key,
+      original[0] ?? '',
+      original[2] ?? '',
+      original[1] ?? '',
+      original[3] ?? '',
+    );
+    expect(verifyChain(await store.read())).toMatchObject({ ok: false, seq: 3 });
+  });
+
+  it('keeps secret references and never a secret value', async () => {
+    const keyPrefix = prefix();
+    const canary = makeCanary();
+    const store = createRedisLedgerStore({ client: redis, prefix: keyPrefix, retentionDays: 30 });
+    const ledger = createOutboundLedger({ store, logger: silent });
+    await ledger.record({
+      kind: 'catalog.batch',
+      runId: 'run-1',
+      method: 'POST',
+      url: 'https://catalog.example/v1/runs/run-1/batches',
+      body: Buffer.from('gzip bytes'),
+      status: 201,
+      assets: 2,
+      secretRefs: ['env://CYERA_SECRET'],
+    });
+    const dump = await dumpKeys(redis, keyPrefix);
+    expect(findCanary(canary, dump)).toEqual([]);
+    expect(JSON.stringify(dump)).toContain('env://CYERA_SECRET');
+  });
+});
