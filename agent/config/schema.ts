@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HttpSettingsSchema } from '../http/settings.ts';
 import type { SecretStoreDefinition } from '../plugin-api/index.ts';
 import { HealthSettingsSchema } from '../health/settings.ts';
+import { LedgerSettingsSchema } from '../ledger/settings.ts';
 import { ControlPlaneSettingsSchema } from '../link/settings.ts';
 import { QueueSettingsSchema, RedisSettingsSchema } from '../queue/settings.ts';
 import { buildSecretStoresSchema } from '../secrets/profiles.ts';
@@ -34,6 +35,7 @@ export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
     redis: RedisSettingsSchema.prefault({}),
     queue: QueueSettingsSchema.prefault({}),
     health: HealthSettingsSchema.prefault({}),
+    ledger: LedgerSettingsSchema.prefault({}),
     jobs: z
       .array(LocalJobSchema)
       .default([])

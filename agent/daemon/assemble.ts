@@ -8,6 +8,9 @@ import type { Redactor } from '../logging/redactor.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
 import type { Connector, SecretStoreNetwork } from '../plugin-api/index.ts';
+import { createFileLedgerStore } from '../ledger/file-store.ts';
+import { createOutboundLedger } from '../ledger/ledger.ts';
+import type { LedgerStore, OutboundLedger } from '../ledger/ledger.ts';
 import { createSecretResolver } from '../secrets/resolver.ts';
 import type { SecretResolver } from '../secrets/resolver.ts';
 import { catalogDestinationPolicy, createCatalogSink } from '../sink/catalog-sink.ts';
@@ -45,6 +48,13 @@ export interface Runtime {
   readonly executor: RunExecutor;
   readonly sink: Sink;
   readonly connectors: ReadonlyMap<string, Connector>;
+  /** Records every request that carries metadata out (catalog pushes, control-plane calls). */
+  readonly ledger: OutboundLedger;
+  /**
+   * Sets the ledger's store: the daemon's Redis chain once Redis is open. Until then (and in
+   * `perimeter run`) it is `ledger.file` alone when set, else nothing is recorded.
+   */
+  useLedgerStore(store: LedgerStore): void;
   /** Checks a run without secrets or network (the link uses it to accept instructions). */
   prepare(spec: RunSpec): PreparedRun;
   /** Builds an HTTP client with the agent's proxy, CA and timeouts (checks, catalog, control plane). */
@@ -96,7 +106,13 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       nodeExtraCaCerts: options.env['NODE_EXTRA_CA_CERTS'],
       ...(clientCert === undefined ? {} : { clientCert }),
     });
-  const sink = buildSink(options, resolver, (policy) => httpClient(policy, 'sink'));
+  let ledgerStore: LedgerStore | undefined =
+    config.ledger.file === undefined ? undefined : createFileLedgerStore(config.ledger.file);
+  const ledger = createOutboundLedger({
+    store: () => ledgerStore,
+    logger: logger.child({ component: 'ledger' }),
+  });
+  const sink = buildSink(options, resolver, ledger, (policy) => httpClient(policy, 'sink'));
   const connectors = new Map(options.registry.connectors.map((c) => [c.name, c]));
   const prepareDeps = {
     config,
@@ -119,6 +135,10 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     executor,
     sink,
     connectors,
+    ledger,
+    useLedgerStore: (store) => {
+      ledgerStore = store;
+    },
     prepare: (spec) => prepareRun(spec, prepareDeps),
     httpClient: (policy, { errorDomain, clientCert }) =>
       httpClient(policy, errorDomain, clientCert),
@@ -146,6 +166,7 @@ const refusingSink: Sink = {
 function buildSink(
   options: RuntimeOptions,
   resolver: SecretResolver,
+  ledger: OutboundLedger,
   sinkHttpClient: (policy: DestinationPolicy) => ClosableHttpClient,
 ): Sink {
   const logger = options.logger.child({ component: 'sink' });
@@ -184,5 +205,6 @@ function buildSink(
         : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
     logger,
     metrics: options.metrics,
+    ledger,
   });
 }

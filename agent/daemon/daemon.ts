@@ -9,6 +9,9 @@ import { startHealthServer } from '../health/server.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, waitAtMost } from '../plugin-api/index.ts';
 import { openRedis } from './operations.ts';
+import { mirrorToFile } from '../ledger/file-store.ts';
+import type { LedgerStore } from '../ledger/ledger.ts';
+import { createRedisLedgerStore } from '../queue/outbound-ledger.ts';
 import { openQueueSide, startWorkerSide } from './setup.ts';
 import type { QueueSide, Roles } from './setup.ts';
 import { watchStalledFailures } from '../queue/stalled.ts';
@@ -130,6 +133,8 @@ async function buildDaemon(
   });
   lifecycle.onClose('queue', () => side.queue.close());
   board.attach({ queue: side.queue, outbox: side.outbox });
+  runtime.useLedgerStore(ledgerStoreOf(config, side));
+  board.attach({ ledgerHead: () => runtime.ledger.head() });
   const probes = startDependencyProbes({
     runtime,
     catalog: roles.worker ? config.catalog : undefined,
@@ -237,6 +242,16 @@ function startInstructions(
   }).catch((error: unknown) => {
     logger.error({ err: error }, 'Standalone jobs could not be applied');
   });
+}
+
+/** The Redis chain, mirrored to `ledger.file` when set. */
+function ledgerStoreOf(config: AgentConfig, side: QueueSide): LedgerStore {
+  const store = createRedisLedgerStore({
+    client: side.client,
+    prefix: side.prefix,
+    retentionDays: config.ledger.retentionDays,
+  });
+  return config.ledger.file === undefined ? store : mirrorToFile(store, config.ledger.file);
 }
 
 /** `agent.id`, else `perimeter-<hostname>`. */

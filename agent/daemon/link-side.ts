@@ -14,7 +14,7 @@ const TOKEN_TIMEOUT_MS = 30_000;
 export interface LinkSideOptions {
   readonly settings: ControlPlaneSettings;
   readonly agentId: string;
-  readonly runtime: Pick<Runtime, 'httpClient' | 'resolver' | 'prepare'>;
+  readonly runtime: Pick<Runtime, 'httpClient' | 'resolver' | 'prepare' | 'ledger'>;
   readonly side: QueueSide;
   readonly heartbeat: () => Promise<HeartbeatBody>;
   readonly logger: PinoLogger;
@@ -47,6 +47,7 @@ export function startLinkSide(options: LinkSideOptions): Link {
       redis: options.side.client,
       prefix: `${options.side.prefix}:link:`,
     }),
+    outboundLedger: runtime.ledger,
     prepare: (spec) => {
       runtime.prepare(spec);
     },

@@ -1,4 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { formatHead } from '../ledger/entry.ts';
+import type { ChainHead } from '../ledger/entry.ts';
 import type { HeartbeatBody, LinkStatus } from '../link/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ActiveRun } from '../queue/active-runs.ts';
@@ -31,6 +33,8 @@ export interface HealthParts {
   readonly link: () => LinkStatus;
   readonly outbox: EventOutbox;
   readonly probes: readonly CachedProbe[];
+  /** The outbound ledger's head. */
+  readonly ledgerHead: () => Promise<ChainHead>;
 }
 
 /** Longest a scrape or /status waits for Redis before answering without queue figures. */
@@ -120,6 +124,7 @@ export class HealthBoard {
     const depth = await this.#queueDepth();
     const dependencies = this.dependencies();
     const pending = await this.#pendingEvents();
+    const head = await this.#ledgerHead();
     return {
       agentId: identity.agentId,
       version: identity.version,
@@ -143,6 +148,7 @@ export class HealthBoard {
         ),
       },
       pendingEvents: pending ?? 0,
+      ...(head === undefined ? {} : { ledgerHead: formatHead(head) }),
     };
   }
 
@@ -186,7 +192,15 @@ export class HealthBoard {
       pendingEvents: pending ?? null,
       secretStores: identity.secretStores,
       dependencies: this.dependencies(),
+      ledger: await this.#ledgerHead().then((head) =>
+        head === undefined ? null : { seq: head.seq, hash: head.hash },
+      ),
     };
+  }
+
+  async #ledgerHead(): Promise<ChainHead | undefined> {
+    const read = this.#parts.ledgerHead;
+    return read === undefined ? undefined : this.#redisRead(read());
   }
 
   async #pendingEvents(): Promise<number | undefined> {

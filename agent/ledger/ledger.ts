@@ -1,5 +1,5 @@
 import type { Logger } from '../plugin-api/index.ts';
-import { sha256Hex } from './entry.ts';
+import { EMPTY_HEAD, sha256Hex } from './entry.ts';
 import type { ChainHead, LedgerDraft, LedgerEntry, OutboundKind } from './entry.ts';
 
 /** Where entries are chained and kept. Appends from many processes must chain atomically. */
@@ -38,15 +38,22 @@ export interface OutboundLedger {
  * covers it rather than a request going out unrecorded twice.
  */
 export function createOutboundLedger(options: {
-  readonly store: LedgerStore;
+  /** The store, or a function giving the store in use (none yet: nothing is recorded). */
+  readonly store: LedgerStore | (() => LedgerStore | undefined);
   readonly logger: Logger;
   readonly now?: () => number;
 }): OutboundLedger {
   const now = options.now ?? Date.now;
+  const { store } = options;
+  const current = typeof store === 'function' ? store : () => store;
   return {
     async record(request) {
+      const target = current();
+      if (target === undefined) {
+        return;
+      }
       try {
-        await options.store.append(draftOf(request, now()));
+        await target.append(draftOf(request, now()));
       } catch (error) {
         options.logger.error(
           { err: error, kind: request.kind, runId: request.runId },
@@ -55,7 +62,7 @@ export function createOutboundLedger(options: {
         throw error;
       }
     },
-    head: () => options.store.head(),
+    head: () => current()?.head() ?? Promise.resolve(EMPTY_HEAD),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PerimeterError } from '../plugin-api/index.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../plugin-api/index.ts';
+import type { OutboundLedger, OutboundRequest } from '../ledger/ledger.ts';
 import type { RunEvent } from '../run/contract.ts';
 import { raceAbort } from '../plugin-api/index.ts';
 import type { AgentTokenSource, HeartbeatBody, HeartbeatReply } from './types.ts';
@@ -51,6 +52,8 @@ export function createControlPlaneApi(options: {
   readonly baseUrl: string;
   readonly agentId: string;
   readonly token: AgentTokenSource;
+  /** Records every call that carries a body out: acks, heartbeats, events. */
+  readonly ledger?: OutboundLedger;
 }): ControlPlaneApi {
   const { baseUrl, agentId } = options;
   const agentPath = `${baseUrl}/v1/agents/${encodeURIComponent(agentId)}`;
@@ -59,6 +62,14 @@ export function createControlPlaneApi(options: {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<HttpResponse> => sendWithin(options, request, signal, timeoutMs);
+  const post = (
+    call: { readonly url: string; readonly json: unknown; readonly endpoint: string },
+    record: Pick<OutboundRequest, 'kind' | 'runId'>,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> =>
+    postRecorded(options.ledger, { ...call, record }, (request) =>
+      send(request, signal, CALL_TIMEOUT_MS),
+    );
   return {
     pollInstructions: async (waitSeconds, signal) => {
       const request = {
@@ -77,21 +88,19 @@ export function createControlPlaneApi(options: {
     },
     ack: async (instructionId, body, signal) => {
       const url = `${baseUrl}/v1/instructions/${encodeURIComponent(instructionId)}/ack`;
-      const response = await send(
-        { method: 'POST', url, json: body, endpoint: ENDPOINTS.ack },
+      const response = await post(
+        { url, json: body, endpoint: ENDPOINTS.ack },
+        { kind: 'controlPlane.ack' },
         signal,
-        CALL_TIMEOUT_MS,
       );
       await response.dump();
     },
     heartbeat: async (body, signal) => {
-      const request = {
-        method: 'POST',
-        url: `${agentPath}/heartbeat`,
-        json: body,
-        endpoint: ENDPOINTS.heartbeat,
-      } as const;
-      const response = await send(request, signal, CALL_TIMEOUT_MS);
+      const response = await post(
+        { url: `${agentPath}/heartbeat`, json: body, endpoint: ENDPOINTS.heartbeat },
+        { kind: 'controlPlane.heartbeat' },
+        signal,
+      );
       const text = await response.text();
       return text.trim() === ''
         ? {}
@@ -100,14 +109,45 @@ export function createControlPlaneApi(options: {
     postEvents: async (runId, events, signal) => {
       const url = `${baseUrl}/v1/runs/${encodeURIComponent(runId)}/events`;
       const json = { agentId, events };
-      const response = await send(
-        { method: 'POST', url, json, endpoint: ENDPOINTS.events },
+      const response = await post(
+        { url, json, endpoint: ENDPOINTS.events },
+        { kind: 'controlPlane.events', runId },
         signal,
-        CALL_TIMEOUT_MS,
       );
       await response.dump();
     },
   };
+}
+
+/**
+ * Posts a JSON body serialised here, so the ledger digests the exact bytes sent, and records
+ * the call once it has an answer (or failed with a status, which means it was received).
+ */
+async function postRecorded(
+  ledger: OutboundLedger | undefined,
+  call: {
+    readonly url: string;
+    readonly json: unknown;
+    readonly endpoint: string;
+    readonly record: Pick<OutboundRequest, 'kind' | 'runId'>;
+  },
+  send: (request: Omit<HttpRequest, 'signal' | 'headers' | 'retry'>) => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  const body = JSON.stringify(call.json);
+  const record = (status: number | undefined): Promise<void> | undefined =>
+    ledger?.record({ ...call.record, method: 'POST', url: call.url, body, status });
+  let response: HttpResponse;
+  try {
+    response = await send({ method: 'POST', url: call.url, body, endpoint: call.endpoint });
+  } catch (error) {
+    const status = error instanceof PerimeterError ? error.context['status'] : undefined;
+    if (typeof status === 'number') {
+      await record(status);
+    }
+    throw error;
+  }
+  await record(response.status);
+  return response;
 }
 
 async function sendWithin(
@@ -134,7 +174,11 @@ async function sendWithin(
     const token = await raceAbort(options.token(), bounded);
     return await options.http.request({
       ...request,
-      headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${token.reveal()}`,
+        accept: 'application/json',
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       signal: bounded,
       retry: false,
     });

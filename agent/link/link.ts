@@ -13,6 +13,7 @@ import { EventForwarder } from './events.ts';
 import { adoptReply } from './intervals.ts';
 import type { Intervals } from './intervals.ts';
 import type { InstructionLedger } from './ledger.ts';
+import type { OutboundLedger } from '../ledger/ledger.ts';
 import { runLoop } from './loop.ts';
 import type { LoopOptions } from './loop.ts';
 import { pollTurn } from './poller.ts';
@@ -34,6 +35,8 @@ export interface LinkOptions {
   readonly target: InstructionTarget;
   readonly outbox: EventOutbox;
   readonly ledger: InstructionLedger;
+  /** Records acks, heartbeats and events as they are sent. */
+  readonly outboundLedger?: OutboundLedger;
   /** The runtime's check of a run (connector, settings, params, references, policy); throws. */
   prepare(spec: RunSpec): void;
   /** The body of the next heartbeat. */
@@ -113,6 +116,7 @@ function assemble(options: LinkOptions): LinkParts {
       baseUrl: settings.url,
       agentId: options.agentId,
       token: options.token,
+      ...(options.outboundLedger === undefined ? {} : { ledger: options.outboundLedger }),
     }),
     intervals: {
       pollWaitSeconds: settings.pollWaitSeconds,

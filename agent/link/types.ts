@@ -23,6 +23,8 @@ export interface HeartbeatBody {
   };
   /** Run events not yet delivered to the control plane. */
   readonly pendingEvents: number;
+  /** The outbound ledger's head, `seq:sha256`, as of this heartbeat (before it is recorded). */
+  readonly ledgerHead?: string;
 }
 
 /** What the control plane may answer to a heartbeat: new intervals. */

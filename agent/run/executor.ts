@@ -190,6 +190,7 @@ async function runOperation(
       const summary = await extract(connector, ctx, {
         sink: deps.sink,
         resume: run.resume,
+        secretRefs: Object.values(prepared.credentialRefs),
         onCommit: async (checkpoint) => {
           onCommitted(checkpoint);
           await options.hooks?.onCheckpoint?.(checkpoint);

@@ -9,6 +9,8 @@ export interface ExtractOptions {
   readonly resume: RunCheckpoint | undefined;
   readonly onCommit: (checkpoint: RunCheckpoint) => Promise<void>;
   readonly onProgress: (progress: RunProgress) => void;
+  /** The run's credential references, recorded by the outbound ledger with each push. */
+  readonly secretRefs?: readonly string[];
 }
 
 /**
@@ -29,6 +31,7 @@ export async function extract<C, P>(
     resume: options.resume,
     signal: ctx.signal,
     onCommit: options.onCommit,
+    ...(options.secretRefs === undefined ? {} : { secretRefs: options.secretRefs }),
   });
   try {
     for await (const event of iterateUntilAborted(connector.read(ctx), ctx.signal)) {

@@ -2,6 +2,7 @@ import { statusRetryReason, transportRetryReason } from '../http/error-map.ts';
 import type { RetryReason } from '../http/error-map.ts';
 import { planRetry } from '../http/retry.ts';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
+import type { OutboundLedger, OutboundRequest } from '../ledger/ledger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, isPerimeterError, sleep, toPerimeterError } from '../plugin-api/index.ts';
 import type { Logger, SecretValue } from '../plugin-api/index.ts';
@@ -23,6 +24,8 @@ export interface CatalogSinkOptions {
   readonly token: () => Promise<SecretValue | undefined>;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Records every batch and `complete` sent (one entry per attempt that reached the catalog). */
+  readonly ledger?: OutboundLedger;
   /** How long `abort()` waits for batches in flight. @default 10000 */
   readonly abortWaitMs?: number;
 }
@@ -45,7 +48,8 @@ export function createCatalogSink(options: CatalogSinkOptions): Sink {
     logger,
     metrics: options.metrics,
     abortWaitMs: options.abortWaitMs ?? 10_000,
-    transportFor: ({ runId }) => new CatalogTransport(runId, options, logger.child({ runId })),
+    transportFor: ({ runId, secretRefs }) =>
+      new CatalogTransport(runId, secretRefs, options, logger.child({ runId })),
     closeTransport: () => options.http.close(),
   });
 }
@@ -53,12 +57,19 @@ export function createCatalogSink(options: CatalogSinkOptions): Sink {
 /** Posts one run's batches and its completion. */
 class CatalogTransport implements BatchTransport<Buffer> {
   readonly #runId: string;
+  readonly #secretRefs: readonly string[] | undefined;
   readonly #options: CatalogSinkOptions;
   readonly #logger: Logger;
   readonly #runUrl: string;
 
-  constructor(runId: string, options: CatalogSinkOptions, logger: Logger) {
+  constructor(
+    runId: string,
+    secretRefs: readonly string[] | undefined,
+    options: CatalogSinkOptions,
+    logger: Logger,
+  ) {
     this.#runId = runId;
+    this.#secretRefs = secretRefs;
     this.#options = options;
     this.#logger = logger;
     this.#runUrl = `${options.settings.url}/v1/runs/${encodeURIComponent(runId)}`;
@@ -74,22 +85,36 @@ class CatalogTransport implements BatchTransport<Buffer> {
       try {
         return await this.#post(batch, idempotencyKey, signal);
       } catch (error) {
+        await this.#recordFailure(error, 'catalog.batch', batch.payload, batch.assets);
         await this.#beforeRetry(error, attempt, batch.seq, signal);
       }
     }
   }
 
   async complete(summary: SinkSummary, signal: AbortSignal): Promise<void> {
-    const response = await this.#options.http.request({
-      method: 'POST',
-      url: `${this.#runUrl}/complete`,
-      headers: await this.#authHeaders(),
-      json: { assets: summary.assets, batches: summary.batches, complete: true },
-      signal,
-      endpoint: COMPLETE_ENDPOINT,
-      retry: true,
+    // Serialised here, not by the client, so the ledger digests the exact bytes sent.
+    const body = JSON.stringify({
+      assets: summary.assets,
+      batches: summary.batches,
+      complete: true,
     });
+    let response;
+    try {
+      response = await this.#options.http.request({
+        method: 'POST',
+        url: `${this.#runUrl}/complete`,
+        headers: { 'content-type': 'application/json', ...(await this.#authHeaders()) },
+        body,
+        signal,
+        endpoint: COMPLETE_ENDPOINT,
+        retry: true,
+      });
+    } catch (error) {
+      await this.#recordFailure(error, 'catalog.complete', body, summary.assets);
+      throw error;
+    }
     await response.dump();
+    await this.#record('catalog.complete', body, response.status, summary.assets);
     this.#logger.info({ ...summary }, 'Catalog run completed');
   }
 
@@ -113,7 +138,40 @@ class CatalogTransport implements BatchTransport<Buffer> {
       retry: false,
     });
     await response.dump();
+    await this.#record('catalog.batch', batch.payload, response.status, batch.assets);
     return response.status === 200 ? 'duplicate' : 'stored';
+  }
+
+  /** One ledger entry per request that reached the catalog; per batch, never per asset. */
+  async #record(
+    kind: OutboundRequest['kind'],
+    body: Buffer | string,
+    status: number | undefined,
+    assets: number,
+  ): Promise<void> {
+    await this.#options.ledger?.record({
+      kind,
+      runId: this.#runId,
+      method: 'POST',
+      url: `${this.#runUrl}/${kind === 'catalog.batch' ? 'batches' : 'complete'}`,
+      body,
+      status,
+      assets,
+      ...(this.#secretRefs === undefined ? {} : { secretRefs: this.#secretRefs }),
+    });
+  }
+
+  /** A refused or failed attempt was sent too (unless the policy stopped it before any socket). */
+  async #recordFailure(
+    error: unknown,
+    kind: OutboundRequest['kind'],
+    body: Buffer | string,
+    assets: number,
+  ): Promise<void> {
+    if (isPerimeterError(error, 'SINK_UNAVAILABLE') || isPerimeterError(error, 'SINK_REJECTED')) {
+      const status = error.context['status'];
+      await this.#record(kind, body, typeof status === 'number' ? status : undefined, assets);
+    }
   }
 
   /** Waits before the next attempt, or throws the error when it is final. */

@@ -35,6 +35,8 @@ export interface SinkOpenOptions {
   readonly resume?: RunCheckpoint;
   /** The run's signal: stops waiting for room; batches in flight get `abort()`'s bounded wait. */
   readonly signal: AbortSignal;
+  /** The secret references the run was given (never values), for the outbound ledger. */
+  readonly secretRefs?: readonly string[];
   /** Called, in order, each time a checkpoint becomes committed. */
   readonly onCommit: (checkpoint: RunCheckpoint) => Promise<void>;
 }

@@ -10,6 +10,7 @@ import { CatalogSettingsSchema } from '../../../agent/sink/settings.ts';
 import type { Sink, SinkSummary } from '../../../agent/sink/types.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import type { CapturedLogs } from '../../helpers/capture-logs.ts';
+import type { OutboundLedger } from '../../../agent/ledger/ledger.ts';
 
 /** A catalog sink wired as the agent wires it: real HTTP client, policy, redactor, metrics. */
 export interface SinkHarness {
@@ -28,6 +29,7 @@ export interface SinkHarnessOptions {
   readonly tokens?: readonly string[];
   readonly caPem?: string;
   readonly abortWaitMs?: number;
+  readonly ledger?: OutboundLedger;
 }
 
 /** Builds a catalog sink against a receiver, with waits short enough for tests. */
@@ -65,6 +67,7 @@ export function catalogSinkHarness(options: SinkHarnessOptions): SinkHarness {
     logger: logs.logger,
     metrics,
     ...(options.abortWaitMs === undefined ? {} : { abortWaitMs: options.abortWaitMs }),
+    ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
   });
   return { sink, logs, metrics, tokenFetches: () => fetches };
 }
@@ -89,6 +92,7 @@ export async function pushRun(
     readonly events: Iterable<StreamEvent>;
     readonly resume?: RunCheckpoint;
     readonly signal?: AbortSignal;
+    readonly secretRefs?: readonly string[];
   },
 ): Promise<PushResult> {
   const commits: RunCheckpoint[] = [];
@@ -97,6 +101,7 @@ export async function pushRun(
     connector: 'cyera',
     signal: options.signal ?? new AbortController().signal,
     ...(options.resume === undefined ? {} : { resume: options.resume }),
+    ...(options.secretRefs === undefined ? {} : { secretRefs: options.secretRefs }),
     onCommit: (checkpoint) => {
       commits.push(checkpoint);
       return Promise.resolve();
