@@ -11,6 +11,12 @@ export interface CliArgs {
   /** `perimeter runs list --state STATE`. */
   readonly state: string | undefined;
   readonly json: boolean;
+  /** `ledger show --run ID`. */
+  readonly run: string | undefined;
+  /** `ledger show --since TIME` (ISO 8601). */
+  readonly since: string | undefined;
+  /** `ledger verify --file PATH`: a ledger file instead of Redis. */
+  readonly file: string | undefined;
 }
 
 /** Parses the command line; throws on an unknown option. */
@@ -24,6 +30,9 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
       output: { type: 'string' },
       role: { type: 'string' },
       state: { type: 'string' },
+      run: { type: 'string' },
+      since: { type: 'string' },
+      file: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -37,6 +46,9 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
     role: values.role,
     state: values.state,
     json: values.json,
+    run: values.run,
+    since: values.since,
+    file: values.file,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Registry } from '../config/load.ts';
 import { ERROR_CODES, toPerimeterError } from '../plugin-api/index.ts';
 import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
+import { ledgerCommand } from './ledger.ts';
 import { discoverCommand, runCommand } from './run.ts';
 import { runsCommand } from './runs.ts';
 import { schedulesCommand } from './schedules.ts';
@@ -24,6 +25,7 @@ const BASE_COMMANDS: CommandTable = {
   start: startCommand,
   runs: runsCommand,
   schedules: schedulesCommand,
+  ledger: ledgerCommand,
 };
 
 /**

@@ -17,6 +17,11 @@ Usage:
       reachability and, with a job file, the connector's credentials. One line per check.
   perimeter discover JOB_FILE [--config FILE]
       List the resources the job's connection can select (JSON on stdout).
+  perimeter ledger verify [--file PATH] [--config FILE]
+      Check the outbound ledger's hash chain (Redis, or a ledger file) and print its head;
+      exit 1 naming the first entry altered, removed or moved.
+  perimeter ledger show [--run ID] [--since TIME] [--json] [--config FILE]
+      List the recorded outbound requests: time, run, destination, bytes, body sha256.
 
 Standalone operations (the queue in Redis, with the config's redis.* settings and prefix):
   perimeter runs list [--state waiting|active|delayed|completed|failed|cancelled] [--json]

@@ -18,6 +18,14 @@ const ROLES: Readonly<Record<string, Roles>> = {
  * on stdout. Returns when it stopped: 0 after a clean drain, 1 otherwise.
  */
 export async function startCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
+  if (args.output !== undefined) {
+    // Accepting it silently would let an operator believe nothing leaves; it does.
+    throw new PerimeterError(
+      'OUTPUT_NOT_SUPPORTED',
+      'perimeter start pushes every extract to the catalog; --output is not an option of the daemon',
+      { context: { option: '--output' } },
+    );
+  }
   const roles = parseRole(args.role);
   const session = await openSession({ ...io, logDestination: lineDestination(io) }, registry, {
     ...(args.config === undefined ? {} : { configPath: args.config }),

@@ -182,7 +182,7 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 2,
     action:
-      'The daemon pushes to the catalog and does not take --output. To inspect batches before they leave, set `review: every` (or `first`) on the agent or connection and use `perimeter review`; for a one-off dry run use `perimeter run JOB_FILE --output DIR`.',
+      'The daemon pushes to the catalog and does not take --output. To inspect what a job would send before anything leaves, run it once with `perimeter run JOB_FILE --output DIR`; `perimeter ledger show` lists what the daemon sent.',
   },
   RUN_ABORTED: {
     retryable: true,
