@@ -19,6 +19,7 @@ import type { Runtime } from '../../agent/daemon/assemble.ts';
 import type { InstructionLedger } from '../../agent/link/ledger.ts';
 import { createMemoryInstructionLedger } from '../../agent/link/ledger.ts';
 import { createLink } from '../../agent/link/link.ts';
+import type { OutboundLedger } from '../../agent/ledger/ledger.ts';
 import {
   ControlPlaneSettingsSchema,
   controlPlaneDestinationPolicy,
@@ -57,6 +58,8 @@ export interface HarnessOptions {
   /** Pin the fake's public key (signed instructions required). */
   readonly pinKey?: boolean;
   readonly ledger?: InstructionLedger;
+  /** Records the link's acks, heartbeats and events. */
+  readonly outboundLedger?: OutboundLedger;
   /** Source of the backoff jitter. */
   readonly random?: () => number;
 }
@@ -113,6 +116,7 @@ export async function startLinkHarness(options: HarnessOptions = {}): Promise<Li
     target,
     outbox,
     ledger: options.ledger ?? createMemoryInstructionLedger(),
+    ...(options.outboundLedger === undefined ? {} : { outboundLedger: options.outboundLedger }),
     prepare: (spec) => {
       runtime.prepare(spec);
     },
