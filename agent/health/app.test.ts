@@ -212,4 +212,13 @@ describe('health server', () => {
       pendingEvents: 0,
     });
   });
+
+  it('shows the outbound ledger head in /status and in the heartbeat', async () => {
+    const { app, board } = setup({ current: 'running' });
+    const hash = 'ab'.repeat(32);
+    board.attach({ ledgerHead: () => Promise.resolve({ seq: 42, hash }) });
+    const body = (await app.inject({ url: '/status' })).json<Record<string, unknown>>();
+    expect(body['ledger']).toEqual({ seq: 42, hash });
+    expect((await board.heartbeat()).ledgerHead).toBe(`42:${hash}`);
+  });
 });
