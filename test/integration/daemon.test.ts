@@ -10,7 +10,7 @@ import type { RunningDaemon } from '../../agent/daemon/daemon.ts';
 import { fatalStop } from '../../agent/daemon/lifecycle.ts';
 import { secretStores } from '../../secrets/index.ts';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
-import type { CatalogReceiver } from '../fakes/catalog-receiver.ts';
+import type { CatalogReceiver, RecordedRequest } from '../fakes/catalog-receiver.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { fixtureConnector } from '../fakes/fixture/connector.ts';
@@ -19,6 +19,10 @@ import type { CapturedLogs } from '../helpers/capture-logs.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { REDIS_URL, deleteKeys, uniquePrefix } from './support/redis.ts';
 import { deferredCleanup } from '../helpers/cleanup.ts';
+import { createHash } from 'node:crypto';
+import type { LedgerEntry } from '../../agent/ledger/entry.ts';
+import { verifyChain } from '../../agent/ledger/verify.ts';
+import { createRedisLedgerStore } from '../../agent/queue/outbound-ledger.ts';
 
 const registry = { connectors: [fixtureConnector], stores: secretStores };
 const defer = deferredCleanup();
@@ -30,6 +34,7 @@ interface Started {
   readonly running: Promise<RunningDaemon>;
   readonly catalog: CatalogReceiver;
   readonly source: FixtureSource;
+  readonly prefix: string;
 }
 
 /** Runs the daemon in this process (standalone, one job), as `perimeter start` would. */
@@ -98,16 +103,48 @@ async function start(
     await source.close();
     await catalog.close();
   });
-  return { logs, stop, exit, running, catalog, source };
+  return { logs, stop, exit, running, catalog, source, prefix };
+}
+
+/** The Redis ledger holds one entry per catalog request, digest for digest; /status shows its head. */
+async function expectLedgerOfPushes(
+  url: string,
+  prefix: string,
+  catalog: CatalogReceiver,
+): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  // The health probe's reach check carries no metadata and is not recorded.
+  const pushes = (): RecordedRequest[] => catalog.requests.filter((r) => r.method === 'POST');
+  try {
+    const store = createRedisLedgerStore({ client: redis, prefix, retentionDays: 1 });
+    // The entry is appended once the catalog's answer is read, just after the receiver stored it.
+    const chain = await waitFor(async () => {
+      const read = await store.read();
+      return read.entries.length === pushes().length ? read : undefined;
+    });
+    const entries = chain.entries.map((line) => JSON.parse(line) as LedgerEntry);
+    const digest = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
+    expect(entries.map((e) => `${e.path} ${e.sha256}`).sort()).toEqual(
+      pushes()
+        .map((r) => `${r.path} ${digest(r.body)}`)
+        .sort(),
+    );
+    expect(verifyChain(chain).ok).toBe(true);
+    const status = (await (await fetch(`${url}/status`)).json()) as { ledger: unknown };
+    expect(status.ledger).toEqual(chain.head);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 describe('daemon lifecycle', () => {
   it('starts unready, runs, and drains to exit 0 with every part closed', async () => {
-    const { logs, stop, exit, running, catalog } = await start();
+    const { logs, stop, exit, running, catalog, prefix } = await start();
     const daemon = await running;
     const url = `http://127.0.0.1:${daemon.healthPort}`;
     await waitFor(() => catalog.completes.length === 1);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    await expectLedgerOfPushes(url, prefix, catalog);
     expect(
       await daemon.target.enqueueRun({
         runId: 'inventory.boot1',
