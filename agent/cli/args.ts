@@ -17,6 +17,10 @@ export interface CliArgs {
   readonly since: string | undefined;
   /** `ledger verify --file PATH`: a ledger file instead of Redis. */
   readonly file: string | undefined;
+  /** `review --dir DIR`: the review area. */
+  readonly dir: string | undefined;
+  /** `review show --ndjson`: print the batches themselves. */
+  readonly ndjson: boolean;
 }
 
 /** Parses the command line; throws on an unknown option. */
@@ -33,6 +37,8 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
       run: { type: 'string' },
       since: { type: 'string' },
       file: { type: 'string' },
+      dir: { type: 'string' },
+      ndjson: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -49,6 +55,8 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
     run: values.run,
     since: values.since,
     file: values.file,
+    dir: values.dir,
+    ndjson: values.ndjson,
   };
 }
 

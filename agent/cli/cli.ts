@@ -3,6 +3,7 @@ import { ERROR_CODES, toPerimeterError } from '../plugin-api/index.ts';
 import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
 import { ledgerCommand } from './ledger.ts';
+import { reviewCommand } from './review.ts';
 import { discoverCommand, runCommand } from './run.ts';
 import { runsCommand } from './runs.ts';
 import { schedulesCommand } from './schedules.ts';
@@ -26,6 +27,7 @@ const BASE_COMMANDS: CommandTable = {
   runs: runsCommand,
   schedules: schedulesCommand,
   ledger: ledgerCommand,
+  review: reviewCommand,
 };
 
 /**

@@ -22,6 +22,9 @@ Usage:
       exit 1 naming the first entry altered, removed or moved.
   perimeter ledger show [--run ID] [--since TIME] [--json] [--config FILE]
       List the recorded outbound requests: time, run, destination, bytes, body sha256.
+  perimeter review list|show|approve|reject [RUN] --dir DIR [--ndjson] [--config FILE]
+      Read the runs written to DIR (by perimeter run --output DIR), each batch with its sha256;
+      approve pushes exactly those bytes to the catalog, reject deletes them.
 
 Standalone operations (the queue in Redis, with the config's redis.* settings and prefix):
   perimeter runs list [--state waiting|active|delayed|completed|failed|cancelled] [--json]

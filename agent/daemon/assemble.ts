@@ -13,7 +13,12 @@ import { createOutboundLedger } from '../ledger/ledger.ts';
 import type { LedgerStore, OutboundLedger } from '../ledger/ledger.ts';
 import { createSecretResolver } from '../secrets/resolver.ts';
 import type { SecretResolver } from '../secrets/resolver.ts';
-import { catalogDestinationPolicy, createCatalogSink } from '../sink/catalog-sink.ts';
+import {
+  catalogDestinationPolicy,
+  createCatalogSink,
+  pushReviewedRun,
+} from '../sink/catalog-sink.ts';
+import type { CatalogSinkOptions } from '../sink/catalog-sink.ts';
 import { createDirectorySink } from '../sink/directory-sink.ts';
 import type { BatchingSettings } from '../sink/settings.ts';
 import type { Sink } from '../sink/types.ts';
@@ -55,6 +60,8 @@ export interface Runtime {
    * `perimeter run`) it is `ledger.file` alone when set, else nothing is recorded.
    */
   useLedgerStore(store: LedgerStore): void;
+  /** Pushes a reviewed run's batches verbatim, then `complete` (`perimeter review approve`). */
+  pushReviewed(run: Parameters<typeof pushReviewedRun>[1], signal: AbortSignal): Promise<void>;
   /** Checks a run without secrets or network (the link uses it to accept instructions). */
   prepare(spec: RunSpec): PreparedRun;
   /** Builds an HTTP client with the agent's proxy, CA and timeouts (checks, catalog, control plane). */
@@ -139,6 +146,16 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     useLedgerStore: (store) => {
       ledgerStore = store;
     },
+    pushReviewed: async (run, signal) => {
+      const catalog = catalogSinkOptions(options, resolver, ledger, (policy) =>
+        httpClient(policy, 'sink'),
+      );
+      try {
+        await pushReviewedRun(catalog, run, signal);
+      } finally {
+        await catalog.http.close();
+      }
+    },
     prepare: (spec) => prepareRun(spec, prepareDeps),
     httpClient: (policy, { errorDomain, clientCert }) =>
       httpClient(policy, errorDomain, clientCert),
@@ -184,6 +201,16 @@ function buildSink(
   if (output.kind === 'none') {
     return refusingSink;
   }
+  return createCatalogSink(catalogSinkOptions(options, resolver, ledger, sinkHttpClient));
+}
+
+/** How the catalog is reached: its settings, a client under its policy, the token, the ledger. */
+function catalogSinkOptions(
+  options: RuntimeOptions,
+  resolver: SecretResolver,
+  ledger: OutboundLedger,
+  sinkHttpClient: (policy: DestinationPolicy) => ClosableHttpClient,
+): CatalogSinkOptions {
   const catalog = options.config.catalog;
   if (catalog === undefined) {
     throw new PerimeterError(
@@ -194,17 +221,16 @@ function buildSink(
       },
     );
   }
-  const http = sinkHttpClient(catalogDestinationPolicy(catalog));
   const tokenRef = catalog.token;
-  return createCatalogSink({
+  return {
     settings: catalog,
-    http,
+    http: sinkHttpClient(catalogDestinationPolicy(catalog)),
     token: async () =>
       tokenRef === undefined
         ? undefined
         : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
-    logger,
+    logger: options.logger.child({ component: 'sink' }),
     metrics: options.metrics,
     ledger,
-  });
+  };
 }

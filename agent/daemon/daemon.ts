@@ -12,6 +12,7 @@ import { openRedis } from './operations.ts';
 import { mirrorToFile } from '../ledger/file-store.ts';
 import type { LedgerStore } from '../ledger/ledger.ts';
 import { createRedisLedgerStore } from '../queue/outbound-ledger.ts';
+import type { RedisClient } from '../queue/redis.ts';
 import { openQueueSide, startWorkerSide } from './setup.ts';
 import type { QueueSide, Roles } from './setup.ts';
 import { watchStalledFailures } from '../queue/stalled.ts';
@@ -133,7 +134,7 @@ async function buildDaemon(
   });
   lifecycle.onClose('queue', () => side.queue.close());
   board.attach({ queue: side.queue, outbox: side.outbox });
-  runtime.useLedgerStore(ledgerStoreOf(config, side));
+  runtime.useLedgerStore(ledgerStoreOf(config, side.client, side.prefix));
   board.attach({ ledgerHead: () => runtime.ledger.head() });
   const probes = startDependencyProbes({
     runtime,
@@ -245,10 +246,14 @@ function startInstructions(
 }
 
 /** The Redis chain, mirrored to `ledger.file` when set. */
-function ledgerStoreOf(config: AgentConfig, side: QueueSide): LedgerStore {
+export function ledgerStoreOf(
+  config: AgentConfig,
+  client: RedisClient,
+  prefix: string,
+): LedgerStore {
   const store = createRedisLedgerStore({
-    client: side.client,
-    prefix: side.prefix,
+    client,
+    prefix,
     retentionDays: config.ledger.retentionDays,
   });
   return config.ledger.file === undefined ? store : mirrorToFile(store, config.ledger.file);

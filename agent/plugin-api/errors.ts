@@ -184,6 +184,24 @@ export const ERROR_CODES = {
     action:
       'The daemon pushes to the catalog and does not take --output. To inspect what a job would send before anything leaves, run it once with `perimeter run JOB_FILE --output DIR`; `perimeter ledger show` lists what the daemon sent.',
   },
+  REVIEW_NOT_FOUND: {
+    retryable: false,
+    exitCode: 2,
+    action:
+      'No complete run of that id is in the review area. List the runs waiting with `perimeter review list` and check `--dir`.',
+  },
+  REVIEW_ALTERED: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'A batch file in the review area changed or disappeared after its digest was recorded. Nothing was pushed; reject the run and extract it again.',
+  },
+  REVIEW_DECIDED: {
+    retryable: false,
+    exitCode: 2,
+    action:
+      'The run was already approved or rejected; a decision is final. Extract the run again to review it anew.',
+  },
   RUN_ABORTED: {
     retryable: true,
     exitCode: 1,

@@ -54,6 +54,33 @@ export function createCatalogSink(options: CatalogSinkOptions): Sink {
   });
 }
 
+/**
+ * Pushes a reviewed run: each batch's NDJSON, gzipped as a direct push would, under the same
+ * idempotency key (`runId:seq`), with the same retries and ledger entries; then `complete`.
+ */
+export async function pushReviewedRun(
+  options: CatalogSinkOptions,
+  run: {
+    readonly runId: string;
+    readonly batches: readonly { seq: number; assets: number; bytes: number; ndjson: Buffer }[];
+    readonly summary: SinkSummary;
+  },
+  signal: AbortSignal,
+): Promise<void> {
+  const logger = options.logger.child({ component: 'sink', runId: run.runId });
+  const transport = new CatalogTransport(run.runId, undefined, options, logger);
+  for (const batch of run.batches) {
+    const body = transport.createBody();
+    await body.append(batch.ndjson);
+    const payload = await body.finish();
+    await transport.send(
+      { seq: batch.seq, assets: batch.assets, bytes: batch.bytes, payload },
+      signal,
+    );
+  }
+  await transport.complete(run.summary, signal);
+}
+
 /** Posts one run's batches and its completion. */
 class CatalogTransport implements BatchTransport<Buffer> {
   readonly #runId: string;

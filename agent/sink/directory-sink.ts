@@ -18,7 +18,7 @@ import type {
 } from './types.ts';
 
 /** Run ids that are safe as a directory name (no `..`, no separators). */
-const SAFE_RUN_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
+export const SAFE_RUN_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
 
 /** What the directory sink needs. */
 export interface DirectorySinkOptions {

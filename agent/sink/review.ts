@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PerimeterError } from '../plugin-api/index.ts';
+import { SAFE_RUN_ID } from './directory-sink.ts';
+import type { ManifestFile } from './directory-sink.ts';
+
+/** A batch released after review: its NDJSON exactly as shown. */
+export interface ReviewedBatch {
+  readonly seq: number;
+  readonly assets: number;
+  readonly bytes: number;
+  readonly ndjson: Buffer;
+}
+
+/** A run held in the review area (the directory-sink layout: batch files and manifest.json). */
+export interface ReviewRun {
+  readonly runId: string;
+  readonly connector: string;
+  readonly assets: number;
+  readonly batches: number;
+  readonly bytes: number;
+  readonly files: readonly ManifestFile[];
+  readonly decision: ReviewDecision | undefined;
+}
+
+/** What an operator decided, kept in `decision.json` beside the files. */
+export interface ReviewDecision {
+  readonly decision: 'approved' | 'rejected';
+  readonly at: string;
+}
+
+const ManifestSchema = z.object({
+  runId: z.string(),
+  connector: z.string(),
+  complete: z.literal(true),
+  assets: z.number().int().nonnegative(),
+  batches: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  files: z.array(
+    z.object({
+      seq: z.number().int().nonnegative(),
+      file: z.string().regex(/^batch-\d{6}\.ndjson$/),
+      assets: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+});
+
+const DecisionSchema = z.object({
+  decision: z.enum(['approved', 'rejected']),
+  at: z.string(),
+});
+
+/** The complete runs of a review area, oldest run id first. */
+export async function listReviews(dir: string): Promise<ReviewRun[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const runs: ReviewRun[] = [];
+  for (const name of names.filter((n) => SAFE_RUN_ID.test(n)).sort()) {
+    const run = await readManifestOrUndefined(dir, name);
+    if (run !== undefined) {
+      runs.push(run);
+    }
+  }
+  return runs;
+}
+
+/** One run of the review area; REVIEW_NOT_FOUND when it is not there or not complete. */
+export async function readReview(dir: string, runId: string): Promise<ReviewRun> {
+  const run = SAFE_RUN_ID.test(runId) ? await readManifestOrUndefined(dir, runId) : undefined;
+  if (run === undefined) {
+    throw new PerimeterError(
+      'REVIEW_NOT_FOUND',
+      `No complete run ${runId} is waiting in the review area ${dir}.`,
+      { context: { runId, dir } },
+    );
+  }
+  return run;
+}
+
+/** Reads one batch file, refusing it when its bytes are not those the manifest shows. */
+export async function readReviewedBatch(
+  dir: string,
+  run: ReviewRun,
+  file: ManifestFile,
+): Promise<ReviewedBatch> {
+  const ndjson = await readFile(join(dir, run.runId, file.file)).catch(() => undefined);
+  if (ndjson === undefined || createHash('sha256').update(ndjson).digest('hex') !== file.sha256) {
+    throw new PerimeterError(
+      'REVIEW_ALTERED',
+      `Batch ${file.seq} of run ${run.runId} is missing or no longer matches the digest shown for it; nothing is pushed.`,
+      { context: { runId: run.runId, seq: file.seq } },
+    );
+  }
+  return { seq: file.seq, assets: file.assets, bytes: file.bytes, ndjson };
+}
+
+/**
+ * Releases a run: checks every file against the digests shown, hands them in order to `push`
+ * (the catalog, with the same idempotency keys a direct push uses), then records the approval.
+ */
+export async function approveReview(
+  dir: string,
+  runId: string,
+  push: (run: ReviewRun, batches: readonly ReviewedBatch[]) => Promise<void>,
+  now: () => Date = () => new Date(),
+): Promise<ReviewRun> {
+  const run = undecided(await readReview(dir, runId));
+  const batches: ReviewedBatch[] = [];
+  for (const file of run.files) {
+    batches.push(await readReviewedBatch(dir, run, file));
+  }
+  await push(run, batches);
+  await writeDecision(dir, runId, { decision: 'approved', at: now().toISOString() });
+  return run;
+}
+
+/** Drops a run: deletes its batch files and records the rejection; nothing is pushed. */
+export async function rejectReview(
+  dir: string,
+  runId: string,
+  now: () => Date = () => new Date(),
+): Promise<ReviewRun> {
+  const run = undecided(await readReview(dir, runId));
+  await Promise.all(run.files.map((file) => rm(join(dir, runId, file.file), { force: true })));
+  await writeDecision(dir, runId, { decision: 'rejected', at: now().toISOString() });
+  return run;
+}
+
+function undecided(run: ReviewRun): ReviewRun {
+  if (run.decision !== undefined) {
+    throw new PerimeterError(
+      'REVIEW_DECIDED',
+      `Run ${run.runId} was already ${run.decision.decision} at ${run.decision.at}.`,
+      { context: { runId: run.runId } },
+    );
+  }
+  return run;
+}
+
+async function writeDecision(dir: string, runId: string, decision: ReviewDecision): Promise<void> {
+  await writeFile(join(dir, runId, 'decision.json'), `${JSON.stringify(decision)}\n`, {
+    flag: 'wx',
+  });
+}
+
+async function readManifestOrUndefined(dir: string, runId: string): Promise<ReviewRun | undefined> {
+  const manifest = await readJson(join(dir, runId, 'manifest.json'), ManifestSchema);
+  if (manifest?.runId !== runId) {
+    return undefined;
+  }
+  const decision = await readJson(join(dir, runId, 'decision.json'), DecisionSchema);
+  return { ...manifest, decision };
+}
+
+async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  try {
+    const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
