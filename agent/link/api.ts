@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../plugin-api/index.ts';
 import type { OutboundLedger, OutboundRequest } from '../ledger/ledger.ts';
 import type { RunEvent } from '../run/contract.ts';
@@ -121,7 +121,7 @@ export function createControlPlaneApi(options: {
 
 /**
  * Posts a JSON body serialised here, so the ledger digests the exact bytes sent, and records
- * the call once it has an answer (or failed with a status, which means it was received).
+ * the call once it has an answer, or failed after the request may have left.
  */
 async function postRecorded(
   ledger: OutboundLedger | undefined,
@@ -140,9 +140,13 @@ async function postRecorded(
   try {
     response = await send({ method: 'POST', url: call.url, body, endpoint: call.endpoint });
   } catch (error) {
-    const status = error instanceof PerimeterError ? error.context['status'] : undefined;
-    if (typeof status === 'number') {
-      await record(status);
+    // Refused or unanswered, the body may have arrived; a policy or token failure sent nothing.
+    if (
+      isPerimeterError(error, 'CONTROL_PLANE_UNAVAILABLE') ||
+      isPerimeterError(error, 'CONTROL_PLANE_REJECTED')
+    ) {
+      const status = error.context['status'];
+      await record(typeof status === 'number' ? status : undefined);
     }
     throw error;
   }
