@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from '../config/load.ts';
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, sleep } from '../plugin-api/index.ts';
 import { RUN_STATES, findRun, listRuns } from '../queue/inspect.ts';
 import type { RunDetail, RunState } from '../queue/inspect.ts';
 import { outboxEventsOf } from '../queue/outbox.ts';
@@ -164,7 +163,7 @@ async function waitUntilStopped(
     if (run === undefined || FINISHED.has(run.state) || Date.now() >= deadline) {
       return run;
     }
-    await sleep(STOP_POLL_MS, undefined, { signal });
+    await sleep(STOP_POLL_MS, { signal });
   }
 }
 
