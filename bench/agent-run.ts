@@ -1,18 +1,17 @@
-// Runs `perimeter run` as a child process against a simulated source and the catalog receiver
-// (both in this process), so the child's peak RSS is the agent's alone.
+// Runs `perimeter run` as a user launches it (bin/perimeter.js, no V8 flags of our own) in a
+// child process, against a source and a catalog receiver running in processes of their own, and
+// reads the child's peak RSS and CPU seconds from the report bench/peak-rss.ts writes at exit.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCatalogReceiver } from '../test/fakes/catalog-receiver.ts';
 
-/** One measured run. */
+/** One measured agent run. */
 export interface AgentRunFigures {
-  readonly assets: number;
-  readonly durationMs: number;
-  readonly assetsPerSecond: number;
-  readonly peakRssMiB: number;
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly peakRssBytes: number;
 }
 
 /** What to run: the job's connector and connection, and the env its references read. */
@@ -21,51 +20,41 @@ export interface AgentRunJob {
   readonly connection: Record<string, unknown>;
   readonly params?: Record<string, unknown>;
   readonly env: Record<string, string>;
-  /** Hosts to allow. @default the host of `connection.baseUrl` */
-  readonly allowHosts?: readonly string[];
+  readonly allowHosts: readonly string[];
 }
 
-const AGENT = fileURLToPath(new URL('../test/helpers/fixture-agent.ts', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('../bin/perimeter.js', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./peak-rss.ts', import.meta.url));
 
-/** Runs the job once in a fresh agent process; `maxOldSpaceMiB` caps the V8 heap. */
+/** Runs the job once in a fresh agent process pushing to the catalog at `catalogUrl`. */
 export async function measureAgentRun(
   job: AgentRunJob,
-  options: { maxOldSpaceMiB?: number; flags?: readonly string[] } = {},
+  catalogUrl: string,
+  runId: string,
 ): Promise<AgentRunFigures> {
-  const receiver = await startCatalogReceiver({});
   const dir = mkdtempSync(join(tmpdir(), 'perimeter-bench-'));
-  const hosts = job.allowHosts ?? [new URL(String(job.connection['baseUrl'])).host];
-  writeFileSync(
-    join(dir, 'perimeter.yaml'),
-    JSON.stringify({
-      agent: { logLevel: 'warn' },
-      catalog: { url: receiver.url },
-      policy: { connectors: { [job.connector]: { allowHosts: hosts } } },
-    }),
-  );
-  writeFileSync(
-    join(dir, 'job.yaml'),
-    JSON.stringify({
-      connector: job.connector,
-      runId: 'bench',
-      connection: job.connection,
-      params: job.params ?? {},
-    }),
-  );
-  const report = join(dir, 'report.json');
-  const heap = [
-    ...(options.maxOldSpaceMiB === undefined
-      ? []
-      : [`--max-old-space-size=${options.maxOldSpaceMiB}`]),
-    ...(options.flags ?? []),
-  ];
-  const started = performance.now();
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [...heap, '--import', PRELOAD, AGENT, 'run', 'job.yaml'],
-      {
+  try {
+    writeFileSync(
+      join(dir, 'perimeter.yaml'),
+      JSON.stringify({
+        agent: { logLevel: 'warn' },
+        catalog: { url: catalogUrl },
+        policy: { connectors: { [job.connector]: { allowHosts: job.allowHosts } } },
+      }),
+    );
+    writeFileSync(
+      join(dir, 'job.yaml'),
+      JSON.stringify({
+        connector: job.connector,
+        runId,
+        connection: job.connection,
+        params: job.params ?? {},
+      }),
+    );
+    const report = join(dir, 'report.json');
+    const started = performance.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['--import', PRELOAD, LAUNCHER, 'run', 'job.yaml'], {
         cwd: dir,
         env: {
           PATH: process.env['PATH'] ?? '',
@@ -74,28 +63,16 @@ export async function measureAgentRun(
           ...job.env,
         },
         stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    child.on('close', resolve);
-  });
-  const durationMs = performance.now() - started;
-  const assets = receiver.assetCounts().size;
-  await receiver.close();
-  if (code !== 0) {
+      });
+      child.on('close', resolve);
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    if (code !== 0) {
+      throw new Error(`the agent exited ${String(code)}`);
+    }
+    const figures = JSON.parse(readFileSync(report, 'utf8')) as AgentRunFigures;
+    return { cpuSeconds: figures.cpuSeconds, peakRssBytes: figures.peakRssBytes, wallSeconds };
+  } finally {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`the agent exited ${String(code)}`);
   }
-  const { peakRssBytes } = JSON.parse(readFileSync(report, 'utf8')) as { peakRssBytes: number };
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    assets,
-    durationMs,
-    assetsPerSecond: assets / (durationMs / 1000),
-    peakRssMiB: peakRssBytes / 2 ** 20,
-  };
-}
-
-/** A Markdown table row. */
-export function row(label: string, heap: string, figures: AgentRunFigures): string {
-  return `| ${label} | ${heap} | ${figures.assets.toLocaleString('en')} | ${(figures.durationMs / 1000).toFixed(1)} s | ${Math.round(figures.assetsPerSecond).toLocaleString('en')} | ${figures.peakRssMiB.toFixed(0)} MiB |`;
 }
