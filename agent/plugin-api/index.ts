@@ -1,6 +1,8 @@
 // The stable contract for connectors and secret stores: the only part of agent/ they import.
 export * from './abort.ts';
 export * from './asset.ts';
+export * from './asset-check.ts';
+export * from './chunks.ts';
 export * from './connector.ts';
 export * from './errors.ts';
 export * from './http.ts';

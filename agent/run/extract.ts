@@ -3,6 +3,12 @@ import type { Sink, SinkSummary } from '../sink/types.ts';
 import { iterateUntilAborted } from './abort.ts';
 import type { RunCheckpoint, RunProgress } from './types.ts';
 
+/**
+ * Progress is offered after every checkpoint and every so many assets: it only moves when a
+ * batch is acknowledged, and reading it per asset costs more than the asset's own handling.
+ */
+const PROGRESS_EVERY_EVENTS = 256;
+
 /** What one extract attempt needs besides the connector and its context. */
 export interface ExtractOptions {
   readonly sink: Sink;
@@ -34,13 +40,19 @@ export async function extract<C, P>(
     ...(options.secretRefs === undefined ? {} : { secretRefs: options.secretRefs }),
   });
   try {
+    let sinceProgress = 0;
     for await (const event of iterateUntilAborted(connector.read(ctx), ctx.signal)) {
       if (event.type === 'asset') {
         await run.write(event.asset);
+        sinceProgress += 1;
       } else {
         await run.checkpoint(event.cursor);
+        sinceProgress = PROGRESS_EVERY_EVENTS;
       }
-      options.onProgress(run.progress);
+      if (sinceProgress >= PROGRESS_EVERY_EVENTS) {
+        sinceProgress = 0;
+        options.onProgress(run.progress);
+      }
     }
     ctx.signal.throwIfAborted();
     return await run.complete();

@@ -189,9 +189,9 @@ class FileBody implements BatchBody<FilePayload> {
   readonly #lines: Buffer[] = [];
   readonly #hash = createHash('sha256');
 
-  append(line: Buffer): Promise<void> {
-    this.#lines.push(line);
-    this.#hash.update(line);
+  append(lines: Buffer): Promise<void> {
+    this.#lines.push(lines);
+    this.#hash.update(lines);
     return Promise.resolve();
   }
 

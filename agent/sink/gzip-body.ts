@@ -3,19 +3,15 @@ import { createGzip } from 'node:zlib';
 import type { Gzip } from 'node:zlib';
 import type { BatchBody } from './types.ts';
 
-/** Lines are handed to zlib in chunks of about this size: one zlib call per line is slow. */
-const CHUNK_BYTES = 64 * 1024;
-
 /**
  * A batch body compressed as it fills: only the gzip output is kept, so a batch in memory costs
- * its compressed size plus one chunk, not its NDJSON size. The finished Buffer is sent as is on
- * every retry, so a retried batch is byte-identical.
+ * its compressed size plus the chunk being compressed, not its NDJSON size. Lines arrive in
+ * chunks (the sink gathers them), one zlib call each. The finished Buffer is sent as is on every
+ * retry, so a retried batch is byte-identical.
  */
 export class GzipBody implements BatchBody<Buffer> {
   readonly #gzip: Gzip;
   readonly #output: Buffer[] = [];
-  #chunk: Buffer[] = [];
-  #chunkBytes = 0;
   #error: Error | undefined;
 
   constructor(level: number) {
@@ -28,16 +24,14 @@ export class GzipBody implements BatchBody<Buffer> {
     });
   }
 
-  async append(line: Buffer): Promise<void> {
-    this.#chunk.push(line);
-    this.#chunkBytes += line.length;
-    if (this.#chunkBytes >= CHUNK_BYTES) {
-      await this.#flushChunk();
+  async append(lines: Buffer): Promise<void> {
+    if (!this.#gzip.write(lines)) {
+      await once(this.#gzip, 'drain');
     }
   }
 
   async finish(): Promise<Buffer> {
-    this.#gzip.end(this.#takeChunk());
+    this.#gzip.end();
     await once(this.#gzip, 'end');
     if (this.#error !== undefined) {
       throw this.#error;
@@ -46,20 +40,6 @@ export class GzipBody implements BatchBody<Buffer> {
   }
 
   discard(): void {
-    this.#chunk = [];
     this.#gzip.destroy();
-  }
-
-  async #flushChunk(): Promise<void> {
-    if (!this.#gzip.write(this.#takeChunk())) {
-      await once(this.#gzip, 'drain');
-    }
-  }
-
-  #takeChunk(): Buffer {
-    const chunk = Buffer.concat(this.#chunk, this.#chunkBytes);
-    this.#chunk = [];
-    this.#chunkBytes = 0;
-    return chunk;
   }
 }

@@ -17,7 +17,7 @@ describe('CatalogSettingsSchema', () => {
       checkpointMinAssets: 250,
       maxInFlightBatches: 4,
       retry: { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 60_000 },
-      gzipLevel: 6,
+      gzipLevel: 1,
     });
   });
 

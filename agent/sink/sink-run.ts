@@ -33,6 +33,12 @@ export interface SinkRunDeps<P> {
 
 type RunState = 'open' | 'completing' | 'completed' | 'aborted';
 
+/**
+ * Lines are handed to the batch body in chunks of about this many characters: one body call
+ * (and one Buffer) per line costs more than encoding the line.
+ */
+const TEXT_CHUNK_CHARS = 64 * 1024;
+
 interface Totals {
   assets: number;
   bytes: number;
@@ -53,6 +59,8 @@ export class BatchingSinkRun<P> implements SinkRun {
   /** Seq of the batch being filled. */
   #seq: number;
   #body: BatchBody<P> | undefined;
+  /** Lines of the batch being filled not yet handed to its body. */
+  #text = '';
   #pending: Totals = { assets: 0, bytes: 0 };
   /** Totals of every batch sealed so far (resumed part included): what a checkpoint carries. */
   readonly #sealed: Totals;
@@ -85,13 +93,15 @@ export class BatchingSinkRun<P> implements SinkRun {
     this.#enter('write');
     try {
       const line = encodeAssetLine(asset, this.#deps.batching.batchMaxBytes);
-      if (endsBeforeLine(this.#pending, line.length, this.#deps.batching)) {
+      if (endsBeforeLine(this.#pending, line.bytes, this.#deps.batching)) {
         await this.#cut();
       }
-      this.#body ??= this.#deps.transport.createBody(this.#seq);
-      await this.#body.append(line);
+      this.#text += line.text;
       this.#pending.assets += 1;
-      this.#pending.bytes += line.length;
+      this.#pending.bytes += line.bytes;
+      if (this.#text.length >= TEXT_CHUNK_CHARS) {
+        await this.#flushText();
+      }
     } finally {
       this.#busy = false;
     }
@@ -142,6 +152,7 @@ export class BatchingSinkRun<P> implements SinkRun {
   async #abort(): Promise<void> {
     const wasCompleted = this.#state === 'completed';
     this.#state = 'aborted';
+    this.#text = '';
     this.#body?.discard();
     this.#body = undefined;
     if (wasCompleted) {
@@ -197,6 +208,9 @@ export class BatchingSinkRun<P> implements SinkRun {
 
   /** Ends the batch being filled and hands it to the transport once there is room. */
   async #cut(): Promise<void> {
+    if (this.#text !== '') {
+      await this.#flushText();
+    }
     const body = this.#body;
     if (body === undefined) {
       return;
@@ -210,6 +224,14 @@ export class BatchingSinkRun<P> implements SinkRun {
     const payload = await body.finish();
     await this.#waitForRoom();
     this.#dispatch({ ...meta, payload });
+  }
+
+  /** Hands the lines gathered so far to the body of the batch being filled. */
+  async #flushText(): Promise<void> {
+    this.#body ??= this.#deps.transport.createBody(this.#seq);
+    const chunk = Buffer.from(this.#text, 'utf8');
+    this.#text = '';
+    await this.#body.append(chunk);
   }
 
   async #waitForRoom(): Promise<void> {

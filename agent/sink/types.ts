@@ -76,8 +76,8 @@ export type BatchOutcome = 'stored' | 'duplicate' | 'written';
 
 /** The body of the batch being filled, in the transport's own encoding. */
 export interface BatchBody<P> {
-  /** Adds one NDJSON line (newline included). */
-  append(line: Buffer): Promise<void>;
+  /** Adds whole NDJSON lines, each with its newline: one line or a chunk of many. */
+  append(lines: Buffer): Promise<void>;
   /** Ends the body and returns what the transport sends. Called at most once. */
   finish(): Promise<P>;
   /** Drops the body without sending it. */

@@ -1,3 +1,4 @@
+import { flattenChunks } from '../../agent/plugin-api/index.ts';
 import type {
   Asset,
   ConnectorContext,
@@ -24,13 +25,21 @@ import { streamTables } from './stream.ts';
 /** The context the Cyera operations receive. */
 export type CyeraContext = ConnectorContext<CyeraConfig, CyeraParams>;
 
+/** Events made together (a table line's assets), handed out one by one. */
+type Chunk = readonly ConnectorEvent[];
+
 /**
  * Extracts the selected datastores in uid order, one after the other. A checkpoint follows each
  * datastore, and one is offered inside a datastore every `checkpointEveryAssets` assets (after a
  * whole table). Issues are read once for the run and summarised per database; identities are
- * read and summarised per datastore; tables come from the stream, one line at a time.
+ * read and summarised per datastore; tables come from the stream, one line at a time, and the
+ * assets of a line travel together as one chunk.
  */
-export async function* extract(ctx: CyeraContext): AsyncGenerator<ConnectorEvent> {
+export function extract(ctx: CyeraContext): AsyncIterableIterator<ConnectorEvent> {
+  return flattenChunks(extractChunks(ctx));
+}
+
+async function* extractChunks(ctx: CyeraContext): AsyncGenerator<Chunk> {
   const client = new CyeraClient(ctx);
   try {
     yield* extractWith(client, ctx);
@@ -39,10 +48,7 @@ export async function* extract(ctx: CyeraContext): AsyncGenerator<ConnectorEvent
   }
 }
 
-async function* extractWith(
-  client: CyeraClient,
-  ctx: CyeraContext,
-): AsyncGenerator<ConnectorEvent> {
+async function* extractWith(client: CyeraClient, ctx: CyeraContext): AsyncGenerator<Chunk> {
   const selection = await selectDatastores(client.datastores(), ctx.params);
   const cursor = parseCursor(ctx.cursor, ctx.logger);
   const finished = new Set(cursor.finishedDatastoreUids);
@@ -65,7 +71,7 @@ async function* extractWith(
       resumeAt: cursor.current?.datastoreUid === datastore.uid ? cursor.current : undefined,
     });
     finished.add(datastore.uid);
-    yield { type: 'checkpoint', cursor: cursorJson(finished, undefined) };
+    yield [{ type: 'checkpoint', cursor: cursorJson(finished, undefined) }];
   }
 }
 
@@ -94,7 +100,7 @@ interface Scope {
   columns: number;
 }
 
-async function* extractDatastore(job: DatastoreJob): AsyncGenerator<ConnectorEvent> {
+async function* extractDatastore(job: DatastoreJob): AsyncGenerator<Chunk> {
   const startedMs = Date.now();
   const { client, ctx, datastore } = job;
   const scope: Scope = {
@@ -112,10 +118,10 @@ async function* extractDatastore(job: DatastoreJob): AsyncGenerator<ConnectorEve
       issues: scope.issues.datastore.toJson(),
       identities: scope.identities.datastore.toJson(),
     };
-    yield asset(datastoreToAsset(scope.tenant, datastore, summaries));
+    yield [asset(datastoreToAsset(scope.tenant, datastore, summaries))];
   }
   yield* streamedAssets(job, scope);
-  yield* tablelessDatabases(scope);
+  yield [...tablelessDatabases(scope)];
   ctx.logger.info(
     {
       datastoreUid: datastore.uid,
@@ -130,7 +136,7 @@ async function* extractDatastore(job: DatastoreJob): AsyncGenerator<ConnectorEve
 }
 
 /** The assets of the table stream, with a checkpoint after a table every so many assets. */
-async function* streamedAssets(job: DatastoreJob, scope: Scope): AsyncGenerator<ConnectorEvent> {
+async function* streamedAssets(job: DatastoreJob, scope: Scope): AsyncGenerator<Chunk> {
   const { client, ctx, resumeAt } = job;
   const tables = streamTables({
     datastoreUid: scope.datastoreUid,
@@ -147,15 +153,14 @@ async function* streamedAssets(job: DatastoreJob, scope: Scope): AsyncGenerator<
   });
   let sinceCheckpoint = 0;
   for await (const { table, records, key } of tables) {
-    for (const event of tableHierarchy(scope, table)) {
-      yield event;
-      sinceCheckpoint += 1;
-    }
+    const events = tableHierarchy(scope, table);
+    sinceCheckpoint += events.length;
     if (sinceCheckpoint >= ctx.config.checkpointEveryAssets) {
       sinceCheckpoint = 0;
       const position = { datastoreUid: scope.datastoreUid, records, lastKey: key };
-      yield { type: 'checkpoint', cursor: cursorJson(job.finished, position) };
+      events.push({ type: 'checkpoint', cursor: cursorJson(job.finished, position) });
     }
+    yield events;
   }
 }
 
@@ -181,7 +186,8 @@ function schemaKey(table: TableLine): string {
 }
 
 /** The assets of one table line: its database and schema the first time, itself, its columns. */
-function* tableHierarchy(scope: Scope, table: TableLine): Generator<ConnectorEvent> {
+function tableHierarchy(scope: Scope, table: TableLine): ConnectorEvent[] {
+  const events: ConnectorEvent[] = [];
   const path = {
     tenant: scope.tenant,
     datastoreUid: scope.datastoreUid,
@@ -190,22 +196,24 @@ function* tableHierarchy(scope: Scope, table: TableLine): Generator<ConnectorEve
   };
   if (!scope.databases.has(path.databaseName)) {
     scope.databases.add(path.databaseName);
-    yield asset(databaseToAsset(path, summariesOf(scope, path.databaseName)));
+    events.push(asset(databaseToAsset(path, summariesOf(scope, path.databaseName))));
   }
-  if (!scope.schemas.has(schemaKey(table))) {
-    scope.schemas.add(schemaKey(table));
-    yield asset(schemaToAsset(path));
+  const schema = schemaKey(table);
+  if (!scope.schemas.has(schema)) {
+    scope.schemas.add(schema);
+    events.push(asset(schemaToAsset(path)));
   }
   const tableAsset = tableToAsset(path, table);
-  yield asset(tableAsset);
+  events.push(asset(tableAsset));
   scope.tables += 1;
   const parent = { qualifiedName: tableAsset.qualifiedName, datastoreUid: scope.datastoreUid };
   let position = 0;
   for (const column of table.columns ?? []) {
     position += 1;
-    yield asset(columnToAsset(parent, column, position));
+    events.push(asset(columnToAsset(parent, column, position)));
   }
   scope.columns += position;
+  return events;
 }
 
 function summariesOf(

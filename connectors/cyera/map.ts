@@ -41,6 +41,9 @@ export function qualifiedName(tenant: string, ...segments: readonly string[]): s
 }
 
 function escapeSegment(segment: string): string {
+  if (!segment.includes('%') && !segment.includes('/')) {
+    return segment;
+  }
   return segment.replaceAll('%', '%25').replaceAll('/', '%2F');
 }
 
@@ -139,37 +142,48 @@ export function tableToAsset(path: TablePath, table: TableLine): Asset {
 
 /**
  * A column of the table whose qualified name is given; `position` is 1-based. Its sensitivity
- * is the highest of its classifications.
+ * is the highest of its classifications. Called once per column of the stream: built directly,
+ * without the intermediate objects of the other mappers.
  */
 export function columnToAsset(
   table: { readonly qualifiedName: string; readonly datastoreUid: string },
   column: ColumnRecord,
   position: number,
 ): Asset {
-  const top = highestSensitivity(column.classifications ?? []);
-  return withClassifications(
-    {
-      typeName: CYERA_TYPES.column,
-      qualifiedName: `${table.qualifiedName}/${escapeSegment(column.name)}`,
-      name: column.name,
-      parentQualifiedName: table.qualifiedName,
-      attributes: compact({
-        datastoreUid: table.datastoreUid,
-        dataType: column.dataType,
-        position,
-        sensitivity: top?.sensitivity,
-        sensitivityDisplayName: top?.sensitivityDisplayName,
-      }),
-    },
-    column.classifications,
-  );
+  const records = column.classifications;
+  const attributes: JsonObject = { datastoreUid: table.datastoreUid };
+  if (column.dataType != null) {
+    attributes['dataType'] = column.dataType;
+  }
+  attributes['position'] = position;
+  const asset: Asset = {
+    typeName: CYERA_TYPES.column,
+    qualifiedName: `${table.qualifiedName}/${escapeSegment(column.name)}`,
+    name: column.name,
+    parentQualifiedName: table.qualifiedName,
+    attributes,
+  };
+  if (records == null || records.length === 0) {
+    return asset;
+  }
+  const top = highestSensitivity(records);
+  if (top?.sensitivity != null) {
+    attributes['sensitivity'] = top.sensitivity;
+  }
+  if (top?.sensitivityDisplayName != null) {
+    attributes['sensitivityDisplayName'] = top.sensitivityDisplayName;
+  }
+  return withClassifications(asset, records);
 }
 
 function withClassifications(
   asset: Asset,
   records: readonly ClassificationRecord[] | null | undefined,
 ): Asset {
-  const tags = toClassifications(records ?? []);
+  if (records == null || records.length === 0) {
+    return asset;
+  }
+  const tags = toClassifications(records);
   return tags.length === 0 ? asset : { ...asset, classifications: tags };
 }
 

@@ -34,8 +34,8 @@ export class ManualTransport implements BatchTransport<readonly string[]> {
   createBody(): BatchBody<readonly string[]> {
     const lines: string[] = [];
     return {
-      append: (line) => {
-        lines.push(line.toString('utf8').replace(/\n$/, ''));
+      append: (chunk) => {
+        lines.push(...chunk.toString('utf8').replace(/\n$/, '').split('\n'));
         return Promise.resolve();
       },
       finish: () => Promise.resolve(lines),
