@@ -41,9 +41,6 @@ RUN apt-get update \
  && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
  && groupadd --gid 10001 perimeter && useradd --uid 10001 --gid 10001 --no-create-home perimeter
 ENV NODE_ENV=production
-# A young generation big enough that a streaming run is not slowed by constant scavenges; the
-# old space is sized by Node from the container's memory limit (docs/benchmarks.md).
-ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
@@ -64,5 +61,6 @@ LABEL org.opencontainers.image.title="perimeter" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="${LICENSES}"
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/agent/main.js"]
+# bin/perimeter.js chooses the V8 heap settings from the memory limit (docs/performance.md).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/perimeter.js"]
 CMD ["start"]

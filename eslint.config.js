@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 
 const processRule = {
   selector: "MemberExpression[object.name='process'][property.name=/^(env|exit|on|once)$/]",
-  message: 'Only agent/main.ts (signals, exit) and agent/config/** (env) touch process.',
+  message:
+    'Only agent/main.ts (signals, exit), agent/config/** (env) and the launcher bin/perimeter.js (heap flags) touch process.',
 };
 
 export default defineConfig(
@@ -53,7 +54,7 @@ export default defineConfig(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
-    files: ['agent/main.ts', 'agent/config/**'],
+    files: ['agent/main.ts', 'agent/config/**', 'bin/perimeter.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
