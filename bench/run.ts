@@ -6,7 +6,7 @@
 // CPU seconds per column of each and their ratio (CPU, not wall time: robust to a busy machine),
 // wall throughput and its ratio, and the agent's peak RSS. docs/performance.md explains it.
 //
-//   node bench/run.ts [--quick] [--rounds N] [--json FILE]
+//   node bench/run.ts [--quick] [--rounds N] [--json FILE] [--cyera COLUMNS (that case alone)]
 //
 // Nothing here is asserted; figures go to docs/benchmarks.md by hand.
 import { writeFileSync } from 'node:fs';
@@ -81,9 +81,13 @@ function anaplanCase(lineItems: number): BenchCase {
 
 // Cyral: its connector and simulator (test/fakes/cyral/) are not on main yet; its large case
 // goes here, `cyralCase(…)`, built like the two above, once they land.
-const CASES: readonly BenchCase[] = quick
-  ? [cyeraCase(100_000)]
-  : [cyeraCase(100_000), cyeraCase(1_000_000), cyeraCase(3_000_000), anaplanCase(500_000)];
+const only = flag('--cyera');
+const CASES: readonly BenchCase[] =
+  only !== undefined
+    ? [cyeraCase(Number(only))]
+    : quick
+      ? [cyeraCase(100_000)]
+      : [cyeraCase(100_000), cyeraCase(1_000_000), cyeraCase(3_000_000), anaplanCase(500_000)];
 
 async function measureCase(bench: BenchCase): Promise<Round[]> {
   const source = await startService(bench.source, bench.size);

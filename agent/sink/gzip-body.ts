@@ -3,9 +3,12 @@ import { createGzip } from 'node:zlib';
 import type { Gzip } from 'node:zlib';
 import type { BatchBody } from './types.ts';
 
+/** Uncompressed bytes queued for zlib before `append` waits. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+
 /**
  * A batch body compressed as it fills: only the gzip output is kept, so a batch in memory costs
- * its compressed size plus the chunk being compressed, not its NDJSON size. Lines arrive in
+ * its compressed size plus at most about 1 MiB queued for zlib, not its NDJSON size. Lines arrive in
  * chunks (the sink gathers them), one zlib call each. The finished Buffer is sent as is on every
  * retry, so a retried batch is byte-identical.
  */
@@ -25,7 +28,10 @@ export class GzipBody implements BatchBody<Buffer> {
   }
 
   async append(lines: Buffer): Promise<void> {
-    if (!this.#gzip.write(lines)) {
+    this.#gzip.write(lines);
+    // zlib compresses on a pool thread: the run goes on encoding while it does, and waits only
+    // once this much is queued, which bounds the memory of a fast producer.
+    if (this.#gzip.writableLength > MAX_QUEUED_BYTES) {
       await once(this.#gzip, 'drain');
     }
   }

@@ -9,6 +9,7 @@ import { ENDPOINTS } from './client.ts';
 import type { CyeraConfig } from './config.ts';
 import { TableLineSchema } from './records.ts';
 import type { TableLine } from './records.ts';
+import { readTableLine } from './table-line.ts';
 
 /** Where a resumed run picks the stream up: after `records` records, the last one `lastKey`. */
 export interface StreamResume {
@@ -186,7 +187,10 @@ function replaySkipped(
   }
 }
 
-/** Parses one line; the message names the endpoint and line number, never the line itself. */
+/**
+ * Parses one line (the compiled check first, the zod schema for the detail when it refuses); the
+ * message names the endpoint and line number, never the line itself.
+ */
 export function parseTable(line: string, lineNumber: number, datastoreUid: string): TableLine {
   let value: unknown;
   try {
@@ -194,6 +198,10 @@ export function parseTable(line: string, lineNumber: number, datastoreUid: strin
   } catch {
     // The SyntaxError quotes the line, so it is not kept as the cause.
     throw malformedLine(lineNumber, datastoreUid, 'is not JSON', []);
+  }
+  const table = readTableLine(value);
+  if (table !== undefined) {
+    return table;
   }
   const parsed = TableLineSchema.safeParse(value);
   if (!parsed.success) {
