@@ -3,23 +3,23 @@ import { AssetSchema, PerimeterError, isAsset } from '../plugin-api/index.ts';
 const MAX_NAMED_PATHS = 10;
 const TYPE_NAME_PATTERN = /^[A-Z][A-Za-z0-9_]{0,127}$/;
 
-/** One asset as an NDJSON line: the text (newline included) and its size in UTF-8 bytes. */
+/** One asset as an NDJSON line: its JSON text, and the line's size in UTF-8 bytes (newline included). */
 export interface AssetLine {
-  readonly text: string;
+  readonly json: string;
   readonly bytes: number;
 }
 
 /**
  * Validates one asset against the published asset schema and serialises it, once, to its NDJSON
- * line (newline included). The check is `isAsset`, the compiled form of the schema; only an
+ * line. The check is `isAsset`, the compiled form of the schema; only an
  * asset it refuses goes through the zod schema, whose issues name what is wrong (and whose
  * verdict stands). The error names the asset's type and the failing paths, never the values: an
  * attribute may hold something the operator must not see in a log.
  */
 export function encodeAssetLine(asset: unknown, maxLineBytes: number): AssetLine {
   const valid = isAsset(asset) ? asset : parseAsset(asset);
-  const text = `${JSON.stringify(valid)}\n`;
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const json = JSON.stringify(valid);
+  const bytes = Buffer.byteLength(json, 'utf8') + 1;
   if (bytes > maxLineBytes) {
     throw new PerimeterError(
       'ASSET_TOO_LARGE',
@@ -27,7 +27,7 @@ export function encodeAssetLine(asset: unknown, maxLineBytes: number): AssetLine
       { context: { typeName: valid.typeName, bytes, batchMaxBytes: maxLineBytes } },
     );
   }
-  return { text, bytes };
+  return { json, bytes };
 }
 
 function parseAsset(asset: unknown): ReturnType<typeof AssetSchema.parse> {

@@ -34,10 +34,11 @@ export interface SinkRunDeps<P> {
 type RunState = 'open' | 'completing' | 'completed' | 'aborted';
 
 /**
- * Lines are handed to the batch body in chunks of about this many characters: one body call
- * (and one Buffer) per line costs more than encoding the line.
+ * Lines are written straight into a chunk and handed to the batch body once it holds about this
+ * many bytes: one body call (and one Buffer) per line costs more than encoding the line.
  */
-const TEXT_CHUNK_CHARS = 64 * 1024;
+const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 
 interface Totals {
   assets: number;
@@ -59,8 +60,9 @@ export class BatchingSinkRun<P> implements SinkRun {
   /** Seq of the batch being filled. */
   #seq: number;
   #body: BatchBody<P> | undefined;
-  /** Lines of the batch being filled not yet handed to its body. */
-  #text = '';
+  /** Lines of the batch being filled not yet handed to its body: `#chunkUsed` bytes of `#chunk`. */
+  #chunk: Buffer | undefined;
+  #chunkUsed = 0;
   #pending: Totals = { assets: 0, bytes: 0 };
   /** Totals of every batch sealed so far (resumed part included): what a checkpoint carries. */
   readonly #sealed: Totals;
@@ -96,11 +98,11 @@ export class BatchingSinkRun<P> implements SinkRun {
       if (endsBeforeLine(this.#pending, line.bytes, this.#deps.batching)) {
         await this.#cut();
       }
-      this.#text += line.text;
+      this.#put(line.json, line.bytes);
       this.#pending.assets += 1;
       this.#pending.bytes += line.bytes;
-      if (this.#text.length >= TEXT_CHUNK_CHARS) {
-        await this.#flushText();
+      if (this.#chunkUsed >= CHUNK_BYTES) {
+        await this.#flushChunk();
       }
     } finally {
       this.#busy = false;
@@ -152,7 +154,8 @@ export class BatchingSinkRun<P> implements SinkRun {
   async #abort(): Promise<void> {
     const wasCompleted = this.#state === 'completed';
     this.#state = 'aborted';
-    this.#text = '';
+    this.#chunk = undefined;
+    this.#chunkUsed = 0;
     this.#body?.discard();
     this.#body = undefined;
     if (wasCompleted) {
@@ -208,8 +211,8 @@ export class BatchingSinkRun<P> implements SinkRun {
 
   /** Ends the batch being filled and hands it to the transport once there is room. */
   async #cut(): Promise<void> {
-    if (this.#text !== '') {
-      await this.#flushText();
+    if (this.#chunkUsed > 0) {
+      await this.#flushChunk();
     }
     const body = this.#body;
     if (body === undefined) {
@@ -226,11 +229,26 @@ export class BatchingSinkRun<P> implements SinkRun {
     this.#dispatch({ ...meta, payload });
   }
 
+  /** Writes one line (`bytes` long with its newline) at the end of the chunk, growing it if need be. */
+  #put(json: string, bytes: number): void {
+    const needed = this.#chunkUsed + bytes;
+    if (this.#chunk === undefined || this.#chunk.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * CHUNK_BYTES, needed));
+      this.#chunk?.copy(grown, 0, 0, this.#chunkUsed);
+      this.#chunk = grown;
+    }
+    this.#chunkUsed += this.#chunk.write(json, this.#chunkUsed, 'utf8');
+    this.#chunk[this.#chunkUsed] = NEWLINE;
+    this.#chunkUsed += 1;
+  }
+
   /** Hands the lines gathered so far to the body of the batch being filled. */
-  async #flushText(): Promise<void> {
+  async #flushChunk(): Promise<void> {
     this.#body ??= this.#deps.transport.createBody(this.#seq);
-    const chunk = Buffer.from(this.#text, 'utf8');
-    this.#text = '';
+    // The body may keep the chunk (zlib reads it later): a new one is started, never reused.
+    const chunk = this.#chunk?.subarray(0, this.#chunkUsed) ?? Buffer.alloc(0);
+    this.#chunk = undefined;
+    this.#chunkUsed = 0;
     await this.#body.append(chunk);
   }
 

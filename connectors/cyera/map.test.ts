@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AssetSchema } from '../../agent/plugin-api/index.ts';
+import { SimulatedTenant } from '../../test/fakes/cyera/tenant.ts';
 import { IdentityTally, IssueTally, tallyIdentities, tallyIssues } from './aggregate.ts';
 import {
   columnToAsset,
@@ -207,5 +208,24 @@ describe('Cyera summaries', () => {
     expect(json['names']).toHaveLength(100);
     expect(json['namesNotListed']).toBe(30);
     expect(json['total']).toBe(130);
+  });
+});
+
+describe('toClassifications of one record', () => {
+  it('gives what the merge of that record with itself gives, for every record of the fixture and of the simulator', () => {
+    const table = TableLineSchema.parse(fixture('table-line.json'));
+    const tenant = new SimulatedTenant(7, {});
+    const lines = [
+      table,
+      ...Array.from({ length: 20 }, (_, t) => TableLineSchema.parse(tenant.table(0, t))),
+    ];
+    const records = lines.flatMap((line) => [
+      ...(line.classifications ?? []),
+      ...(line.columns ?? []).flatMap((column) => column.classifications ?? []),
+    ]);
+    expect(records.length).toBeGreaterThan(20);
+    for (const record of records) {
+      expect(toClassifications([record])).toEqual(toClassifications([record, record]));
+    }
   });
 });

@@ -194,15 +194,50 @@ function withClassifications(
  * plain (a catalog of risk should not hide the weakest protection).
  */
 export function toClassifications(records: readonly ClassificationRecord[]): Classification[] {
+  const [only] = records;
+  if (records.length === 1 && only !== undefined) {
+    // Most columns carry one class: the merge of one variant, without the grouping.
+    return [{ typeName: tagOf(only), attributes: singleVariant(only) }];
+  }
   const byTag = new Map<string, ClassificationRecord[]>();
   for (const record of records) {
-    const tag = `${record.dataClassName ?? record.name ?? ''}${DATA_CLASS_TAG_SUFFIX}`;
-    byTag.set(tag, [...(byTag.get(tag) ?? []), record]);
+    const tag = tagOf(record);
+    const variants = byTag.get(tag);
+    if (variants === undefined) {
+      byTag.set(tag, [record]);
+    } else {
+      variants.push(record);
+    }
   }
   return [...byTag].map(([typeName, variants]) => ({
     typeName,
     attributes: mergeVariants(variants),
   }));
+}
+
+function tagOf(record: ClassificationRecord): string {
+  return `${record.dataClassName ?? record.name ?? ''}${DATA_CLASS_TAG_SUFFIX}`;
+}
+
+/** What {@link mergeVariants} makes of one variant, built directly. */
+function singleVariant(record: ClassificationRecord): JsonObject {
+  const attributes: JsonObject = {};
+  const name = record.classificationName ?? record.dataClassName ?? record.name ?? '';
+  attributes['classificationNames'] = name === '' ? [] : [name];
+  if (record.classificationGroup != null) {
+    attributes['classificationGroup'] = record.classificationGroup;
+  }
+  if (record.sensitivity != null) {
+    attributes['sensitivity'] = record.sensitivity;
+  }
+  if (record.sensitivityDisplayName != null) {
+    attributes['sensitivityDisplayName'] = record.sensitivityDisplayName;
+  }
+  const tokenization = tokenizationOf(record);
+  if (tokenization != null) {
+    attributes['tokenization'] = tokenization;
+  }
+  return attributes;
 }
 
 function mergeVariants(variants: readonly ClassificationRecord[]): JsonObject {
