@@ -87,7 +87,7 @@ const CASES: readonly BenchCase[] =
     ? [cyeraCase(Number(only))]
     : quick
       ? [cyeraCase(100_000)]
-      : [cyeraCase(100_000), cyeraCase(1_000_000), cyeraCase(3_000_000), anaplanCase(500_000)];
+      : [cyeraCase(100_000), cyeraCase(1_000_000), cyeraCase(3_000_000), anaplanCase(200_000)];
 
 async function measureCase(bench: BenchCase): Promise<Round[]> {
   const source = await startService(bench.source, bench.size);
