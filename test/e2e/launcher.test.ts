@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const LAUNCHER = fileURLToPath(new URL('../../bin/perimeter.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'perimeter-launcher-'));
+// Preloaded into the launched process: prints, at exit, its node flags and V8 heap limits.
+const probe = join(dir, 'probe.mjs');
+writeFileSync(
+  probe,
+  `import v8 from 'node:v8';
+process.on('exit', () => {
+  const { heap_size_limit } = v8.getHeapStatistics();
+  process.stderr.write('PROBE ' + JSON.stringify({ pid: process.pid, execArgv: process.execArgv, heapMiB: heap_size_limit / 2 ** 20 }) + '\\n');
+});
+`,
+);
+
+interface Probe {
+  readonly execArgv: readonly string[];
+  readonly heapMiB: number;
+}
+
+async function launch(
+  env: Record<string, string> = {},
+): Promise<{ probes: Probe[]; stdout: string }> {
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--import', probe, LAUNCHER, '--version'],
+    { env: { PATH: process.env['PATH'] ?? '', ...env } },
+  );
+  const probes = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('PROBE '))
+    .map((line) => JSON.parse(line.slice('PROBE '.length)) as Probe);
+  return { probes, stdout };
+}
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bin/perimeter.js', () => {
+  it('starts the agent with its own heap settings, in the same process, when none are given', async () => {
+    const { probes, stdout } = await launch();
+    expect(stdout).toMatch(/^perimeter \d/);
+    // One process ran to its end: the first image was replaced, not left as a parent.
+    expect(probes).toHaveLength(1);
+    expect(probes[0]?.execArgv).toEqual(
+      expect.arrayContaining(['--max-semi-space-size=16', '--max-old-space-size=128']),
+    );
+    expect(probes[0]?.heapMiB).toBeLessThan(200);
+  });
+
+  it('leaves a heap flag given in NODE_OPTIONS alone and adds only the missing one', async () => {
+    const { probes } = await launch({ NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(probes).toHaveLength(1);
+    expect(probes[0]?.execArgv).toContain('--max-semi-space-size=16');
+    expect(probes[0]?.execArgv.join(' ')).not.toContain('--max-old-space-size');
+    expect(probes[0]?.heapMiB).toBeGreaterThan(300);
+  });
+});
