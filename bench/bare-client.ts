@@ -1,9 +1,10 @@
 // The bare client: the least work that reads the same data from the same simulator. It logs in,
-// reads the Cyera table streams (split on LF, `JSON.parse` each line) or the Anaplan line-item
-// pages (`JSON.parse` each page), counts records, and does nothing else. Its CPU per record is
+// reads the Cyera table streams (split on LF, `JSON.parse` each line), the Cyral data maps or
+// the Anaplan line-item pages (`JSON.parse` each document), counts records, and does nothing else. Its CPU per record is
 // the floor the agent is compared with. Run in a process of its own by bench/run.ts:
 //
 //   node bench/bare-client.ts cyera '{"url":…,"clientId":…,"secret":…}'
+//   node bench/bare-client.ts cyral '{"url":…,"clientId":…,"clientSecret":…}'
 //   node bench/bare-client.ts anaplan '{"authUrl":…,"apiUrl":…,"user":…,"password":…}'
 //
 // Prints one JSON line: records and columns read, CPU seconds, wall seconds, peak RSS.
@@ -57,6 +58,31 @@ async function cyera(info: Record<string, string>, counts: Counts): Promise<void
   }
 }
 
+async function cyral(info: Record<string, string>, counts: Counts): Promise<void> {
+  const base = info['url'] ?? '';
+  const login = await request(`${base}/v1/users/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: info['clientId'] ?? '',
+      client_secret: info['clientSecret'] ?? '',
+    }).toString(),
+  });
+  const { access_token: token } = (await login.body.json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  const { repos } = (await getJson(`${base}/v1/repos`, auth)) as { repos: { id: string }[] };
+  for (const { id } of repos) {
+    const map = (await getJson(`${base}/v1/repos/${id}/datamap`, auth)) as {
+      labels: Record<string, { attributes: string[] }>;
+    };
+    counts.records += 1;
+    for (const label of Object.values(map.labels)) {
+      counts.columns += label.attributes.length;
+    }
+  }
+}
+
 async function anaplan(info: Record<string, string>, counts: Counts): Promise<void> {
   const basic = Buffer.from(`${info['user']}:${info['password']}`).toString('base64');
   const login = await request(`${info['authUrl']}/token/authenticate`, {
@@ -98,7 +124,8 @@ const [kind, json = '{}'] = process.argv.slice(2);
 const info = JSON.parse(json) as Record<string, string>;
 const counts: Counts = { records: 0, columns: 0 };
 const started = performance.now();
-await (kind === 'anaplan' ? anaplan(info, counts) : cyera(info, counts));
+const clients: Record<string, typeof cyera> = { cyera, cyral, anaplan };
+await (clients[kind ?? ''] ?? cyera)(info, counts);
 const usage = process.resourceUsage();
 process.stdout.write(
   `${JSON.stringify({

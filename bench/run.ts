@@ -6,7 +6,7 @@
 // CPU seconds per column of each and their ratio (CPU, not wall time: robust to a busy machine),
 // wall throughput and its ratio, and the agent's peak RSS. docs/performance.md explains it.
 //
-//   node bench/run.ts [--quick] [--rounds N] [--json FILE] [--cyera COLUMNS (that case alone)]
+//   node bench/run.ts [--quick] [--rounds N] [--json FILE] [--cyera COLUMNS] [--cyral COLUMNS] (those cases alone)
 //
 // Nothing here is asserted; figures go to docs/benchmarks.md by hand.
 import { writeFileSync } from 'node:fs';
@@ -79,15 +79,45 @@ function anaplanCase(lineItems: number): BenchCase {
   };
 }
 
-// Cyral: its connector and simulator (test/fakes/cyral/) are not on main yet; its large case
-// goes here, `cyralCase(…)`, built like the two above, once they land.
-const only = flag('--cyera');
+function cyralCase(columns: number): BenchCase {
+  return {
+    name: `Cyral ${columns.toLocaleString('en')} columns`,
+    source: 'cyral',
+    size: { columns },
+    unit: 'column',
+    rounds,
+    job: (info) => ({
+      connector: 'cyral',
+      connection: {
+        baseUrl: info['url'],
+        credentials: { clientId: 'env://CYRAL_CLIENT_ID', clientSecret: 'env://CYRAL_SECRET' },
+      },
+      env: {
+        CYRAL_CLIENT_ID: String(info['clientId']),
+        CYRAL_SECRET: String(info['clientSecret']),
+      },
+      allowHosts: [new URL(String(info['url'])).host],
+    }),
+  };
+}
+
+const onlyCyera = flag('--cyera');
+const onlyCyral = flag('--cyral');
 const CASES: readonly BenchCase[] =
-  only !== undefined
-    ? [cyeraCase(Number(only))]
+  onlyCyera !== undefined || onlyCyral !== undefined
+    ? [
+        ...(onlyCyera === undefined ? [] : [cyeraCase(Number(onlyCyera))]),
+        ...(onlyCyral === undefined ? [] : [cyralCase(Number(onlyCyral))]),
+      ]
     : quick
       ? [cyeraCase(100_000)]
-      : [cyeraCase(100_000), cyeraCase(1_000_000), cyeraCase(3_000_000), anaplanCase(200_000)];
+      : [
+          cyeraCase(100_000),
+          cyeraCase(1_000_000),
+          cyeraCase(3_000_000),
+          cyralCase(1_000_000),
+          anaplanCase(200_000),
+        ];
 
 async function measureCase(bench: BenchCase): Promise<Round[]> {
   const source = await startService(bench.source, bench.size);
@@ -172,16 +202,20 @@ function table(rows: readonly Record<string, number | string>[]): string {
 const started = performance.now();
 const rows: Record<string, number | string>[] = [];
 const raw: Record<string, readonly Round[]> = {};
+/** Writes the JSON results so far: a bench cut short still leaves the cases it finished. */
+function save(minutes: number): void {
+  const results = { node: process.version, date: new Date().toISOString(), minutes, rows, raw };
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+}
+
 for (const bench of CASES) {
   const results = await measureCase(bench);
   raw[bench.name] = results;
   rows.push(summarise(bench, results));
+  save((performance.now() - started) / 60_000);
+  process.stderr.write(`${table(rows.slice(-1)).split('\n').at(-1) ?? ''}\n`);
 }
 const minutes = (performance.now() - started) / 60_000;
-writeFileSync(
-  jsonPath,
-  `${JSON.stringify({ node: process.version, date: new Date().toISOString(), minutes, rows, raw }, null, 2)}\n`,
-);
 process.stdout.write(
-  `Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, ${minutes.toFixed(1)} min; JSON in ${jsonPath}\n\n${table(rows)}\n\nCyral: not on main yet (slot in bench/run.ts).\n`,
+  `Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, ${minutes.toFixed(1)} min; JSON in ${jsonPath}\n\n${table(rows)}\n`,
 );

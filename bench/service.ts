@@ -1,7 +1,8 @@
 // A bench service in a process of its own, so its CPU counts for neither the agent nor the bare
 // client: the Cyera or Anaplan simulator, or the catalog receiver.
 //
-//   node bench/service.ts cyera '{"columns":1000000}' | anaplan '{"lineItems":500000}' | catalog
+//   node bench/service.ts cyera '{"columns":1000000}' | cyral '{"columns":1000000}'
+//                         | anaplan '{"lineItems":200000}' | catalog
 //
 // Prints one JSON line describing the service once it listens, then answers stdin commands, one
 // per line: `stats` prints a JSON line of counts; `close` (or stdin ending) closes it and exits.
@@ -9,7 +10,8 @@ import { createInterface } from 'node:readline';
 import { startAnaplanSimulator } from '../test/fakes/anaplan/simulator.ts';
 import { startCatalogReceiver } from '../test/fakes/catalog-receiver.ts';
 import { startCyeraSimulator } from '../test/fakes/cyera/simulator.ts';
-import { cyeraSize } from './sizes.ts';
+import { startCyralSimulator } from '../test/fakes/cyral/simulator.ts';
+import { cyeraSize, cyralSize } from './sizes.ts';
 
 interface Service {
   readonly info: Record<string, unknown>;
@@ -27,6 +29,21 @@ async function start(kind: string, options: Record<string, number>): Promise<Ser
       return {
         info: { url: simulator.url, clientId: simulator.clientId, secret: simulator.secret },
         stats: () => ({ bytesStreamed: simulator.stats().bytesStreamed }),
+        close: () => simulator.close(),
+      };
+    }
+    case 'cyral': {
+      const simulator = await startCyralSimulator({
+        size: cyralSize(options['columns'] ?? 0),
+        tokens: { issueRefreshTokens: true },
+      });
+      return {
+        info: {
+          url: simulator.url,
+          clientId: simulator.clientId,
+          clientSecret: simulator.clientSecret,
+        },
+        stats: () => ({}),
         close: () => simulator.close(),
       };
     }

@@ -1,4 +1,5 @@
 import type { CyeraTenantSize } from '../test/fakes/cyera/tenant.ts';
+import type { CyralTenantSize } from '../test/fakes/cyral/tenant.ts';
 
 /** Columns per simulated Cyera table. */
 export const COLUMNS_PER_TABLE = 100;
@@ -14,5 +15,27 @@ export function cyeraSize(columns: number): Partial<CyeraTenantSize> {
     columnsPerTable: COLUMNS_PER_TABLE,
     issuesPerDatastore: 500,
     identitiesPerDatastore: 300,
+  };
+}
+
+/**
+ * A large Cyral tenant of about `columns` columns: 10 sidecars, repositories of 5 schemas × 50
+ * tables × 20 labeled columns (5,000 per data map), 5 user accounts with 4 access rules each,
+ * 30 labels, 50 policies.
+ */
+export function cyralSize(columns: number): Partial<CyralTenantSize> {
+  return {
+    sidecars: 10,
+    listenersPerSidecar: 4,
+    repos: Math.max(1, Math.round(columns / 5000)),
+    schemasPerRepo: 5,
+    tablesPerSchema: 50,
+    columnsPerTable: 20,
+    accountsPerRepo: 5,
+    rulesPerAccount: 4,
+    labels: 30,
+    legacyPolicies: 50,
+    policiesV2: 10,
+    roles: 20,
   };
 }

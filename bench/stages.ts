@@ -20,7 +20,9 @@ function timed<T>(name: string, work: () => T): T {
   const before = process.cpuUsage();
   const result = work();
   const used = process.cpuUsage(before);
-  process.stdout.write(`${name.padEnd(34)} ${((used.user + used.system) / columns).toFixed(2)} µs/column\n`);
+  process.stdout.write(
+    `${name.padEnd(34)} ${((used.user + used.system) / columns).toFixed(2)} µs/column\n`,
+  );
   return result;
 }
 
@@ -38,12 +40,20 @@ for (let round = 0; round < 2; round += 1) {
       let position = 0;
       for (const column of table.columns ?? []) {
         position += 1;
-        out.push(columnToAsset({ qualifiedName: parent.qualifiedName, datastoreUid: 'ds' }, column, position));
+        out.push(
+          columnToAsset(
+            { qualifiedName: parent.qualifiedName, datastoreUid: 'ds' },
+            column,
+            position,
+          ),
+        );
       }
       return out;
     }),
   );
-  const text = timed('encodeAssetLine', () => assets.map((asset) => encodeAssetLine(asset, 4 << 20).json));
+  const text = timed('encodeAssetLine', () =>
+    assets.map((asset) => encodeAssetLine(asset, 4 << 20).json),
+  );
   timed('JSON.stringify alone', () => assets.map((asset) => JSON.stringify(asset)));
   const chunks = timed('join + Buffer.from per 64 KiB', () => {
     const out: Buffer[] = [];

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, toPerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, toPerimeterError, waitAtMost } from '../plugin-api/index.ts';
 import type { Asset, JsonValue, Logger } from '../plugin-api/index.ts';
 import { CommitTracker } from './commit-tracker.ts';
 import { checkpointDecision, endsBeforeLine } from './cut-rules.ts';
@@ -321,16 +320,10 @@ export class BatchingSinkRun<P> implements SinkRun {
 
 /** Waits for `work` at most `ms`; true when it settled in time. Never rejects. */
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = new AbortController();
-  try {
-    return await Promise.race([
-      work.then(
-        () => true,
-        () => true,
-      ),
-      sleep(ms, false, { signal: timer.signal, ref: false }),
-    ]);
-  } finally {
-    timer.abort();
-  }
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const outcome = await waitAtMost(settled, ms);
+  return !outcome.timedOut;
 }

@@ -21,10 +21,6 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly instead: string }
 export const TIMING_ALLOWED: ReadonlyMap<string, string> = new Map([
   ['agent/plugin-api/timing.ts', 'the toolkit itself'],
   ['agent/plugin-api/abort.ts', 'raceAbort, the toolkit’s “until this signal aborts”'],
-  // Pending: the extraction hot path moves to the toolkit with its own rework; drop these two
-  // entries then (the check reports an entry that no longer needs to be here).
-  ['agent/run/abort.ts', 'pending the extraction hot-path rework'],
-  ['agent/sink/sink-run.ts', 'pending the extraction hot-path rework'],
 ]);
 
 /**
