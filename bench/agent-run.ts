@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** One measured agent run. */
 export interface AgentRunFigures {
   readonly cpuSeconds: number;
+  readonly mainThreadCpuSeconds: number;
   readonly wallSeconds: number;
   readonly peakRssBytes: number;
 }
@@ -71,7 +72,7 @@ export async function measureAgentRun(
       throw new Error(`the agent exited ${String(code)}`);
     }
     const figures = JSON.parse(readFileSync(report, 'utf8')) as AgentRunFigures;
-    return { cpuSeconds: figures.cpuSeconds, peakRssBytes: figures.peakRssBytes, wallSeconds };
+    return { ...figures, wallSeconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
