@@ -57,7 +57,7 @@ function readClassification(value: unknown): ClassificationRecord | undefined {
     copyText(value, record, 'tokenization', 0, MAX_TEXT) &&
     copyContext(value, record) &&
     (record['dataClassName'] ?? record['name']) != null;
-  return ok ? (record) : undefined;
+  return ok ? record : undefined;
 }
 
 function copyContext(from: Fields, to: Fields): boolean {
