@@ -81,7 +81,7 @@ const MISTAKES: readonly Mistake[] = [
     config: `${CYERA}  bad: [unclosed\n`,
     printed: [
       'error CONFIG_INVALID: The configuration has 1 problem:',
-      "  - config.yaml: YAML syntax error at line 8, column 1 (BAD_INDENT); fix the file\'s syntax (see docs/configuration.md)",
+      "  - config.yaml: YAML syntax error at line 8, column 1 (BAD_INDENT); fix the file's syntax (see docs/configuration.md)",
     ],
   },
   {
@@ -212,7 +212,7 @@ const MISTAKES: readonly Mistake[] = [
     config: CYERA,
     argv: ['run', 'job.yaml', '--outptu', 'out'],
     printed: [
-      "error: Unknown option \'--outptu\'. To specify a positional argument starting with a \'-\', place it at the end of the command after \'--\', as in \'-- \"--outptu\"",
+      "error: Unknown option '--outptu'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--outptu\"",
       'Run perimeter --help for usage.',
     ],
   },

@@ -92,9 +92,11 @@ export class TargetFinder {
     if (profile === undefined) {
       const names = this.#namesOfType(ref.scheme);
       const which =
-        names.length === 0
-          ? `there is no profile of type ${ref.scheme}; add secretStores.${ref.scheme} (type: ${ref.scheme}, allow: [...]), the default profile of ${ref.scheme}:// references`
-          : `profiles of type ${ref.scheme}: ${names.join(', ')}; name one with ?store=<profile>`;
+        names.length > 0
+          ? `profiles of type ${ref.scheme}: ${names.join(', ')}; name one with ?store=<profile>`
+          : ref.profile === ref.scheme
+            ? `there is no profile of type ${ref.scheme}; add secretStores.${ref.scheme} (type: ${ref.scheme}, allow: [...]), the default profile of ${ref.scheme}:// references`
+            : `there is no profile of type ${ref.scheme}; add secretStores.${ref.profile} (type: ${ref.scheme}, allow: [...])`;
       const what =
         ref.profile === ref.scheme
           ? `${ref.scheme}:// references without ?store= use the profile "${ref.scheme}", which is not configured`
