@@ -23,7 +23,7 @@ describe('SecretResolver.check', () => {
     expect(error.code).toBe('SECRET_INVALID_REF');
     expect(error.message).toContain('add secretStores.mem (type: mem, allow: [...])');
     expect(thrown(() => resolver.check('mem://app/db?store=team-a')).message).toContain(
-      'add secretStores.team-a (type: mem)',
+      'add secretStores.team-a (type: mem, allow: [...])',
     );
   });
 
