@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { inspectJobFile, parseJobFile } from '../config/job-file.ts';
+import { PerimeterError } from '../plugin-api/index.ts';
 import type { Registry } from '../config/load.ts';
 import type { RunResult } from '../run/types.ts';
 import { requirePositional } from './args.ts';
@@ -20,8 +21,10 @@ export async function runCommand(args: CliArgs, io: CliIo, registry: Registry): 
         : { kind: 'directory', dir: resolve(io.cwd, args.output) },
   });
   try {
-    // openSession refuses a job file with problems, so the spec is there.
-    const spec = job.spec ?? parseJobFile(jobPath, '');
+    const spec = job.spec;
+    if (spec === undefined) {
+      throw new PerimeterError('INTERNAL', 'A job file with problems passed the session checks');
+    }
     const result = await session.runtime.executor.execute(spec, { signal: io.signal });
     const where =
       args.output ?? `catalog ${new URL(session.config.catalog?.url ?? 'http://-').host}`;
