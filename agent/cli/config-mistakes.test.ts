@@ -85,11 +85,12 @@ const MISTAKES: readonly Mistake[] = [
     ],
   },
   {
-    mistake: 'a misspelt section',
-    config: `${CYERA}conections: {}\n`,
+    mistake: 'a misspelt section and a misspelt connection key',
+    config: `${CYERA}    baseURL: https://api.cyera.io\nconections: {}\n`,
     printed: [
-      'error CONFIG_INVALID: The configuration has 1 problem:',
+      'error CONFIG_INVALID: The configuration has 2 problems:',
       '  - conections: unknown key; remove it or correct its spelling (see docs/configuration.md)',
+      '  - connections.cyera-prod.baseURL: unknown key; remove it or correct its spelling (see connectors/cyera/README.md)',
     ],
   },
   {
@@ -178,13 +179,13 @@ const MISTAKES: readonly Mistake[] = [
     ],
   },
   {
-    mistake: 'a job file with a misspelt key, with a config problem too',
+    mistake: 'a bad log level and a job file naming a connection the config lacks',
     config: `${CYERA}agent:\n  logLevel: loud\n`,
-    job: 'connection: cyera-prod\nrunID: r1\n',
+    job: 'connection: cyera-test\n',
     printed: [
       'error CONFIG_INVALID: The configuration and the job file job.yaml have 2 problems:',
       '  - agent.logLevel: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent" (see docs/configuration.md#agent)',
-      '  - job.yaml: runID: unknown key; remove it or correct its spelling (see docs/job-file.md)',
+      '  - job.yaml: connection: No connection "cyera-test" is defined under `connections` (see docs/job-file.md)',
     ],
   },
   {

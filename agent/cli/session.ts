@@ -65,7 +65,8 @@ export async function openSession(
   );
   const report = new ProblemReport(options.job);
   report.add('config', [...(file?.problems ?? []), ...reading.problems]);
-  const config = reading.config;
+  // A config that failed only in sections no check reads is still checked, then refused.
+  const config = reading.config ?? reading.checkable;
   if (config === undefined || (file?.text === undefined && configPath)) {
     throw report.error();
   }
@@ -73,7 +74,9 @@ export async function openSession(
   const level = (options.logLevel ?? config.agent.logLevel) as AgentConfig['agent']['logLevel'];
   const logger = createLogger({ level, redactor, destination: io.logDestination });
   const metrics = createMetrics({ defaults: options.processMetrics === true });
-  const requireCatalog = options.output === undefined || options.output.kind === 'catalog';
+  const requireCatalog =
+    (options.output === undefined || options.output.kind === 'catalog') &&
+    !reading.omitted.includes('catalog');
   const runtime = assembleRuntime({
     config,
     registry,
@@ -103,7 +106,7 @@ export async function openSession(
     const deps = { config, connectors: runtime.connectors, checkRef };
     report.add('job', runProblems(options.job.spec, deps));
   }
-  if (report.count() > 0) {
+  if (report.count() > 0 || reading.config === undefined) {
     await runtime.close();
     throw report.error();
   }

@@ -25,8 +25,26 @@ export interface Registry {
 export interface ConfigReading {
   /** Undefined when the file or the schema failed; env problems alone leave it parsed. */
   readonly config: AgentConfig | undefined;
+  /**
+   * When the schema failed only in sections no semantic check reads (agent, catalog, redis,
+   * queue, health, controlPlane, unknown keys): the rest, parsed without them, so connections,
+   * references and jobs are still checked in the same pass. Never run.
+   */
+  readonly checkable: AgentConfig | undefined;
+  /** The top-level sections left out of `checkable`. */
+  readonly omitted: readonly string[];
   readonly problems: readonly ConfigProblem[];
 }
+
+/** Sections the semantic checks do not read: one of them failing leaves the rest checkable. */
+const INDEPENDENT_SECTIONS = new Set([
+  'agent',
+  'catalog',
+  'redis',
+  'queue',
+  'health',
+  'controlPlane',
+]);
 
 /**
  * Parses and validates the configuration's shape: file, then environment on top, collecting
@@ -41,7 +59,8 @@ export function readConfig(sources: ConfigSources, registry: Registry): ConfigRe
     : {};
   const env = envOverlay(sources.env, walkSettings(schema));
   problems.push(...env.problems);
-  const parsed = schema.safeParse(deepMerge(fromFile, env.overlay));
+  const input = deepMerge(fromFile, env.overlay);
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     // A bad value from a variable is reported under the variable's name: that is what to fix.
     problems.push(
@@ -54,7 +73,29 @@ export function readConfig(sources: ConfigSources, registry: Registry): ConfigRe
     );
   }
   const fileOk = !problems.some((problem) => problem.path === sources.file?.path);
-  return { config: parsed.success && fileOk ? parsed.data : undefined, problems };
+  if (parsed.success || !fileOk) {
+    const config = parsed.success && fileOk ? parsed.data : undefined;
+    return { config, checkable: config, omitted: [], problems };
+  }
+  const omitted = [
+    ...new Set(
+      parsed.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys' && issue.path.length === 0
+          ? issue.keys
+          : [String(issue.path[0] ?? '')],
+      ),
+    ),
+  ];
+  const known = Object.keys(schema.shape);
+  const independent = omitted.every((key) => INDEPENDENT_SECTIONS.has(key) || !known.includes(key));
+  const rest = Object.fromEntries(Object.entries(input).filter(([key]) => !omitted.includes(key)));
+  const salvaged = independent ? schema.safeParse(rest) : undefined;
+  return {
+    config: undefined,
+    checkable: salvaged?.success === true ? salvaged.data : undefined,
+    omitted,
+    problems,
+  };
 }
 
 /**
