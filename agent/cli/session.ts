@@ -74,9 +74,9 @@ export async function openSession(
   const level = (options.logLevel ?? config.agent.logLevel) as AgentConfig['agent']['logLevel'];
   const logger = createLogger({ level, redactor, destination: io.logDestination });
   const metrics = createMetrics({ defaults: options.processMetrics === true });
-  const requireCatalog =
-    (options.output === undefined || options.output.kind === 'catalog') &&
-    !reading.omitted.includes('catalog');
+  const pushes = options.output === undefined || options.output.kind === 'catalog';
+  // A catalog section that failed the schema is reported as such, not as missing.
+  const requireCatalog = pushes && !reading.omitted.includes('catalog');
   const runtime = assembleRuntime({
     config,
     registry,
@@ -86,7 +86,7 @@ export async function openSession(
     env: io.env,
     // Without a catalog the session is refused below, with the catalog among the problems.
     ...(options.output === undefined ? {} : { output: options.output }),
-    ...(requireCatalog && config.catalog === undefined ? { output: { kind: 'none' } } : {}),
+    ...(pushes && config.catalog === undefined ? { output: { kind: 'none' } } : {}),
   });
   const checkRef = (ref: string, allowRefs?: readonly string[]): void => {
     runtime.resolver.check(ref, allowRefs === undefined ? {} : { allowRefs });
