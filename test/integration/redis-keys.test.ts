@@ -5,6 +5,7 @@ import { createRedisInstructionLedger } from '../../agent/link/ledger.ts';
 import { createCancelChannel } from '../../agent/queue/cancel.ts';
 import { createConnectionLeases } from '../../agent/queue/lease.ts';
 import { createRunLedger } from '../../agent/queue/ledger.ts';
+import { createRedisLedgerStore } from '../../agent/queue/outbound-ledger.ts';
 import { createRedisOutbox } from '../../agent/queue/outbox.ts';
 import { openRunQueue } from '../../agent/queue/queue.ts';
 import { captureLogs } from '../helpers/capture-logs.ts';
@@ -46,7 +47,7 @@ function escape(text: string): string {
 }
 
 describe('the Redis keys in docs/operations.md', () => {
-  it('are exactly the keys the queue, outbox, ledgers, leases and cancels write', async () => {
+  it('are exactly the keys the queue, outbox, ledgers, leases, cancels and outbound ledger write', async () => {
     const logger = captureLogs().logger;
     const queue = openRunQueue(redis, prefix);
     await queue.add('run', { kind: 'run', spec: { runId: 'r1' } } as never, { jobId: 'r1' });
@@ -64,6 +65,30 @@ describe('the Redis keys in docs/operations.md', () => {
     const leases = createConnectionLeases({ client: redis, prefix, ttlMs: 60_000, logger });
     const lease = await leases.acquire('connection:fx', 'r1', 1);
     await createCancelChannel({ client: redis, prefix, ttlSeconds: 60, logger }).request('r1');
+    // Two appends a retention apart: the first entry is dropped, so the anchor is written too.
+    let nowMs = Date.now();
+    const ledger = createRedisLedgerStore({
+      client: redis,
+      prefix,
+      retentionDays: 1,
+      now: () => nowMs,
+    });
+    for (const day of [0, 2]) {
+      nowMs += day * 24 * 60 * 60 * 1000;
+      await ledger.append({
+        time: new Date(nowMs).toISOString(),
+        kind: 'catalog.batch',
+        runId: 'r1',
+        method: 'POST',
+        host: 'catalog.example:443',
+        path: '/v1/runs/r1/batches',
+        status: 201,
+        bytes: 6,
+        sha256: '0'.repeat(64),
+        assets: 3,
+        secretRefs: [],
+      });
+    }
 
     const keys = await keysOf(redis, prefix);
     const patterns = documentedPatterns();
@@ -72,6 +97,6 @@ describe('the Redis keys in docs/operations.md', () => {
     await lease?.release();
     expect(undocumented).toEqual([]);
     expect(unwritten.map(([pattern]) => pattern)).toEqual([]);
-    expect(patterns.size).toBe(7);
+    expect(patterns.size).toBe(10);
   });
 });
