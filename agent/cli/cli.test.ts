@@ -138,7 +138,7 @@ describe('bad input', () => {
     [
       'an unknown connector',
       () => cli('run', job('unknown.yaml', 'connector: nosuch\nconnection: {}\n')),
-      [/CONNECTOR_UNKNOWN/, /known: fixture/],
+      [/JOB_INVALID/, /connector: No connector named "nosuch"; known: fixture/],
     ],
     [
       'a reference with its query after the fragment',

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { parseJobFile } from '../config/job-file.ts';
+import { inspectJobFile, parseJobFile } from '../config/job-file.ts';
+import { PerimeterError } from '../plugin-api/index.ts';
 import type { Registry } from '../config/load.ts';
 import type { RunResult } from '../run/types.ts';
 import { requirePositional } from './args.ts';
@@ -10,15 +11,20 @@ import { openSession, readJobFile } from './session.ts';
 /** `perimeter run JOB_FILE [--output DIR]`: one run in-process, no Redis, no control plane. */
 export async function runCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
   const jobPath = requirePositional(args, 'JOB_FILE', 'perimeter run JOB_FILE [--output DIR]');
-  const spec = parseJobFile(jobPath, await readJobFile(io, jobPath));
+  const job = { path: jobPath, ...inspectJobFile(jobPath, await readJobFile(io, jobPath)) };
   const session = await openSession(io, registry, {
     ...(args.config === undefined ? {} : { configPath: args.config }),
+    job,
     output:
       args.output === undefined
         ? { kind: 'catalog' }
         : { kind: 'directory', dir: resolve(io.cwd, args.output) },
   });
   try {
+    const spec = job.spec;
+    if (spec === undefined) {
+      throw new PerimeterError('INTERNAL', 'A job file with problems passed the session checks');
+    }
     const result = await session.runtime.executor.execute(spec, { signal: io.signal });
     const where =
       args.output ?? `catalog ${new URL(session.config.catalog?.url ?? 'http://-').host}`;

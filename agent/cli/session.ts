@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { CONFIG_FILE_ENV } from '../config/env.ts';
-import { checkConfig, loadConfig } from '../config/load.ts';
-import type { ConfigSources, Registry } from '../config/load.ts';
+import { configProblems, readConfig } from '../config/load.ts';
+import type { Registry } from '../config/load.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import { createLogger } from '../logging/logger.ts';
@@ -13,7 +13,10 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
 import { assembleRuntime } from '../daemon/assemble.ts';
 import type { Runtime, RuntimeOptions } from '../daemon/assemble.ts';
-import { permittedHosts } from '../run/prepare.ts';
+import { permittedHosts, runProblems } from '../run/prepare.ts';
+import { DOCS, problemsError, problemsUnder } from '../run/problems.ts';
+import type { ConfigProblem } from '../run/problems.ts';
+import type { RunSpec } from '../run/types.ts';
 import type { CliIo } from './io.ts';
 
 /** Everything a command works with, built from config in one place. */
@@ -26,9 +29,18 @@ export interface Session {
   readonly runtime: Runtime;
 }
 
+/** A job file read for a command, as far as it parsed (agent/config/job-file.ts). */
+export interface SessionJob {
+  readonly path: string;
+  readonly spec: RunSpec | undefined;
+  readonly problems: readonly ConfigProblem[];
+}
+
 /**
  * Loads and checks the configuration (file named by --config or PERIMETER_CONFIG, environment
- * on top), then assembles the runtime. Any problem throws CONFIG_INVALID listing all of them.
+ * on top) and the command's job file, then assembles the runtime. Every problem of the
+ * environment, the config file and the job file is thrown at once: CONFIG_INVALID, or
+ * JOB_INVALID when only the job file has problems.
  */
 export async function openSession(
   io: CliIo,
@@ -39,18 +51,32 @@ export async function openSession(
     readonly logLevel?: string;
     /** Add Node's process metrics (CPU, memory, GC) to the registry: the daemon's /metrics. */
     readonly processMetrics?: boolean;
+    readonly job?: SessionJob;
   },
 ): Promise<Session> {
   const configPath = options.configPath ?? io.env[CONFIG_FILE_ENV];
-  const sources: ConfigSources = {
-    env: io.env,
-    ...(configPath ? { file: await readConfigFile(io, configPath) } : {}),
-  };
-  const config = loadConfig(sources, registry);
+  const file = configPath ? await readConfigFile(io, configPath) : undefined;
+  const reading = readConfig(
+    {
+      env: io.env,
+      ...(file?.text === undefined ? {} : { file: { path: file.path, text: file.text } }),
+    },
+    registry,
+  );
+  const report = new ProblemReport(options.job);
+  report.add('config', [...(file?.problems ?? []), ...reading.problems]);
+  // A config that failed only in sections no check reads is still checked, then refused.
+  const config = reading.config ?? reading.checkable;
+  if (config === undefined || (file?.text === undefined && configPath)) {
+    throw report.error();
+  }
   const redactor = new Redactor();
   const level = (options.logLevel ?? config.agent.logLevel) as AgentConfig['agent']['logLevel'];
   const logger = createLogger({ level, redactor, destination: io.logDestination });
   const metrics = createMetrics({ defaults: options.processMetrics === true });
+  const pushes = options.output === undefined || options.output.kind === 'catalog';
+  // A catalog section that failed the schema is reported as such, not as missing.
+  const requireCatalog = pushes && !reading.omitted.includes('catalog');
   const runtime = assembleRuntime({
     config,
     registry,
@@ -58,37 +84,93 @@ export async function openSession(
     redactor,
     metrics,
     env: io.env,
+    // Without a catalog the session is refused below, with the catalog among the problems.
     ...(options.output === undefined ? {} : { output: options.output }),
+    ...(pushes && config.catalog === undefined ? { output: { kind: 'none' } } : {}),
   });
-  try {
-    checkConfig(config, registry, {
-      checkRef: (ref) => {
-        runtime.resolver.check(ref);
-      },
+  const checkRef = (ref: string, allowRefs?: readonly string[]): void => {
+    runtime.resolver.check(ref, allowRefs === undefined ? {} : { allowRefs });
+  };
+  report.add(
+    'config',
+    configProblems(config, registry, {
+      checkRef,
+      requireCatalog,
       hostCheckerFor: (connector) => {
         const hosts = permittedHosts(connector, config);
         return (url) => isHostAllowed(hosts, url);
       },
-    });
-  } catch (error) {
+    }),
+  );
+  if (options.job?.spec !== undefined) {
+    const deps = { config, connectors: runtime.connectors, checkRef };
+    report.add('job', runProblems(options.job.spec, deps));
+  }
+  if (report.count() > 0 || reading.config === undefined) {
     await runtime.close();
-    throw error;
+    throw report.error();
   }
   return { config, configPath, logger, redactor, metrics, runtime };
 }
 
-async function readConfigFile(io: CliIo, path: string): Promise<{ path: string; text: string }> {
+/** Problems of the configuration and of the job file, listed once each, in one error. */
+class ProblemReport {
+  readonly #job: SessionJob | undefined;
+  readonly #config: ConfigProblem[] = [];
+  readonly #jobProblems: ConfigProblem[] = [];
+  readonly #seen = new Set<string>();
+
+  constructor(job: SessionJob | undefined) {
+    this.#job = job;
+    this.add('job', job?.problems ?? []);
+  }
+
+  add(where: 'config' | 'job', problems: readonly ConfigProblem[]): void {
+    for (const problem of problems) {
+      // A job naming a config connection meets that connection's problems again: list them once.
+      const key = `${problem.path}\u0000${problem.message}`;
+      if (!this.#seen.has(key)) {
+        this.#seen.add(key);
+        (where === 'config' ? this.#config : this.#jobProblems).push(problem);
+      }
+    }
+  }
+
+  count(): number {
+    return this.#config.length + this.#jobProblems.length;
+  }
+
+  error(): PerimeterError {
+    const jobPath = this.#job?.path ?? 'job';
+    const fromJob = problemsUnder(jobPath, this.#jobProblems);
+    if (this.#config.length === 0) {
+      return problemsError('JOB_INVALID', `The job file ${jobPath}`, this.#jobProblems);
+    }
+    const what =
+      fromJob.length === 0 ? 'The configuration' : `The configuration and the job file ${jobPath}`;
+    return problemsError('CONFIG_INVALID', what, [...this.#config, ...fromJob]);
+  }
+}
+
+/** The config file's text, or the problem that it cannot be read. */
+async function readConfigFile(
+  io: CliIo,
+  path: string,
+): Promise<{ path: string; text?: string; problems: ConfigProblem[] }> {
   try {
-    return { path, text: await readFile(resolve(io.cwd, path), 'utf8') };
+    return { path, text: await readFile(resolve(io.cwd, path), 'utf8'), problems: [] };
   } catch (error) {
-    throw new PerimeterError(
-      'CONFIG_INVALID',
-      `The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given by --config or ${CONFIG_FILE_ENV}`,
-      {
-        cause: error,
-        context: { problems: [path] },
-      },
-    );
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return {
+      path,
+      problems: [
+        {
+          path,
+          message: `the config file cannot be read (${code}); check the path given by --config or ${CONFIG_FILE_ENV} and that the agent may read it`,
+          see: DOCS.configuration,
+        },
+      ],
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import { DOCS } from '../run/problems.ts';
 import type { ConfigProblem } from '../run/problems.ts';
 import type { SettingInfo } from './walk.ts';
 
@@ -38,21 +39,29 @@ export function isEnvSettable(setting: SettingInfo): boolean {
 export function envOverlay(
   env: Readonly<Record<string, string | undefined>>,
   settings: readonly SettingInfo[],
-): { overlay: Record<string, unknown>; problems: ConfigProblem[] } {
+): {
+  overlay: Record<string, unknown>;
+  problems: ConfigProblem[];
+  /** Which variable set each setting (`agent.logLevel` → `PERIMETER_AGENT_LOG_LEVEL`). */
+  variables: Map<string, string>;
+} {
   const byName = new Map(settings.filter(isEnvSettable).map((s) => [envName(s.path), s]));
   const byPath = new Map(settings.map((s) => [s.path.join('.'), s]));
   const overlay: Record<string, unknown> = {};
   const problems: ConfigProblem[] = [];
+  const variables = new Map<string, string>();
   const assign = (setting: SettingInfo, name: string, raw: string): void => {
     const value = coerce(setting, raw);
     if (value === undefined) {
       problems.push({
         path: name,
-        message: `must be ${describeKind(setting)} (sets ${setting.path.join('.')})`,
+        message: `must be ${describeKind(setting)} (it sets ${setting.path.join('.')})`,
+        see: DOCS.environment,
       });
       return;
     }
     setIn(overlay, setting.path, value);
+    variables.set(setting.path.join('.'), name);
   };
   for (const [name, path] of Object.entries(STANDARD_VARIABLES)) {
     const raw = env[name];
@@ -69,13 +78,14 @@ export function envOverlay(
     if (setting === undefined) {
       problems.push({
         path: name,
-        message: `unknown setting${suggest(name, byName)}; see docs/configuration.md`,
+        message: `no setting has this variable${suggest(name, byName)}; rename or unset it`,
+        see: DOCS.environment,
       });
       continue;
     }
     assign(setting, name, raw);
   }
-  return { overlay, problems };
+  return { overlay, problems, variables };
 }
 
 function coerce(setting: SettingInfo, raw: string): unknown {

@@ -3,7 +3,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { RunSpec } from '../run/types.ts';
 import { describeYamlError } from './load.ts';
-import { problemsError, problemsFromZod } from '../run/problems.ts';
+import { DOCS, problemsError, problemsFromZod } from '../run/problems.ts';
+import type { ConfigProblem } from '../run/problems.ts';
 import {
   ConnectionIdSchema,
   ConnectorNameSchema,
@@ -59,21 +60,35 @@ export function parseJobFile(
   text: string,
   newRunId: () => string = generateRunId,
 ): RunSpec {
+  const { spec, problems } = inspectJobFile(path, text, newRunId);
+  if (spec === undefined) {
+    throw problemsError('JOB_INVALID', `The job file ${path}`, problems);
+  }
+  return spec;
+}
+
+/** {@link parseJobFile} without throwing: the spec when the file is well-formed, and its problems. */
+export function inspectJobFile(
+  path: string,
+  text: string,
+  newRunId: () => string = generateRunId,
+): { spec: RunSpec | undefined; problems: ConfigProblem[] } {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: false });
   } catch (error) {
-    throw problemsError('JOB_INVALID', `The job file ${path}`, [
-      { path, message: describeYamlError(error, text) },
-    ]);
+    return {
+      spec: undefined,
+      problems: [{ path, message: describeYamlError(error, text), see: DOCS.jobFile }],
+    };
   }
   const parsed = JobFileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const problems = problemsFromZod(parsed.error);
+    const problems = problemsFromZod(parsed.error, [], DOCS.jobFile);
     if (lacksConnector(raw) && !problems.some((problem) => problem.path === 'connector')) {
-      problems.push({ path: 'connector', message: INLINE_NEEDS_CONNECTOR });
+      problems.push({ path: 'connector', message: INLINE_NEEDS_CONNECTOR, see: DOCS.jobFile });
     }
-    throw problemsError('JOB_INVALID', `The job file ${path}`, problems);
+    return { spec: undefined, problems };
   }
   const job = parsed.data;
   const base = {
@@ -82,13 +97,11 @@ export function parseJobFile(
     params: job.params,
     origin: 'local' as const,
   };
-  if (typeof job.connection === 'string') {
-    return { ...base, connectionId: job.connection };
-  }
-  return {
-    ...base,
-    connection: { connector: job.connector ?? '', config: job.connection },
-  };
+  const spec: RunSpec =
+    typeof job.connection === 'string'
+      ? { ...base, connectionId: job.connection }
+      : { ...base, connection: { connector: job.connector ?? '', config: job.connection } };
+  return { spec, problems: [] };
 }
 
 /** `run-<utc stamp>-<random>`: sortable and unique. */

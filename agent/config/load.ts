@@ -1,9 +1,9 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
-import { checkConnectionConfig, checkEndpoints } from '../run/connection.ts';
+import { checkConnectionConfig, checkEndpoints, refProblems } from '../run/connection.ts';
 import type { HostChecker, RefChecker } from '../run/connection.ts';
 import { envOverlay } from './env.ts';
-import { formatPath, problemsError, problemsFromZod } from '../run/problems.ts';
+import { DOCS, formatPath, problemsError, problemsFromZod } from '../run/problems.ts';
 import type { ConfigProblem } from '../run/problems.ts';
 import { buildConfigSchema } from './schema.ts';
 import type { AgentConfig } from './schema.ts';
@@ -21,61 +21,135 @@ export interface Registry {
   readonly stores: readonly SecretStoreDefinition[];
 }
 
+/** The configuration as far as it parsed, and every problem found on the way. */
+export interface ConfigReading {
+  /** Undefined when the file or the schema failed; env problems alone leave it parsed. */
+  readonly config: AgentConfig | undefined;
+  /**
+   * When the schema failed only in sections no semantic check reads (agent, catalog, redis,
+   * queue, health, controlPlane, unknown keys): the rest, parsed without them, so connections,
+   * references and jobs are still checked in the same pass. Never run.
+   */
+  readonly checkable: AgentConfig | undefined;
+  /** The top-level sections left out of `checkable`. */
+  readonly omitted: readonly string[];
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** Sections the semantic checks do not read: one of them failing leaves the rest checkable. */
+const INDEPENDENT_SECTIONS = new Set([
+  'agent',
+  'catalog',
+  'redis',
+  'queue',
+  'health',
+  'controlPlane',
+]);
+
 /**
- * Parses and validates the configuration's shape: file, then environment on top. Every problem
- * is collected and thrown at once as CONFIG_INVALID, naming key paths and never echoing values.
- * Semantic checks that need the secret resolver follow in {@link checkConfig}.
+ * Parses and validates the configuration's shape: file, then environment on top, collecting
+ * every problem rather than stopping at the first. An unknown or malformed variable is left out
+ * of the overlay, so the rest still parses and its semantic checks still run.
  */
-export function loadConfig(sources: ConfigSources, registry: Registry): AgentConfig {
+export function readConfig(sources: ConfigSources, registry: Registry): ConfigReading {
   const schema = buildConfigSchema(registry.stores);
   const problems: ConfigProblem[] = [];
   const fromFile = sources.file
     ? parseConfigText(sources.file.path, sources.file.text, problems)
     : {};
-  const { overlay, problems: envProblems } = envOverlay(sources.env, walkSettings(schema));
-  problems.push(...envProblems);
-  const parsed = schema.safeParse(deepMerge(fromFile, overlay));
+  const env = envOverlay(sources.env, walkSettings(schema));
+  problems.push(...env.problems);
+  const input = deepMerge(fromFile, env.overlay);
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    problems.push(...problemsFromZod(parsed.error));
+    // A bad value from a variable is reported under the variable's name: that is what to fix.
+    problems.push(
+      ...problemsFromZod(parsed.error).map((problem) => {
+        const name = env.variables.get(problem.path);
+        return name === undefined
+          ? problem
+          : { ...problem, path: `${name} (${problem.path})`, see: DOCS.environment };
+      }),
+    );
   }
-  if (problems.length > 0 || !parsed.success) {
+  const fileOk = !problems.some((problem) => problem.path === sources.file?.path);
+  if (parsed.success || !fileOk) {
+    const config = parsed.success && fileOk ? parsed.data : undefined;
+    return { config, checkable: config, omitted: [], problems };
+  }
+  const omitted = [
+    ...new Set(
+      parsed.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys' && issue.path.length === 0
+          ? issue.keys
+          : [String(issue.path[0] ?? '')],
+      ),
+    ),
+  ];
+  const known = Object.keys(schema.shape);
+  const independent = omitted.every((key) => INDEPENDENT_SECTIONS.has(key) || !known.includes(key));
+  const rest = Object.fromEntries(Object.entries(input).filter(([key]) => !omitted.includes(key)));
+  const salvaged = independent ? schema.safeParse(rest) : undefined;
+  return {
+    config: undefined,
+    checkable: salvaged?.success === true ? salvaged.data : undefined,
+    omitted,
+    problems,
+  };
+}
+
+/**
+ * {@link readConfig}, throwing CONFIG_INVALID with every problem at once. Semantic checks that
+ * need the secret resolver follow in {@link checkConfig}.
+ */
+export function loadConfig(sources: ConfigSources, registry: Registry): AgentConfig {
+  const { config, problems } = readConfig(sources, registry);
+  if (problems.length > 0 || config === undefined) {
     throw problemsError('CONFIG_INVALID', 'The configuration', problems);
   }
-  return parsed.data;
+  return config;
+}
+
+/** What the semantic checks need besides the config: reference and host checks, no network. */
+export interface ConfigChecks {
+  readonly checkRef: RefChecker;
+  readonly hostCheckerFor: (connector: Connector) => HostChecker;
+  /** Set when the command pushes to the catalog, so a missing `catalog` is a problem. */
+  readonly requireCatalog?: boolean;
+}
+
+/** {@link configProblems}, throwing CONFIG_INVALID when there is any. */
+export function checkConfig(config: AgentConfig, registry: Registry, checks: ConfigChecks): void {
+  const problems = configProblems(config, registry, checks);
+  if (problems.length > 0) {
+    throw problemsError('CONFIG_INVALID', 'The configuration', problems);
+  }
 }
 
 /**
  * Checks what the schema cannot: connector names, each connection's settings against its
  * connector, every secret reference (parsed and inside its allowlist, no network), the
- * endpoints each connection declares against the hosts its connector may reach, and the jobs'
- * connections and params.
+ * endpoints each connection declares against the hosts its connector may reach, the jobs'
+ * connections and params, and the catalog.
  */
-export function checkConfig(
+export function configProblems(
   config: AgentConfig,
   registry: Registry,
-  checks: {
-    readonly checkRef: RefChecker;
-    readonly hostCheckerFor: (connector: Connector) => HostChecker;
-  },
-): void {
+  checks: ConfigChecks,
+): ConfigProblem[] {
   const byName = new Map(registry.connectors.map((c) => [c.name, c]));
-  const known = [...byName.keys()].join(', ');
-  const problems: ConfigProblem[] = [];
-  for (const name of Object.keys(config.policy.connectors)) {
-    if (!byName.has(name)) {
-      problems.push({
-        path: `policy.connectors.${name}`,
-        message: `unknown connector; known: ${known}`,
-      });
-    }
-  }
+  const unknown = (path: string): ConfigProblem => ({
+    path,
+    message: `no connector of that name; use one of ${[...byName.keys()].join(', ')}`,
+    see: DOCS.connections,
+  });
+  const problems: ConfigProblem[] = Object.keys(config.policy.connectors)
+    .filter((name) => !byName.has(name))
+    .map((name) => unknown(`policy.connectors.${name}`));
   for (const [id, connection] of Object.entries(config.connections)) {
     const connector = byName.get(connection.connector);
     if (connector === undefined) {
-      problems.push({
-        path: `connections.${id}.connector`,
-        message: `unknown connector; known: ${known}`,
-      });
+      problems.push(unknown(`connections.${id}.connector`));
       continue;
     }
     const path = ['connections', id];
@@ -94,19 +168,25 @@ export function checkConfig(
   config.jobs.forEach((job, index) => {
     problems.push(...checkJob(config, byName, job, ['jobs', index]));
   });
-  for (const ref of [config.catalog?.token].filter((r) => r !== undefined)) {
-    try {
-      checks.checkRef(ref);
-    } catch (error) {
-      problems.push({
-        path: 'catalog.token',
-        message: error instanceof Error ? error.message : 'invalid reference',
-      });
-    }
+  problems.push(...catalogProblems(config, checks));
+  return problems;
+}
+
+function catalogProblems(config: AgentConfig, checks: ConfigChecks): ConfigProblem[] {
+  if (config.catalog === undefined) {
+    return checks.requireCatalog === true
+      ? [
+          {
+            path: 'catalog.url',
+            message:
+              'no catalog is configured; set catalog.url (PERIMETER_CATALOG_URL), or write to a directory with --output DIR',
+            see: `${DOCS.configuration}#catalog`,
+          },
+        ]
+      : [];
   }
-  if (problems.length > 0) {
-    throw problemsError('CONFIG_INVALID', 'The configuration', problems);
-  }
+  const token = config.catalog.token;
+  return token === undefined ? [] : refProblems('catalog.token', token, checks.checkRef);
 }
 
 function checkJob(
@@ -117,10 +197,15 @@ function checkJob(
 ): ConfigProblem[] {
   const connection = config.connections[job.connection];
   if (connection === undefined) {
+    const ids = Object.keys(config.connections);
     return [
       {
         path: formatPath([...path, 'connection']),
-        message: 'no connection of that id under `connections`',
+        message:
+          ids.length === 0
+            ? 'no connection of that id: `connections` is empty; add one there'
+            : `no connection of that id; use one of ${ids.join(', ')}, or add it under \`connections\``,
+        see: DOCS.jobs,
       },
     ];
   }
@@ -129,7 +214,9 @@ function checkJob(
     return [];
   }
   const params = connector.paramsSchema.safeParse(job.params);
-  return params.success ? [] : problemsFromZod(params.error, [...path, 'params']);
+  return params.success
+    ? []
+    : problemsFromZod(params.error, [...path, 'params'], DOCS.connector(connector.name));
 }
 
 function parseConfigText(
@@ -146,12 +233,13 @@ function parseConfigText(
       problems.push({
         path,
         message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
+        see: DOCS.configuration,
       });
       return {};
     }
     return value as Record<string, unknown>;
   } catch (error) {
-    problems.push({ path, message: describeYamlError(error, text) });
+    problems.push({ path, message: describeYamlError(error, text), see: DOCS.configuration });
     return {};
   }
 }

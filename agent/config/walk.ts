@@ -21,6 +21,7 @@ interface ZodDef {
   readonly defaultValue?: unknown;
   readonly entries?: Readonly<Record<string, string>>;
   readonly shape?: Readonly<Record<string, z.ZodType>>;
+  readonly element?: z.ZodType;
 }
 
 const def = (schema: z.ZodType): ZodDef => (schema as unknown as { def: ZodDef }).def;
@@ -67,7 +68,10 @@ function kindOf(d: ZodDef): SettingKind {
     case 'enum':
       return 'enum';
     case 'array':
-      return 'list';
+      // A list of objects (`jobs`) is YAML-only, like a map.
+      return d.element !== undefined && def(unwrap(d.element).inner).type === 'object'
+        ? 'other'
+        : 'list';
     case 'record':
       return 'map';
     default:

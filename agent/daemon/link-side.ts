@@ -45,7 +45,7 @@ export function startLinkSide(options: LinkSideOptions): Link {
     outbox: options.side.outbox,
     ledger: createRedisInstructionLedger({
       redis: options.side.client,
-      prefix: `${options.side.prefix}:link:`,
+      prefix: options.side.prefix,
     }),
     outboundLedger: runtime.ledger,
     prepare: (spec) => {

@@ -24,13 +24,13 @@ const MIN_KEEP_MS = 1000;
  */
 export function createRedisInstructionLedger(options: {
   readonly redis: Redis | Cluster;
-  /** The agent's key prefix (`perimeter`, `{perimeter}` on a Cluster); keys are `{prefix}:instructions:{id}`. */
+  /** The agent's key prefix (`perimeter`, `{perimeter}` on a Cluster); keys are `{prefix}:link:instructions:{id}`. */
   readonly prefix: string;
   readonly now?: () => number;
 }): InstructionLedger {
   const { redis, prefix } = options;
   const now = options.now ?? Date.now;
-  const key = (id: string): string => `${prefix}:instructions:${id}`;
+  const key = (id: string): string => `${prefix}:link:instructions:${id}`;
   return {
     firstSeen: async (id, expiresAtMs) => {
       const keepUntilMs = Math.max(expiresAtMs, now() + MIN_KEEP_MS);

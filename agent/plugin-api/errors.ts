@@ -21,13 +21,13 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 2,
     action:
-      'The configuration failed validation. Fix each listed key (the path names it) and restart.',
+      'The configuration cannot be used. Each listed problem names its key, variable or file, what to do and where it is documented; fix them all and restart.',
   },
   JOB_INVALID: {
     retryable: false,
     exitCode: 2,
     action:
-      'The job file or run instruction is malformed. Fix each listed key against docs/job-file.md.',
+      'The job file or run instruction cannot be run. Each listed problem names its key, what to do and where it is documented (docs/job-file.md, the connector README for params).',
   },
   CONNECTOR_UNKNOWN: {
     retryable: false,
@@ -63,7 +63,7 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 1,
     action:
-      'The secret store has no such secret or version. Check the name, version and region of the reference.',
+      'The reference names nothing the store holds (for env://, the variable is unset or empty). Create the secret or correct the reference; the message says what the store looked for.',
   },
   SECRET_ACCESS_DENIED: {
     retryable: false,

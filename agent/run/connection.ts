@@ -1,6 +1,6 @@
 import { PerimeterError, SecretValue, isPerimeterError } from '../plugin-api/index.ts';
 import type { Connector, Endpoint } from '../plugin-api/index.ts';
-import { formatPath, problemsFromZod } from './problems.ts';
+import { DOCS, formatPath, problemsFromZod } from './problems.ts';
 import type { ConfigProblem } from './problems.ts';
 
 /** Checks one secret reference without network; throws a PerimeterError when it is bad. */
@@ -46,7 +46,7 @@ export function checkConnectionConfig(
   delete settings['connector'];
   const parsed = connector.configSchema.safeParse(settings);
   if (!parsed.success) {
-    problems.push(...problemsFromZod(parsed.error, path));
+    problems.push(...problemsFromZod(parsed.error, path, DOCS.connector(connector.name)));
   }
   const endpoints = parsed.success ? connector.endpoints(parsed.data) : [];
   return { problems, endpoints, credentialRefs: refs };
@@ -69,12 +69,19 @@ export function checkEndpoints(
     }
     const path = formatPath(options.path);
     if (url === null) {
-      return [{ path, message: `the ${endpoint.role} endpoint is not a URL; check the settings` }];
+      return [
+        {
+          path,
+          message: `the ${endpoint.role} endpoint is not a URL; check the settings`,
+          see: DOCS.connector(connector.name),
+        },
+      ];
     }
     return [
       {
         path,
         message: `the ${endpoint.role} endpoint's host ${url.host} is outside the hosts ${connector.name} may reach; add it to policy.connectors.${connector.name}.allowHosts only if you trust it`,
+        see: DOCS.policy,
       },
     ];
   });
@@ -94,6 +101,7 @@ function checkCredentials(
     problems.push({
       path: formatPath([...options.path, 'credentials']),
       message: `must map credential names (${declared.join(', ')}) to secret references`,
+      see: DOCS.connector(connector.name),
     });
     return { problems, refs };
   }
@@ -102,19 +110,17 @@ function checkCredentials(
       problems.push({
         path: at(name),
         message: `${connector.name} declares no credential of that name; its credentials are ${declared.join(', ')}`,
+        see: DOCS.connector(connector.name),
       });
     } else if (typeof ref !== 'string') {
       problems.push({
         path: at(name),
         message: 'must be a secret reference such as env://NAME, never a literal value',
+        see: DOCS.secrets,
       });
     } else {
       refs[name] = ref;
-      try {
-        options.checkRef(ref);
-      } catch (error) {
-        problems.push({ path: at(name), message: describeRefError(error) });
-      }
+      problems.push(...refProblems(at(name), ref, options.checkRef));
     }
   }
   for (const name of declared) {
@@ -132,9 +138,15 @@ function isOptional(connector: Connector, name: string): boolean {
   return connector.credentials.shape[name]?.safeParse(undefined).success ?? true;
 }
 
-function describeRefError(error: unknown): string {
-  if (isPerimeterError(error)) {
-    return `${error.code}: ${error.message}`;
+/** The problem with one secret reference, if any: its checker's error, code first. */
+export function refProblems(path: string, ref: string, checkRef: RefChecker): ConfigProblem[] {
+  try {
+    checkRef(ref);
+    return [];
+  } catch (error) {
+    if (isPerimeterError(error)) {
+      return [{ path, message: `${error.code}: ${error.message}`, see: DOCS.secrets }];
+    }
+    throw new PerimeterError('INTERNAL', 'Reference check failed', { cause: error });
   }
-  throw new PerimeterError('INTERNAL', 'Reference check failed', { cause: error });
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RunSettings } from './settings.ts';
 import { checkConnectionConfig, checkEndpoints } from './connection.ts';
-import { problemsError, problemsFromZod } from './problems.ts';
+import { DOCS, problemsError, problemsFromZod } from './problems.ts';
+import type { ConfigProblem } from './problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import type { DestinationPolicy } from '../http/types.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
@@ -45,14 +46,61 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   const { connectorName, settings, connectionKey } = locateConnection(spec, deps.config);
   const connector = deps.connectors.get(connectorName);
   if (connector === undefined) {
+    throw new PerimeterError('CONNECTOR_UNKNOWN', unknownConnector(connectorName, deps), {
+      context: { runId: spec.runId },
+    });
+  }
+  const checked = checkRun(spec, connector, settings, deps);
+  if (checked.problems.length > 0) {
+    throw problemsError('JOB_INVALID', `Run ${spec.runId}`, checked.problems);
+  }
+  if (checked.outside.length > 0) {
     throw new PerimeterError(
-      'CONNECTOR_UNKNOWN',
-      `No connector named "${connectorName}"; known: ${[...deps.connectors.keys()].join(', ')}`,
-      {
-        context: { runId: spec.runId },
-      },
+      'POLICY_DENIED',
+      checked.outside.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+      { context: { runId: spec.runId, connector: connector.name } },
     );
   }
+  return {
+    spec,
+    connector,
+    connectionKey,
+    settings,
+    credentialRefs: checked.credentialRefs,
+    endpoints: checked.endpoints,
+    params: checked.params,
+    allowRefs: checked.allowRefs,
+    policy: destinationPolicy(connector, checked.endpoints),
+  };
+}
+
+/**
+ * Every problem {@link prepareRun} would stop at, as a list, so a command reports them together
+ * with the configuration's.
+ */
+export function runProblems(spec: RunSpec, deps: PrepareDeps): ConfigProblem[] {
+  let located: ReturnType<typeof locateConnection>;
+  try {
+    located = locateConnection(spec, deps.config);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : 'cannot be used';
+    return [{ path: 'connection', message, see: DOCS.jobFile }];
+  }
+  const connector = deps.connectors.get(located.connectorName);
+  if (connector === undefined) {
+    const path = spec.connectionId === undefined ? 'connector' : 'connection';
+    return [{ path, message: unknownConnector(located.connectorName, deps), see: DOCS.jobFile }];
+  }
+  const { problems, outside } = checkRun(spec, connector, located.settings, deps);
+  return [...problems, ...outside];
+}
+
+function unknownConnector(name: string, deps: PrepareDeps): string {
+  return `No connector named "${name}"; known: ${[...deps.connectors.keys()].join(', ')}`;
+}
+
+/** The connection's and the params' problems, and endpoints outside the permitted hosts. */
+function checkRun(spec: RunSpec, connector: Connector, settings: JsonObject, deps: PrepareDeps) {
   const inlineFromControlPlane = spec.connection !== undefined && spec.origin === 'controlPlane';
   const allowRefs = inlineFromControlPlane
     ? (deps.config.policy.connectors[connector.name]?.inlineSecretRefs ?? [])
@@ -68,34 +116,14 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
   const problems = [...checked.problems];
   const params = connector.paramsSchema.safeParse(spec.params);
   if (!params.success) {
-    problems.push(...problemsFromZod(params.error, ['params']));
-  }
-  if (problems.length > 0) {
-    throw problemsError('JOB_INVALID', `Run ${spec.runId}`, problems);
+    problems.push(...problemsFromZod(params.error, ['params'], DOCS.connector(connector.name)));
   }
   const permitted = permittedHosts(connector, deps.config);
   const outside = checkEndpoints(connector, checked.endpoints, {
     path,
     isHostAllowed: (url) => isHostAllowed(permitted, url),
   });
-  if (outside.length > 0) {
-    throw new PerimeterError(
-      'POLICY_DENIED',
-      outside.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-      { context: { runId: spec.runId, connector: connector.name } },
-    );
-  }
-  return {
-    spec,
-    connector,
-    connectionKey,
-    settings,
-    credentialRefs: checked.credentialRefs,
-    endpoints: checked.endpoints,
-    params: params.data,
-    allowRefs,
-    policy: destinationPolicy(connector, checked.endpoints),
-  };
+  return { ...checked, problems, outside, params: params.data, allowRefs };
 }
 
 /**

@@ -21,9 +21,9 @@ describe('SecretResolver.check', () => {
     const { resolver } = setupResolver({ profiles: {} });
     const error = thrown(() => resolver.check('mem://app/db'));
     expect(error.code).toBe('SECRET_INVALID_REF');
-    expect(error.message).toContain('add secretStores.mem (type: mem)');
+    expect(error.message).toContain('add secretStores.mem (type: mem, allow: [...])');
     expect(thrown(() => resolver.check('mem://app/db?store=team-a')).message).toContain(
-      'add secretStores.team-a (type: mem)',
+      'add secretStores.team-a (type: mem, allow: [...])',
     );
   });
 

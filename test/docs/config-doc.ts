@@ -2,6 +2,8 @@ import { buildConfigSchema } from '../../agent/config/schema.ts';
 import { LocalJobSchema } from '../../agent/config/sections.ts';
 import { walkSettings } from '../../agent/config/walk.ts';
 import type { SettingInfo } from '../../agent/config/walk.ts';
+import { readFileSync } from 'node:fs';
+import { ConnectorPolicySchema } from '../../agent/run/settings.ts';
 import { connectors } from '../../connectors/index.ts';
 import { secretStores } from '../../secrets/index.ts';
 import { renderConnectorsDoc } from './connectors-doc.ts';
@@ -16,13 +18,9 @@ export function renderConfigDoc(): string {
     sections.set(section, [...(sections.get(section) ?? []), setting]);
   }
   const parts = [...sections.entries()].map(([section, rows]) =>
-    [
-      `## \`${section}\``,
-      '',
-      ...settingsTable(rows),
-      '',
-      ...(section === 'jobs' ? jobEntries() : []),
-    ].join('\n'),
+    [`## \`${section}\``, '', ...settingsTable(rows), '', ...(ENTRIES[section]?.() ?? [])].join(
+      '\n',
+    ),
   );
   const stores = secretStores.map((store) =>
     [
@@ -34,6 +32,9 @@ export function renderConfigDoc(): string {
   );
   return [
     '# Configuration reference',
+    '',
+    ...examples(),
+    '## Environment variables',
     '',
     'Perimeter reads an optional YAML file (path in `PERIMETER_CONFIG` or `--config FILE`) and then',
     'environment variables on top: every setting that is not a map can be given as',
@@ -66,6 +67,71 @@ export function renderConfigDoc(): string {
     '<!-- Generated from the config schemas by `npm run docs:gen`; a test keeps it in step. -->',
     '',
   ].join('\n');
+}
+
+/** The keys of one entry of a list or map section, which the walk above stops at. */
+const ENTRIES: Readonly<Record<string, () => string[]>> = {
+  jobs: jobEntries,
+  connections: connectionEntries,
+  policy: policyEntries,
+};
+
+/** The example configs of deploy/examples/, each loaded by test/integration/deploy.test.ts. */
+function examples(): string[] {
+  const show = (file: string): string[] => [
+    '```yaml',
+    readFileSync(new URL(`../../deploy/examples/${file}`, import.meta.url), 'utf8').trimEnd(),
+    '```',
+    '',
+  ];
+  return [
+    "Two complete configurations to copy from, each loaded by the agent's config loader in",
+    '`test/integration/deploy.test.ts`: a standalone agent with connections, store profiles with',
+    'allowlists, policy and scheduled jobs (`deploy/examples/standalone.yaml`), and an agent taking',
+    'its work from a control plane (`deploy/examples/control-plane.yaml`). Every key is described',
+    'in the sections below.',
+    '',
+    '<details><summary><code>deploy/examples/standalone.yaml</code></summary>',
+    '',
+    ...show('standalone.yaml'),
+    '</details>',
+    '',
+    '<details><summary><code>deploy/examples/control-plane.yaml</code></summary>',
+    '',
+    ...show('control-plane.yaml'),
+    '</details>',
+    '',
+  ];
+}
+
+function connectionEntries(): string[] {
+  const sections = connectors.map((c) => `[\`${c.name}\`](#${c.name})`);
+  return [
+    'Each entry of `connections` (YAML only) is keyed by a connection id (lower-case letters,',
+    "digits and dashes) and holds `connector`, the connector name, plus that connector's own",
+    'settings, such as `baseUrl` and `credentials` (each credential a secret reference, never a',
+    `value). Each connector's settings are under Connectors below: ${sections.join(', ')}.`,
+    'A job names the connection by its id.',
+    '',
+    '| key | type | default | description |',
+    '|---|---|---|---|',
+    '| `connections.<id>.connector` | string | **required** | Connector name, e.g. cyera. |',
+    "| `connections.<id>.<setting>` | per connector | | The connector's settings (its README). |",
+    '',
+  ];
+}
+
+function policyEntries(): string[] {
+  return [
+    'Each entry of `policy.connectors` (YAML only) is keyed by a connector name and narrows or',
+    'widens what that connector may do, whatever a job or the control plane asks:',
+    '',
+    ...settingsTable(
+      walkSettings(ConnectorPolicySchema, ['policy', 'connectors', '<name>']),
+      false,
+    ),
+    '',
+  ];
 }
 
 /** The keys of one entry of `jobs`: a list, so the walk above stops at it. */

@@ -40,13 +40,13 @@ describe('the Redis instruction ledger', () => {
     expect(await ledger.firstSeen('ins-1', expiresAtMs)).toBe(false);
     expect(await ledger.firstSeen('ins-2', expiresAtMs)).toBe(true);
     expect((await keysOf(redis, keyPrefix)).sort()).toEqual([
-      `${keyPrefix}:instructions:ins-1`,
-      `${keyPrefix}:instructions:ins-2`,
+      `${keyPrefix}:link:instructions:ins-1`,
+      `${keyPrefix}:link:instructions:ins-2`,
     ]);
-    const ttlMs = await redis.pttl(`${keyPrefix}:instructions:ins-1`);
+    const ttlMs = await redis.pttl(`${keyPrefix}:link:instructions:ins-1`);
     expect(ttlMs).toBeGreaterThan(55_000);
     expect(ttlMs).toBeLessThanOrEqual(60_000);
-    expect(await redis.get(`${keyPrefix}:instructions:ins-1`)).toBe('1');
+    expect(await redis.get(`${keyPrefix}:link:instructions:ins-1`)).toBe('1');
   });
 
   it('forgets an id on request, and by itself once the instruction expired', async () => {
