@@ -1,6 +1,8 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from '../config/load.ts';
 import type { AgentConfig } from '../config/schema.ts';
+import { createLocalBudgetStore, createRequestBudget } from '../http/budget.ts';
+import type { BudgetStore, RequestBudget } from '../http/budget.ts';
 import { createHttpClient } from '../http/client.ts';
 import { readCaBundle } from '../http/settings.ts';
 import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from '../http/types.ts';
@@ -26,6 +28,7 @@ import { USER_AGENT } from '../version.ts';
 import { createRunExecutor } from '../run/executor.ts';
 import { prepareRun } from '../run/prepare.ts';
 import type { PreparedRun } from '../run/prepare.ts';
+import type { SourceBudget } from '../run/executor.ts';
 import type { RunExecutor, RunSpec } from '../run/types.ts';
 
 /** What the runtime is assembled from. */
@@ -72,6 +75,12 @@ export interface Runtime {
       readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
     },
   ): ClosableHttpClient;
+  /**
+   * Where sources' request budgets live from now on: the daemon hands over the Redis store once
+   * Redis is open, so every replica draws from one bucket. Until then (and in one-shot commands)
+   * the buckets are this process's.
+   */
+  useBudgetStore(store: BudgetStore): void;
   /** Closes the sink, the secret stores (revoking login tokens) and HTTP pools. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,10 +105,23 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     metrics,
     environment: options.env,
   });
+  let budgetStore = createLocalBudgetStore();
+  const budgetFor = (source: SourceBudget | undefined): { budget?: RequestBudget } =>
+    source?.rateLimit === undefined
+      ? {}
+      : {
+          budget: createRequestBudget({
+            store: budgetStore,
+            connector: source.connector,
+            limit: source.rateLimit,
+            metrics,
+          }),
+        };
   const httpClient = (
     policy: DestinationPolicy,
     errorDomain: ErrorDomain,
     clientCert?: { readonly certPem: string; readonly keyPem: string },
+    source?: SourceBudget,
   ): ClosableHttpClient =>
     createHttpClient({
       policy,
@@ -112,6 +134,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       ...(extraCaPem === undefined ? {} : { extraCaPem }),
       nodeExtraCaCerts: options.env['NODE_EXTRA_CA_CERTS'],
       ...(clientCert === undefined ? {} : { clientCert }),
+      ...budgetFor(source),
     });
   let ledgerStore: LedgerStore | undefined =
     config.ledger.file === undefined ? undefined : createFileLedgerStore(config.ledger.file);
@@ -131,7 +154,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
   const executor = createRunExecutor({
     ...prepareDeps,
     resolver,
-    httpClientFor: (policy) => httpClient(policy, 'source'),
+    httpClientFor: (policy, source) => httpClient(policy, 'source', undefined, source),
     sink,
     logger,
     metrics,
@@ -159,6 +182,9 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     prepare: (spec) => prepareRun(spec, prepareDeps),
     httpClient: (policy, { errorDomain, clientCert }) =>
       httpClient(policy, errorDomain, clientCert),
+    useBudgetStore: (store) => {
+      budgetStore = store;
+    },
     close: () => {
       closing ??= Promise.allSettled([sink.close(), resolver.close()]).then(() => undefined);
       return closing;

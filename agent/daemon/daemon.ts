@@ -11,6 +11,7 @@ import { PerimeterError, waitAtMost } from '../plugin-api/index.ts';
 import { openRedis } from './operations.ts';
 import { mirrorToFile } from '../ledger/file-store.ts';
 import type { LedgerStore } from '../ledger/ledger.ts';
+import { createRedisBudgetStore } from '../queue/budget-store.ts';
 import { createRedisLedgerStore } from '../queue/outbound-ledger.ts';
 import type { RedisClient } from '../queue/redis.ts';
 import { openQueueSide, startWorkerSide } from './setup.ts';
@@ -125,6 +126,7 @@ async function buildDaemon(
   const connections = await openRedis({ ...options, resolver: runtime.resolver });
   lifecycle.onClose('redis', () => connections.close());
   board.attach({ redis: () => connections.health() });
+  runtime.useBudgetStore(createRedisBudgetStore(connections.open('budget'), connections.prefix));
   const side = openQueueSide({
     config,
     connections,

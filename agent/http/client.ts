@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { RequestBudget } from './budget.ts';
 import type { Redactor } from '../logging/redactor.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, systemClock, waitAtMost } from '../plugin-api/index.ts';
@@ -43,6 +44,8 @@ export interface HttpClientOptions {
   readonly metrics?: Metrics;
   /** Times the waits between retries and the close grace; tests pass their own. */
   readonly clock?: Clock;
+  /** The source's request budget, awaited before every attempt (retries too). */
+  readonly budget?: RequestBudget;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -75,6 +78,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     domain: options.errorDomain,
     trust,
     clock: options.clock ?? systemClock,
+    budget: options.budget,
   };
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { RequestBudget } from './budget.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { sleep } from '../plugin-api/index.ts';
 import type { Clock, HttpMethod, Logger } from '../plugin-api/index.ts';
@@ -33,6 +34,8 @@ export interface ExchangeDeps {
   /** What the client trusts, named in certificate errors. */
   readonly trust: CaTrust;
   readonly clock: Clock;
+  /** The source's request budget, drawn from before every attempt; none for other peers. */
+  readonly budget?: RequestBudget | undefined;
 }
 
 /** One hop of a request: the URL already checked against the destination policy. */
@@ -68,6 +71,7 @@ type Outcome =
 export async function exchange(deps: ExchangeDeps, hop: Hop): Promise<Exchanged> {
   const settings = deps.settings.retry;
   for (let attempt = 1; ; attempt += 1) {
+    await takeBudget(deps, hop);
     const outcome = await attemptOnce(deps, hop, attempt);
     if (outcome.kind === 'error') {
       const plan = planRetry(attempt, undefined, settings);
@@ -79,6 +83,9 @@ export async function exchange(deps: ExchangeDeps, hop: Hop): Promise<Exchanged>
     }
     const { raw } = outcome;
     const retryAfterMs = parseRetryAfterMs(firstValue(raw.headers['retry-after']), Date.now());
+    if (raw.statusCode === 429) {
+      await deps.budget?.rateLimited(hop.url, retryAfterMs);
+    }
     const reason = hop.accepts(raw.statusCode) ? undefined : statusRetryReason(raw.statusCode);
     const plan = planRetry(attempt, retryAfterMs, settings);
     if (reason === undefined || !hop.retry || !plan.retry) {
@@ -159,6 +166,17 @@ async function attemptOnce(deps: ExchangeDeps, hop: Hop, attempt: number): Promi
     const networkCode = (error as { code?: unknown }).code;
     deps.logger.debug({ ...fields(), networkCode }, 'HTTP request failed');
     return { kind: 'error', error, reason };
+  }
+}
+
+async function takeBudget(deps: ExchangeDeps, hop: Hop): Promise<void> {
+  try {
+    await deps.budget?.take(hop.url, hop.signal);
+  } catch (error) {
+    if (hop.signal.aborted) {
+      throw abortedError(hop.signal, error);
+    }
+    throw error;
   }
 }
 

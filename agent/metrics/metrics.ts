@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Every Prometheus metric Perimeter exposes, on a registry of its own (never the global one, so
  * tests and several agents in one process do not collide). Label values are connector names,
- * store schemes, outcomes and reasons: never ids, hosts, references or values.
+ * store schemes, outcomes and reasons: never ids, references or values. The one exception is
+ * the `source` of the request-budget metrics: the source's host (no path, query or credential).
  */
 export interface Metrics {
   readonly registry: Registry;
@@ -21,6 +22,10 @@ export interface Metrics {
   readonly linkErrorsTotal: Counter<'call'>;
   readonly instructionsTotal: Counter<'type' | 'outcome'>;
   readonly eventLoopLagSeconds: Gauge;
+  readonly sourceBudgetRequestsPerSecond: Gauge<'connector' | 'source'>;
+  readonly sourceBudgetWaitsTotal: Counter<'connector' | 'source'>;
+  readonly sourceBudgetWaitMs: Histogram<'connector' | 'source'>;
+  readonly sourceRateLimitedTotal: Counter<'connector' | 'source'>;
 }
 
 /** Builds the metrics on a new registry. `defaults` adds Node's process metrics. */
@@ -113,6 +118,46 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       ...on,
       name: 'perimeter_event_loop_lag_seconds',
       help: 'Event-loop delay (p99 over the last sampling window).',
+    }),
+    ...budgetMetrics(on),
+  };
+}
+
+function budgetMetrics(
+  on: { registers: Registry[] },
+): Pick<
+  Metrics,
+  | 'sourceBudgetRequestsPerSecond'
+  | 'sourceBudgetWaitsTotal'
+  | 'sourceBudgetWaitMs'
+  | 'sourceRateLimitedTotal'
+> {
+  const labelNames = ['connector', 'source'] as const;
+  return {
+    sourceBudgetRequestsPerSecond: new Gauge({
+      ...on,
+      name: 'perimeter_source_budget_requests_per_second',
+      help: 'Request budget in force per source host (halved while slowed after a 429).',
+      labelNames,
+    }),
+    sourceBudgetWaitsTotal: new Counter({
+      ...on,
+      name: 'perimeter_source_budget_waits_total',
+      help: 'Requests that waited for the source budget, per source host.',
+      labelNames,
+    }),
+    sourceBudgetWaitMs: new Histogram({
+      ...on,
+      name: 'perimeter_source_budget_wait_ms',
+      help: 'How long requests waited for the source budget, in ms, per source host.',
+      labelNames,
+      buckets: [5, 25, 100, 250, 1000, 2500, 10_000, 30_000, 120_000],
+    }),
+    sourceRateLimitedTotal: new Counter({
+      ...on,
+      name: 'perimeter_source_rate_limited_total',
+      help: '429 answers per source host; each slows every run and replica on that source.',
+      labelNames,
     }),
   };
 }

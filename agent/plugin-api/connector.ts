@@ -14,6 +14,14 @@ export type ConnectorEvent =
    */
   | { readonly type: 'checkpoint'; readonly cursor: JsonValue };
 
+/** A request budget: a token bucket refilled at `requestsPerSecond`, holding at most `burst`. */
+export interface RateLimit {
+  /** Sustained requests per second, across every run and replica on the source (> 0). */
+  readonly requestsPerSecond: number;
+  /** Requests that may go at once after a quiet spell (≥ 1). */
+  readonly burst: number;
+}
+
 /** A non-read call the connector makes to authenticate, e.g. `POST /v1/login`. */
 export interface AuthCall {
   readonly method: Exclude<HttpMethod, 'GET' | 'HEAD'>;
@@ -130,6 +138,12 @@ export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType 
    * too, can never be called. Undefined: any GET to an allowed host. HEAD is not restricted.
    */
   readonly readPaths?: readonly string[];
+  /**
+   * A safe request budget for the source's API, used when a connection declares no `rateLimit`.
+   * Every run and replica on one source (connector + endpoint origin) draws from one bucket.
+   * Undefined: unbudgeted unless the connection declares one.
+   */
+  readonly defaultRateLimit?: RateLimit;
   /** Tests credentials and reach cheaply. Throws a PerimeterError when either is bad. */
   check(ctx: ConnectorContext<z.output<C>, z.output<P>>): Promise<CheckReport>;
   /** Lists the selectable resources. */

@@ -3,6 +3,7 @@ import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
 import type { ConnectorContext, DiscoveredResource, SecretValue } from '../plugin-api/index.ts';
+import type { RateLimit } from '../plugin-api/index.ts';
 import type { Sink } from '../sink/types.ts';
 import { runError } from './abort.ts';
 import { extract } from './extract.ts';
@@ -29,11 +30,17 @@ export interface CredentialResolver {
   ): Promise<Record<string, SecretValue>>;
 }
 
+/** Whose request budget a run's client draws from: none when `rateLimit` is undefined. */
+export interface SourceBudget {
+  readonly connector: string;
+  readonly rateLimit: RateLimit | undefined;
+}
+
 /** What the executor is built from. */
 export interface ExecutorDeps extends PrepareDeps {
   readonly resolver: CredentialResolver;
   /** A source HTTP client bound to one connection's destination policy. */
-  readonly httpClientFor: (policy: DestinationPolicy) => ClosableHttpClient;
+  readonly httpClientFor: (policy: DestinationPolicy, source?: SourceBudget) => ClosableHttpClient;
   readonly sink: Sink;
   readonly logger: PinoLogger;
   readonly metrics?: Metrics;
@@ -95,7 +102,10 @@ async function executePrepared(
       forceRefresh,
       ...(prepared.allowRefs ? { allowRefs: prepared.allowRefs } : {}),
     });
-    const http = deps.httpClientFor(prepared.policy);
+    const http = deps.httpClientFor(prepared.policy, {
+      connector: prepared.connector.name,
+      rateLimit: prepared.rateLimit ?? prepared.connector.defaultRateLimit,
+    });
     try {
       const ctx = buildContext(prepared, credentials, http, options.signal, resume, logger);
       return await runOperation(

@@ -6,7 +6,7 @@ import type { ConfigProblem } from './problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import type { DestinationPolicy } from '../http/types.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
-import type { Connector, Endpoint, JsonObject } from '../plugin-api/index.ts';
+import type { Connector, Endpoint, JsonObject, RateLimit } from '../plugin-api/index.ts';
 import type { RunSpec } from './types.ts';
 
 /** A run checked and resolved as far as it can be without secrets or network. */
@@ -26,6 +26,8 @@ export interface PreparedRun {
   readonly allowRefs: readonly string[] | undefined;
   /** The hosts of {@link PreparedRun.endpoints}, and the connector's auth calls. */
   readonly policy: DestinationPolicy;
+  /** The connection's declared request budget (`rateLimit`); else the connector's default. */
+  readonly rateLimit?: RateLimit | undefined;
 }
 
 /** What preparing a run needs. */
@@ -43,7 +45,7 @@ export interface PrepareDeps {
  * may reach. The run's destination policy is those endpoints' hosts and nothing else.
  */
 export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
-  const { connectorName, settings, connectionKey } = locateConnection(spec, deps.config);
+  const { connectorName, settings, connectionKey, rateLimit } = locateConnection(spec, deps.config);
   const connector = deps.connectors.get(connectorName);
   if (connector === undefined) {
     throw new PerimeterError('CONNECTOR_UNKNOWN', unknownConnector(connectorName, deps), {
@@ -71,6 +73,7 @@ export function prepareRun(spec: RunSpec, deps: PrepareDeps): PreparedRun {
     params: checked.params,
     allowRefs: checked.allowRefs,
     policy: destinationPolicy(connector, checked.endpoints),
+    rateLimit,
   };
 }
 
@@ -158,7 +161,12 @@ export function destinationPolicy(
 function locateConnection(
   spec: RunSpec,
   config: RunSettings,
-): { connectorName: string; settings: JsonObject; connectionKey: string } {
+): {
+  connectorName: string;
+  settings: JsonObject;
+  connectionKey: string;
+  rateLimit?: RateLimit | undefined;
+} {
   if (spec.connectionId !== undefined) {
     const connection = config.connections[spec.connectionId];
     if (connection === undefined) {
@@ -170,11 +178,12 @@ function locateConnection(
         },
       );
     }
-    const { connector, ...settings } = connection;
+    const { connector, rateLimit, ...settings } = connection;
     return {
       connectorName: connector,
       settings: settings as JsonObject,
       connectionKey: `connection:${spec.connectionId}`,
+      rateLimit,
     };
   }
   if (spec.connection === undefined) {

@@ -48,10 +48,30 @@ export const PolicySettingsSchema = z
   })
   .describe('The destination and secret policy the control plane cannot widen.');
 
+/** A connection's request budget, shared by every run and replica on its source. */
+export const RateLimitSchema = z
+  .strictObject({
+    requestsPerSecond: z
+      .number()
+      .positive()
+      .max(10_000)
+      .describe('Sustained requests per second to the source, across all runs and replicas.'),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .describe('Requests that may go at once after a quiet spell.'),
+  })
+  .describe(
+    "Request budget of the source (connector + endpoint origin): a token bucket kept in Redis and shared by every run and replica; a 429 pauses it for Retry-After and halves it for 30 s. Default: the connector's own.",
+  );
+
 /** A locally defined connection: the connector's settings, credentials as references. */
 export const ConnectionSettingsSchema = z
   .looseObject({
     connector: z.string().min(1).describe('Connector name, e.g. cyera.'),
+    rateLimit: RateLimitSchema.optional(),
   })
   .describe(
     "A connection: connector name plus that connector's settings; credentials are secret references.",

@@ -22,6 +22,8 @@ export const connector = defineConnector({
   ],
   // Regional hosts (eu3.auth.anaplan.com, eu3.api.anaplan.com, …) are added by the operator.
   defaultHosts: ['auth.anaplan.com', 'api.anaplan.com'],
+  // Anaplan limits a tenant to about 600 requests/min (10/s refill); stay under it.
+  defaultRateLimit: { requestsPerSecond: 8, burst: 20 },
   authCalls: Object.values(AUTH_ENDPOINTS).map((endpoint) => ({
     method: 'POST' as const,
     path: endpoint.slice('POST '.length),

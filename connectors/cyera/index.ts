@@ -19,6 +19,8 @@ export const connector = defineConnector({
   endpoints: (config) => [{ role: 'api', url: config.baseUrl }],
   // api-eu.cyera.io is Cyera's EU host; other regional hosts are added by the operator.
   defaultHosts: ['api.cyera.io', 'api-eu.cyera.io'],
+  // No published limit; Cyera answers 429 with Retry-After. Stay modest.
+  defaultRateLimit: { requestsPerSecond: 5, burst: 10 },
   authCalls: [{ method: 'POST', path: '/v1/login' }],
 
   async check(ctx: CyeraContext): Promise<CheckReport> {

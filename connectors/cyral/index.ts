@@ -19,6 +19,8 @@ export const connector = defineConnector({
   endpoints: (config) => [{ role: 'api', url: config.baseUrl }],
   // Cyral has no fixed host: each control plane is the customer's own, listed by the operator.
   defaultHosts: [],
+  // The control plane is the customer's own and documents no limit; spare it all the same.
+  defaultRateLimit: { requestsPerSecond: 10, burst: 20 },
   authCalls: [
     { method: 'POST', path: '/v1/users/oidc/token' },
     // Not an auth call: the one paginated read, which Cyral serves as a POST with an empty body.
