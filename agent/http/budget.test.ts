@@ -114,6 +114,8 @@ describe('the source HTTP client with a budget', () => {
     ]);
     const waited = await metrics.sourceBudgetWaitsTotal.get();
     expect(waited.values[0]?.value).toBe(1);
+    const drawn = await metrics.sourceBudgetWaitMs.get();
+    expect(drawn.values.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(2);
     expect(clock.delaysMs.some((ms) => ms >= 1_000)).toBe(true);
     const rate = await metrics.sourceBudgetRequestsPerSecond.get();
     expect(rate.values[0]?.value).toBe(0.5);

@@ -64,11 +64,11 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
       const reservation = await store.reserve(sourceOf(connector, url), limit);
       const labels = { connector, source: url.host };
       metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
+      metrics?.sourceBudgetWaitMs.observe(labels, Math.max(0, reservation.waitMs));
       if (reservation.waitMs <= 0) {
         return;
       }
       metrics?.sourceBudgetWaitsTotal.inc(labels);
-      metrics?.sourceBudgetWaitMs.observe(labels, reservation.waitMs);
       await sleep(reservation.waitMs, { signal, clock });
     },
     rateLimited: async (url, retryAfterMs) => {

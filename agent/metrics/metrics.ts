@@ -123,9 +123,9 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
   };
 }
 
-function budgetMetrics(
-  on: { registers: Registry[] },
-): Pick<
+function budgetMetrics(on: {
+  registers: Registry[];
+}): Pick<
   Metrics,
   | 'sourceBudgetRequestsPerSecond'
   | 'sourceBudgetWaitsTotal'
@@ -149,9 +149,9 @@ function budgetMetrics(
     sourceBudgetWaitMs: new Histogram({
       ...on,
       name: 'perimeter_source_budget_wait_ms',
-      help: 'How long requests waited for the source budget, in ms, per source host.',
+      help: 'Wait for the source budget of every request drawn from it (0 when none), in ms, per source host.',
       labelNames,
-      buckets: [5, 25, 100, 250, 1000, 2500, 10_000, 30_000, 120_000],
+      buckets: [0, 5, 25, 100, 250, 1000, 2500, 10_000, 30_000, 120_000],
     }),
     sourceRateLimitedTotal: new Counter({
       ...on,

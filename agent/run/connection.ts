@@ -44,6 +44,8 @@ export function checkConnectionConfig(
   );
   const settings: Record<string, unknown> = { ...raw, credentials: placeholders };
   delete settings['connector'];
+  // The request budget is the agent's setting of the connection, not the connector's.
+  delete settings['rateLimit'];
   const parsed = connector.configSchema.safeParse(settings);
   if (!parsed.success) {
     problems.push(...problemsFromZod(parsed.error, path, DOCS.connector(connector.name)));
