@@ -19,6 +19,11 @@ export function renderConnectorsDoc(connectors: readonly Connector[]): string[] 
     'their hosts must be among the default hosts or `policy.connectors.<name>.allowHosts`, and a',
     'run reaches those hosts and no other. `perimeter check` prints one `reach` line per endpoint.',
     '',
+    'A local connection may also set `rateLimit: { requestsPerSecond, burst }`: the request budget',
+    'of its source (connector + endpoint origin), shared in Redis by every run and replica; a 429',
+    'pauses it for `Retry-After` and halves it for 30 s. Without it, the connector default below',
+    'applies (see docs/decisions.md, "Source request budgets").',
+    '',
     ...connectors.flatMap(connectorSection),
   ];
 }
@@ -46,6 +51,8 @@ export function connectorSection(connector: Connector): string[] {
     'Params (`params` of a job or a run):',
     '',
     ...settingsTable(walkSettings(connector.paramsSchema), false),
+    '',
+    `Default request budget: ${budgetOf(connector)}.`,
     '',
     `Endpoints (default hosts: ${hosts}):`,
     '',
@@ -131,4 +138,11 @@ function setAt(target: Record<string, unknown>, path: readonly string[], value: 
   }
   const child = (target[head] ??= {}) as Record<string, unknown>;
   setAt(child, rest, value);
+}
+
+function budgetOf(connector: Connector): string {
+  const limit = connector.defaultRateLimit;
+  return limit === undefined
+    ? 'none'
+    : `${limit.requestsPerSecond} requests/s, burst ${limit.burst}`;
 }
