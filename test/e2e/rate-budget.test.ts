@@ -77,7 +77,7 @@ describe('the request budget shared by worker replicas', () => {
       sourceUrl: source.url,
       pageSize: 5,
       runsPerConnection: 8,
-      queue: { concurrency: 4 },
+      queue: { concurrency: 4, shutdownGraceMs: 1_000 },
       jobs: Array.from({ length: 8 }, (_, i) => ({ id: `inventory-${i}`, connection: 'fx' })),
     });
     const connections = config['connections'] as Record<string, Record<string, unknown>>;
