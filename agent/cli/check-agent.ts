@@ -44,7 +44,9 @@ export async function ownSecretLines(session: Session, signal: AbortSignal): Pro
         detail: `resolvable: ${info.scheme}://${info.locator} (profile ${info.profile})`,
       });
     } catch (error) {
-      lines.push(failure('secret', setting, error));
+      // The reference (never the value) tells the operator which file or path to look at.
+      const failed = failure('secret', setting, error);
+      lines.push({ ...failed, detail: `${ref}: ${failed.detail}` });
     }
   }
   return { lines, values };
