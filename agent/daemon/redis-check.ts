@@ -52,7 +52,7 @@ export async function checkRedis(options: {
 
 async function evictionPolicyOf(client: RedisClient): Promise<string> {
   try {
-    const reply = (await client.config('GET', 'maxmemory-policy'));
+    const reply = await client.config('GET', 'maxmemory-policy');
     const value = Array.isArray(reply) ? (reply as unknown[])[1] : undefined;
     if (typeof value === 'string' && value !== '') {
       return value;
@@ -85,7 +85,7 @@ async function persistenceOf(client: RedisClient): Promise<string> {
 /** Whether RDB snapshots are configured (`save` not empty); undefined when it cannot be told. */
 async function rdbEnabled(client: RedisClient): Promise<boolean | undefined> {
   try {
-    const reply = (await client.config('GET', 'save'));
+    const reply = await client.config('GET', 'save');
     const value = Array.isArray(reply) ? (reply as unknown[])[1] : undefined;
     if (typeof value === 'string') {
       return value.trim() !== '';
