@@ -2,29 +2,24 @@ import { parseJobFile } from '../config/job-file.ts';
 import type { Registry } from '../config/load.ts';
 import type { ErrorDomain } from '../http/types.ts';
 import type { HttpMethod } from '../plugin-api/index.ts';
-import { toPerimeterError } from '../plugin-api/index.ts';
 import type { PreparedRun } from '../run/prepare.ts';
 import type { RunSpec } from '../run/types.ts';
 import type { CliArgs } from './args.ts';
+import { authLines, ownSecretLines, redisLine } from './check-agent.ts';
+import { failure, formatLine } from './check-line.ts';
+import type { CheckLine } from './check-line.ts';
 import type { CliIo } from './io.ts';
 import { openSession, readJobFile } from './session.ts';
 import type { Session } from './session.ts';
 
-/** One line of `perimeter check`. */
-interface CheckLine {
-  readonly ok: boolean;
-  readonly check: 'config' | 'job' | 'secret' | 'store' | 'reach' | 'source';
-  readonly subject: string;
-  readonly detail: string;
-  readonly code?: string;
-}
-
 const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
 
 /**
- * `perimeter check [JOB_FILE]`: the configuration, every secret reference (resolved, never
- * printed), every store profile, every host's reachability and, with a job file, the connector's
- * own credential check. One line each; exit 1 if any failed, 2 for bad config or job file.
+ * `perimeter check [JOB_FILE]`: the configuration, every secret reference of the agent and its
+ * connections (resolved, never printed), every store profile, every host's reachability, the
+ * catalog and control plane accepting the agent's tokens, Redis and, with a job file, the
+ * connector's own credential check. One line each (WARN passes); exit 1 if any failed, 2 for
+ * bad config or job file.
  */
 export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
   const lines: CheckLine[] = [];
@@ -52,11 +47,15 @@ export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry)
       print();
       return 2;
     }
+    const own = await ownSecretLines(session, io.signal);
+    lines.push(...own.lines);
     for (const run of runs) {
       lines.push(...(await secretLines(session, run, io.signal)));
     }
     lines.push(...(await storeLines(session, io.signal)));
     lines.push(...(await reachLines(session, runs, io.signal)));
+    lines.push(...(await authLines(session, own.values, io.signal)));
+    lines.push(await redisLine(session, io.signal));
     if (jobPath !== undefined && runs[0] !== undefined) {
       lines.push(await sourceLine(session, runs[0].spec, io.signal));
     }
@@ -253,21 +252,4 @@ async function sourceLine(
   } catch (error) {
     return failure('source', spec.connection?.connector ?? spec.connectionId ?? spec.runId, error);
   }
-}
-
-function failure(check: CheckLine['check'], subject: string, error: unknown): CheckLine {
-  const failed = toPerimeterError(error);
-  return {
-    ok: false,
-    check,
-    subject,
-    detail: `${failed.message} (what to do: ${failed.action})`,
-    code: failed.code,
-  };
-}
-
-function formatLine(line: CheckLine): string {
-  const status = line.ok ? 'ok  ' : 'FAIL';
-  const code = line.code === undefined ? '' : `${line.code}: `;
-  return `${status}  ${line.check.padEnd(6)}  ${line.subject}  ${code}${line.detail}\n`;
 }

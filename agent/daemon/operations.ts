@@ -83,7 +83,7 @@ export async function openOperations(options: OpenRedisOptions): Promise<Operati
 }
 
 /** Resolves once the client is ready; its first connection error, or a timeout, rejects. */
-async function whenReady(
+export async function whenReady(
   client: RedisClient,
   config: AgentConfig,
   connections: RedisConnections,

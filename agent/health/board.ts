@@ -91,7 +91,10 @@ export class HealthBoard {
     };
   }
 
-  /** Dependency name → state; Redis is the one required for readiness. */
+  /**
+   * Dependency name → state. Redis is required for readiness; a probed dependency becomes
+   * required while it refuses the agent's credentials (a wrong `catalog.token` will not heal).
+   */
   dependencies(): Record<string, ReadinessDependency> {
     const { redis, link, probes } = this.#parts;
     const out: Record<string, ReadinessDependency> = {};
@@ -113,7 +116,7 @@ export class HealthBoard {
       };
     }
     for (const probe of probes ?? []) {
-      out[probe.name] = { ...probe.state, required: false };
+      out[probe.name] = { ...probe.state, required: probe.state.refusedSetting !== undefined };
     }
     return out;
   }

@@ -7,6 +7,18 @@ export interface DependencyState {
   readonly detail: string;
   /** ISO time of the check; undefined for in-memory checks. */
   readonly checkedAt?: string;
+  /**
+   * The setting to fix when the dependency refused the agent's credentials (e.g. `catalog.token`):
+   * such a failure makes the agent not ready, unlike an outage it rides out.
+   */
+  readonly refusedSetting?: string;
+}
+
+/** The setting a refusal names (error context `refused: true` and `setting`), if it is one. */
+function refusedSettingOf(error: unknown): string | undefined {
+  const { context } = toPerimeterError(error);
+  const setting = context['setting'];
+  return context['refused'] === true && typeof setting === 'string' ? setting : undefined;
 }
 
 /**
@@ -51,10 +63,12 @@ export class CachedProbe {
       this.#state = { ok: true, detail: 'ok', checkedAt: new Date().toISOString() };
     } catch (error) {
       if (!signal.aborted) {
+        const refusedSetting = refusedSettingOf(error);
         this.#state = {
           ok: false,
           detail: toPerimeterError(error).code,
           checkedAt: new Date().toISOString(),
+          ...(refusedSetting === undefined ? {} : { refusedSetting }),
         };
       }
     }

@@ -1,15 +1,13 @@
 import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from '../http/types.ts';
 import type { SecretResolver } from '../secrets/resolver.ts';
 import type { CatalogSettings } from '../sink/settings.ts';
+import { checkCatalogToken } from '../sink/catalog-auth.ts';
 import { catalogDestinationPolicy } from '../sink/catalog-sink.ts';
 import { CachedProbe } from './probe.ts';
 
-/** Every status a HEAD may answer: any answer means the catalog is reachable. */
-const ANY_STATUS = Array.from({ length: 500 }, (_, index) => index + 100);
-
 /** What the probes reach out through: the agent's HTTP clients and its secret resolver. */
 export interface ProbeReach {
-  readonly resolver: Pick<SecretResolver, 'listProfiles' | 'probe'>;
+  readonly resolver: Pick<SecretResolver, 'listProfiles' | 'probe' | 'resolve'>;
   httpClient(
     policy: DestinationPolicy,
     options: { readonly errorDomain: ErrorDomain },
@@ -24,9 +22,10 @@ export interface DependencyProbes {
 }
 
 /**
- * Starts the cached probes. The catalog probe is a HEAD on its base URL through the agent's
- * HTTP client (proxy, CA, policy): any HTTP answer counts as reachable, since the point is the
- * network path, not the route. Each store profile is probed with its own cheap authenticated
+ * Starts the cached probes. The catalog probe resolves `catalog.token` and makes the protocol's
+ * read-only `GET /v1/whoami` through the agent's HTTP client (proxy, CA, policy): a 401/403 is a
+ * refusal naming `catalog.token`, which makes the agent not ready; any other answer counts as
+ * reachable (the point is the path and the token, not the route). Each store profile is probed with its own cheap authenticated
  * call (`resolver.probe`), so a broken vault identity shows before a run needs it.
  */
 export function startDependencyProbes(options: {
@@ -47,15 +46,11 @@ export function startDependencyProbes(options: {
       new CachedProbe(
         'catalog',
         async (signal) => {
-          const response = await http.request({
-            method: 'HEAD',
-            url: catalog.url,
-            signal,
-            retry: false,
-            acceptStatus: ANY_STATUS,
-            endpoint: 'HEAD catalog',
-          });
-          await response.dump();
+          const token =
+            catalog.token === undefined
+              ? undefined
+              : await runtime.resolver.resolve(catalog.token, { signal });
+          await checkCatalogToken({ http, settings: catalog, token, signal });
         },
         { intervalMs },
       ),

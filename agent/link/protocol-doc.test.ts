@@ -17,6 +17,14 @@ describe('docs/protocol/control-plane.openapi.yaml', () => {
     expect(
       checker.check({
         method: 'GET',
+        path: '/v1/agents/agent-1',
+        headers: { authorization: 'Bearer t0k3n', accept: 'application/json' },
+        body: Buffer.alloc(0),
+      }),
+    ).toEqual([]);
+    expect(
+      checker.check({
+        method: 'GET',
         path: '/v1/agents/agent-1/instructions?wait=25',
         headers: auth,
         body: Buffer.alloc(0),

@@ -27,6 +27,18 @@ function batch(overrides: Partial<CheckedRequest> = {}): CheckedRequest {
 }
 
 describe('docs/protocol/catalog.openapi.yaml with the OpenAPI checker', () => {
+  it('accepts the token check as perimeter check and the readiness probe send it', () => {
+    const whoami = (method: string, path: string): string[] =>
+      checker.check({
+        method,
+        path,
+        headers: { authorization: 'Bearer abc.def', accept: 'application/json' },
+        body: Buffer.alloc(0),
+      });
+    expect(whoami('GET', '/v1/whoami')).toEqual([]);
+    expect(whoami('POST', '/v1/whoami')).not.toEqual([]);
+  });
+
   it('accepts a batch and a complete call as the sink sends them', () => {
     expect(checker.check(batch())).toEqual([]);
     expect(

@@ -21,6 +21,7 @@ import type { CompleteCall, Conflict, StoredBatch } from './catalog/store.ts';
 
 export type { CatalogFault, ChaosOptions, CompleteCall, Conflict, StoredBatch };
 
+const WHOAMI_PATH = '/v1/whoami';
 const ROUTE = /^\/v1\/runs\/([^/]+)\/(batches|complete)$/;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -143,6 +144,12 @@ async function handleRequest(
       outcome,
     });
   };
+  if (path === WHOAMI_PATH) {
+    const answer = answerWhoami(request, context);
+    record(Buffer.alloc(0), answer.status);
+    send(response, answer.status, answer.json, answer.headers);
+    return;
+  }
   const route = ROUTE.exec(path);
   const call = route?.[2] === 'complete' ? 'complete' : 'batches';
   const fault = route === null ? undefined : context.faults.next(call);
@@ -221,6 +228,24 @@ function answerRoute(
       };
     }
     return { status: 500, json: { error: { code: 'internal', message: 'receiver bug' } } };
+  }
+}
+
+/** `GET /v1/whoami`: checks the token and changes nothing. */
+function answerWhoami(request: IncomingMessage, context: Context): Answer {
+  try {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new HttpProblem(405, 'method_not_allowed', 'only GET', { allow: 'GET, HEAD' });
+    }
+    checkToken(request.headers, context.options.token);
+    return { status: 200, json: { authenticated: context.options.token !== undefined } };
+  } catch (error) {
+    const problem = error as HttpProblem;
+    return {
+      status: problem.status,
+      json: { error: { code: problem.code, message: problem.message } },
+      headers: { ...problem.headers },
+    };
   }
 }
 

@@ -1,5 +1,5 @@
 /** The calls of protocol v1, as the fake names them. */
-export type CallName = 'poll' | 'ack' | 'heartbeat' | 'events';
+export type CallName = 'agent' | 'poll' | 'ack' | 'heartbeat' | 'events';
 
 /**
  * An answer the fake gives instead of (or before) the real one, until it runs out:

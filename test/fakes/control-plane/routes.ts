@@ -10,6 +10,7 @@ const ROUTES: readonly {
   readonly method: string;
   readonly pattern: RegExp;
 }[] = [
+  { call: 'agent', method: 'GET', pattern: /^\/v1\/agents\/([^/]+)$/ },
   { call: 'poll', method: 'GET', pattern: /^\/v1\/agents\/([^/]+)\/instructions$/ },
   { call: 'heartbeat', method: 'POST', pattern: /^\/v1\/agents\/([^/]+)\/heartbeat$/ },
   { call: 'ack', method: 'POST', pattern: /^\/v1\/instructions\/([^/]+)\/ack$/ },
@@ -102,6 +103,10 @@ async function dispatch(
 ): Promise<void> {
   const { answer, json } = exchange;
   switch (call) {
+    case 'agent':
+      // Read-only: who the token is, and nothing leased or recorded.
+      answer(200, { agentId: param });
+      return;
     case 'poll':
       await poll(state, param, exchange);
       return;
