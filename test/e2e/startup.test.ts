@@ -24,7 +24,7 @@ const HEAVY = [
 async function loadedBy(args: readonly string[]): Promise<{ stdout: string; modules: string[] }> {
   const file = join(tempDir('startup'), 'imports.txt');
   const { stdout } = await run(process.execPath, ['--import', RECORDER, BIN, ...args], {
-    env: { ...process.env, PERIMETER_IMPORTS_FILE: file },
+    env: { ...process.env, RECORD_IMPORTS_FILE: file },
   });
   return { stdout, modules: readFileSync(file, 'utf8').split('\n') };
 }

@@ -1,5 +1,5 @@
 // Preloaded with `node --import` by the start-up test: records the URL of every module the
-// process loads and, on exit, writes them one per line to $PERIMETER_IMPORTS_FILE.
+// process loads and, on exit, writes them one per line to $RECORD_IMPORTS_FILE.
 /* global process */
 import { writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
@@ -12,5 +12,5 @@ registerHooks({
   },
 });
 process.on('exit', () => {
-  writeFileSync(process.env.PERIMETER_IMPORTS_FILE, [...loaded].join('\n'));
+  writeFileSync(process.env.RECORD_IMPORTS_FILE, [...loaded].join('\n'));
 });
