@@ -1,13 +1,17 @@
 // Composition root: the only module that touches process signals and the exit code.
-import { pino } from 'pino';
-import { connectors } from '../connectors/index.ts';
-import { secretStores } from '../secrets/index.ts';
+// Imports only what parses the command line: connectors, stores, each command's modules and the
+// logger are loaded once argv names a command, so `--version` and `--help` answer at once.
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
+import { connectorCatalog } from '../connectors/catalog.ts';
 import { runCli } from './cli/cli.ts';
-import type { CommandTable } from './cli/cli.ts';
+import type { CommandTable, RegistrySource } from './cli/cli.ts';
 import type { CliIo } from './cli/io.ts';
 import type { Registry } from './config/load.ts';
-import { PerimeterError } from './plugin-api/index.ts';
-import { fatalStop } from './daemon/lifecycle.ts';
+import { PerimeterError } from './plugin-api/errors.ts';
+import { fatalStop } from './daemon/fatal.ts';
+
+const require = createRequire(import.meta.url);
 
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15 };
 /**
@@ -22,7 +26,7 @@ const EXIT_BACKSTOP_MS = 2_000;
  * An uncaught exception or unhandled rejection aborts it too, with a fatal reason: the daemon
  * logs it `fatal`, drains, and the process exits 1. Nothing swallows them.
  */
-export async function main(registry: Registry, extra: CommandTable = {}): Promise<void> {
+export async function main(registry: RegistrySource, extra: CommandTable = {}): Promise<void> {
   const controller = new AbortController();
   const seen = { fatal: false };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -48,10 +52,14 @@ export async function main(registry: Registry, extra: CommandTable = {}): Promis
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
+  let logDestination: Pino.DestinationStream | undefined;
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-    logDestination: pino.destination({ dest: 2, sync: true }),
+    get logDestination() {
+      logDestination ??= stderrDestination();
+      return logDestination;
+    },
     env: process.env,
     signal: controller.signal,
     cwd: process.cwd(),
@@ -65,9 +73,23 @@ export async function main(registry: Registry, extra: CommandTable = {}): Promis
   }, EXIT_BACKSTOP_MS).unref();
 }
 
+/** Log lines to stderr, written synchronously; pino is read on the first use. */
+function stderrDestination(): Pino.DestinationStream {
+  const { pino } = require('pino') as typeof Pino;
+  return pino.destination({ dest: 2, sync: true });
+}
+
 /** The shipped agent: the registered connectors and secret stores (`bin/perimeter.js`). */
 export async function mainWithDefaults(): Promise<void> {
-  await main({ connectors, stores: secretStores });
+  await main({ connectorSummaries: connectorCatalog, load: loadDefaultRegistry });
+}
+
+async function loadDefaultRegistry(): Promise<Registry> {
+  const [{ connectors }, { secretStores }] = await Promise.all([
+    import('../connectors/index.ts'),
+    import('../secrets/index.ts'),
+  ]);
+  return { connectors, stores: secretStores };
 }
 
 if (import.meta.main) {

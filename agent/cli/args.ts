@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError } from '../plugin-api/errors.ts';
 
 /** Parsed command line. */
 export interface CliArgs {

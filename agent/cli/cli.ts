@@ -1,14 +1,11 @@
+// Loads nothing but argument parsing, the version and the help text until a command is chosen:
+// `--version` and `--help` answer before any connector, store, schema, queue or server module
+// is read. Each command's module, and the registry itself, is imported when the command runs.
 import type { Registry } from '../config/load.ts';
-import { ERROR_CODES, toPerimeterError } from '../plugin-api/index.ts';
+import { ERROR_CODES, toPerimeterError } from '../plugin-api/errors.ts';
 import { VERSION } from '../version.ts';
-import { checkCommand } from './check.ts';
-import { ledgerCommand } from './ledger.ts';
-import { reviewCommand } from './review.ts';
-import { discoverCommand, runCommand } from './run.ts';
-import { runsCommand } from './runs.ts';
-import { schedulesCommand } from './schedules.ts';
-import { startCommand } from './start.ts';
 import { helpText } from './help.ts';
+import type { ConnectorSummary } from './help.ts';
 import { parseCommandLine } from './args.ts';
 import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
@@ -19,15 +16,26 @@ export type Command = (args: CliArgs, io: CliIo, registry: Registry) => Promise<
 /** Extra commands a test entry or another build adds. */
 export type CommandTable = Readonly<Record<string, Command>>;
 
-const BASE_COMMANDS: CommandTable = {
-  run: runCommand,
-  check: checkCommand,
-  discover: discoverCommand,
-  start: startCommand,
-  runs: runsCommand,
-  schedules: schedulesCommand,
-  ledger: ledgerCommand,
-  review: reviewCommand,
+/**
+ * The registry, or what `--help` needs of it (each connector's name and version) plus a way to
+ * import the whole of it once a command runs.
+ */
+export type RegistrySource =
+  | Registry
+  | {
+      readonly connectorSummaries: readonly ConnectorSummary[];
+      load(): Promise<Registry>;
+    };
+
+const BASE_COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => (await import('./run.ts')).runCommand,
+  check: async () => (await import('./check.ts')).checkCommand,
+  discover: async () => (await import('./run.ts')).discoverCommand,
+  start: async () => (await import('./start.ts')).startCommand,
+  runs: async () => (await import('./runs.ts')).runsCommand,
+  schedules: async () => (await import('./schedules.ts')).schedulesCommand,
+  ledger: async () => (await import('./ledger.ts')).ledgerCommand,
+  review: async () => (await import('./review.ts')).reviewCommand,
 };
 
 /**
@@ -37,7 +45,7 @@ const BASE_COMMANDS: CommandTable = {
 export async function runCli(
   argv: readonly string[],
   io: CliIo,
-  registry: Registry,
+  registry: RegistrySource,
   extra: CommandTable = {},
 ): Promise<number> {
   let args: CliArgs;
@@ -47,28 +55,40 @@ export async function runCli(
     io.stderr(`error: ${(error as Error).message}\nRun perimeter --help for usage.\n`);
     return 2;
   }
-  const commands = { ...BASE_COMMANDS, ...extra };
   if (argv.includes('--version') || argv.includes('-v') || args.command === 'version') {
     io.stdout(`perimeter ${VERSION}\n`);
     return 0;
   }
   const askedForHelp = argv.includes('--help') || argv.includes('-h') || args.command === 'help';
   if (askedForHelp || args.command === undefined) {
-    io.stdout(helpText(registry.connectors));
+    io.stdout(helpText(summaries(registry)));
     return askedForHelp ? 0 : 2;
   }
-  const command = commands[args.command];
-  if (command === undefined) {
+  const name = args.command;
+  const extraCommand = extra[name];
+  const loadCommand =
+    extraCommand === undefined ? BASE_COMMANDS[name] : () => Promise.resolve(extraCommand);
+  if (loadCommand === undefined) {
+    const names = [...new Set([...Object.keys(BASE_COMMANDS), ...Object.keys(extra)])];
     io.stderr(
-      `error: unknown command "${args.command}"; commands: ${Object.keys(commands).join(', ')}\nRun perimeter --help for usage.\n`,
+      `error: unknown command "${name}"; commands: ${names.join(', ')}\nRun perimeter --help for usage.\n`,
     );
     return 2;
   }
   try {
-    return await command(args, io, registry);
+    const [command, loaded] = await Promise.all([loadCommand(), loadRegistry(registry)]);
+    return await command(args, io, loaded);
   } catch (error) {
     return reportError(io, error);
   }
+}
+
+function summaries(registry: RegistrySource): readonly ConnectorSummary[] {
+  return 'load' in registry ? registry.connectorSummaries : registry.connectors;
+}
+
+async function loadRegistry(registry: RegistrySource): Promise<Registry> {
+  return 'load' in registry ? registry.load() : registry;
 }
 
 /** Prints an error as `error CODE: message` and what to do; returns its exit code. */

@@ -1,8 +1,13 @@
-import type { Connector } from '../plugin-api/index.ts';
 import { VERSION } from '../version.ts';
 
+/** What the help text says of a connector (a registered `Connector` is one). */
+export interface ConnectorSummary {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** The text of `perimeter --help`. */
-export function helpText(connectors: readonly Connector[]): string {
+export function helpText(connectors: readonly ConnectorSummary[]): string {
   return `perimeter ${VERSION}: a self-deployed metadata runtime. Credentials never leave the perimeter.
 
 Usage:

@@ -114,16 +114,7 @@ export class Lifecycle {
   }
 }
 
-/**
- * The reason main.ts aborts the daemon with after an uncaught exception or unhandled rejection:
- * the daemon logs it `fatal`, drains, and exits 1.
- */
-export function fatalStop(error: unknown): PerimeterError {
-  return new PerimeterError('INTERNAL', 'Fatal: an uncaught exception or unhandled rejection', {
-    cause: error,
-    context: { fatal: true },
-  });
-}
+export { fatalStop } from './fatal.ts';
 
 /** Reads a stop reason: a signal (RUN_ABORTED from main.ts) or a fatal error. */
 export function describeStop(reason: unknown): {

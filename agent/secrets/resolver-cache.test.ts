@@ -65,6 +65,23 @@ describe('resolver cache', () => {
     expect(store.reads).toBe(1);
   });
 
+  it('costs one store read for 500 concurrent runs sharing one reference, each with its own signal', async () => {
+    const { resolver, store } = setupResolver();
+    store.put('app/db', JSON.stringify({ user: 'svc-user', password: 'pa55-word' }));
+    store.delayMs = 20;
+    const runs = Array.from({ length: 500 }, () => new AbortController());
+    const values = await Promise.all(
+      runs.map((run) => resolver.resolve('mem://app/db#password', { signal: run.signal })),
+    );
+    expect(new Set(values.map((v) => v.reveal()))).toEqual(new Set(['pa55-word']));
+    expect(store.reads).toBe(1);
+    // Later runs are served from the cache: still one read.
+    await Promise.all(
+      runs.map((run) => resolver.resolve('mem://app/db#user', { signal: run.signal })),
+    );
+    expect(store.reads).toBe(1);
+  });
+
   it('refreshes ahead in the background after 80% of the soft TTL', async () => {
     const { resolver, store, signal, clock } = setupResolver();
     store.put('app/db', 'value-one');

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectorCatalog } from '../../connectors/catalog.ts';
 import { connectors } from '../../connectors/index.ts';
 import { createHttpClient } from '../../agent/http/client.ts';
 import { HttpSettingsSchema } from '../../agent/http/settings.ts';
@@ -28,6 +29,10 @@ describe('the connector registry', () => {
 
   it('lists every folder under connectors/, each under its folder name', () => {
     expect(connectors.map((c) => c.name).sort()).toEqual([...folders].sort());
+  });
+
+  it('names each registered connector and its version in the catalog that --help prints', () => {
+    expect(connectors.map((c) => ({ name: c.name, version: c.version }))).toEqual(connectorCatalog);
   });
 
   it('has a conformance fixture for every registered connector', () => {
