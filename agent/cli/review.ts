@@ -3,6 +3,7 @@ import type { Registry } from '../config/load.ts';
 import { ledgerStoreOf } from '../daemon/daemon.ts';
 import { openRedis } from '../daemon/operations.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
+import { createReviewMarks } from '../queue/review-marks.ts';
 import {
   approveReview,
   listReviews,
@@ -13,10 +14,10 @@ import {
 import type { ReviewRun } from '../sink/review.ts';
 import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
-import { openSession } from './session.ts';
+import { loadSessionConfig, openSession } from './session.ts';
 
 const USAGE =
-  'perimeter review list|show|approve|reject [RUN] --dir DIR [--ndjson] [--config FILE]';
+  'perimeter review list|show|approve|reject [RUN] [--dir DIR] [--ndjson] [--config FILE]';
 
 /**
  * `perimeter review`: reads the runs held in a review area (the `--output` layout), prints
@@ -24,10 +25,7 @@ const USAGE =
  */
 export async function reviewCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
   const [action, runId] = args.positionals;
-  if (args.dir === undefined) {
-    throw new PerimeterError('JOB_INVALID', `review needs --dir. Usage: ${USAGE}`);
-  }
-  const dir = resolve(io.cwd, args.dir);
+  const dir = resolve(io.cwd, args.dir ?? (await configuredDir(args, io, registry)));
   if (action === 'list') {
     for (const run of await listReviews(dir)) {
       io.stdout(
@@ -49,6 +47,18 @@ export async function reviewCommand(args: CliArgs, io: CliIo, registry: Registry
     return 0;
   }
   return approve(dir, runId, args, io, registry);
+}
+
+/** Without --dir, the review area is the config's `review.dir`. */
+async function configuredDir(args: CliArgs, io: CliIo, registry: Registry): Promise<string> {
+  const { config } = await loadSessionConfig(io, registry, args.config);
+  if (config.review.dir === undefined) {
+    throw new PerimeterError(
+      'JOB_INVALID',
+      `review needs --dir, or review.dir in the configuration. Usage: ${USAGE}`,
+    );
+  }
+  return config.review.dir;
 }
 
 async function show(dir: string, run: ReviewRun, args: CliArgs, io: CliIo): Promise<void> {
@@ -96,6 +106,7 @@ async function approve(
           io.signal,
         ),
       );
+      await createReviewMarks({ client, prefix: connections.prefix }).approved(run.runId);
       io.stdout(`run ${run.runId} approved: ${run.batches} batches pushed to the catalog\n`);
       return 0;
     } finally {

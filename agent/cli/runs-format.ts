@@ -118,6 +118,7 @@ function eventDetail(event: RunEvent): string {
     case 'progress':
       return `attempt ${event.attempt}: ${event.progress.assets} assets, ${event.progress.batches} batches`;
     case 'succeeded':
+    case 'awaiting_review':
       return `attempt ${event.attempt}: ${event.result.assets} assets, ${event.result.batches} batches`;
     case 'failed':
       return `attempt ${event.attempt}: ${event.error.code}${event.willRetry ? ' (will retry)' : ''}`;

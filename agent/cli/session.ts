@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { CONFIG_FILE_ENV } from '../config/env.ts';
-import { configProblems, readConfig } from '../config/load.ts';
-import type { Registry } from '../config/load.ts';
+import { configProblems, loadConfig, readConfig } from '../config/load.ts';
+import type { ConfigSources, Registry } from '../config/load.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { isHostAllowed } from '../http/policy.ts';
 import { createLogger } from '../logging/logger.ts';
@@ -111,6 +111,27 @@ export async function openSession(
     throw report.error();
   }
   return { config, configPath, logger, redactor, metrics, runtime };
+}
+
+/**
+ * The configuration alone (file named by --config or PERIMETER_CONFIG, environment on top), for
+ * commands that only read a setting; every problem is thrown at once as CONFIG_INVALID.
+ */
+export async function loadSessionConfig(
+  io: CliIo,
+  registry: Registry,
+  path: string | undefined,
+): Promise<{ config: AgentConfig; configPath: string | undefined }> {
+  const configPath = path ?? io.env[CONFIG_FILE_ENV];
+  const file = configPath ? await readConfigFile(io, configPath) : undefined;
+  if (file !== undefined && file.text === undefined) {
+    throw problemsError('CONFIG_INVALID', 'The configuration', file.problems);
+  }
+  const sources: ConfigSources = {
+    env: io.env,
+    ...(file?.text === undefined ? {} : { file: { path: file.path, text: file.text } }),
+  };
+  return { config: loadConfig(sources, registry), configPath };
 }
 
 /** Problems of the configuration and of the job file, listed once each, in one error. */

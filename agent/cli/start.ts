@@ -22,7 +22,7 @@ export async function startCommand(args: CliArgs, io: CliIo, registry: Registry)
     // Accepting it silently would let an operator believe nothing leaves; it does.
     throw new PerimeterError(
       'OUTPUT_NOT_SUPPORTED',
-      'perimeter start pushes every extract to the catalog; --output is not an option of the daemon',
+      'perimeter start does not take --output; to hold extracts for an operator before they are pushed, set review.mode (first or every) and review.dir in the configuration, then use perimeter review list|show|approve|reject',
       { context: { option: '--output' } },
     );
   }

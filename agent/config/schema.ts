@@ -8,7 +8,7 @@ import { QueueSettingsSchema, RedisSettingsSchema } from '../queue/settings.ts';
 import { buildSecretStoresSchema } from '../secrets/profiles.ts';
 import { SecretsSettingsSchema } from '../secrets/settings.ts';
 import { CatalogSettingsSchema } from '../sink/settings.ts';
-import { ConnectionsSchema, PolicySettingsSchema } from '../run/settings.ts';
+import { ConnectionsSchema, PolicySettingsSchema, ReviewSettingsSchema } from '../run/settings.ts';
 import { AgentSettingsSchema, LocalJobSchema } from './sections.ts';
 
 /**
@@ -36,6 +36,7 @@ export function buildConfigSchema(stores: readonly SecretStoreDefinition[]) {
     queue: QueueSettingsSchema.prefault({}),
     health: HealthSettingsSchema.prefault({}),
     ledger: LedgerSettingsSchema.prefault({}),
+    review: ReviewSettingsSchema.prefault({}),
     jobs: z
       .array(LocalJobSchema)
       .default([])

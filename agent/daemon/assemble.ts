@@ -143,6 +143,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     logger: logger.child({ component: 'ledger' }),
   });
   const sink = buildSink(options, resolver, ledger, (policy) => httpClient(policy, 'sink'));
+  const reviewSink = buildReviewSink(options);
   const connectors = new Map(options.registry.connectors.map((c) => [c.name, c]));
   const prepareDeps = {
     config,
@@ -156,6 +157,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     resolver,
     httpClientFor: (policy, source) => httpClient(policy, 'source', undefined, source),
     sink,
+    ...(reviewSink === undefined ? {} : { reviewSink }),
     logger,
     metrics,
   });
@@ -186,7 +188,9 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       budgetStore = store;
     },
     close: () => {
-      closing ??= Promise.allSettled([sink.close(), resolver.close()]).then(() => undefined);
+      closing ??= Promise.allSettled([sink.close(), reviewSink?.close(), resolver.close()]).then(
+        () => undefined,
+      );
       return closing;
     },
   };
@@ -212,22 +216,32 @@ function buildSink(
   ledger: OutboundLedger,
   sinkHttpClient: (policy: DestinationPolicy) => ClosableHttpClient,
 ): Sink {
-  const logger = options.logger.child({ component: 'sink' });
   const output = options.output ?? { kind: 'catalog' };
   if (output.kind === 'directory') {
-    return createDirectorySink({
-      directory: output.dir,
-      logger,
-      metrics: options.metrics,
-      ...(options.config.catalog === undefined
-        ? {}
-        : { batching: batchingOf(options.config.catalog) }),
-    });
+    return directorySink(options, output.dir);
   }
   if (output.kind === 'none') {
     return refusingSink;
   }
   return createCatalogSink(catalogSinkOptions(options, resolver, ledger, sinkHttpClient));
+}
+
+function directorySink(options: RuntimeOptions, dir: string): Sink {
+  return createDirectorySink({
+    directory: dir,
+    logger: options.logger.child({ component: 'sink' }),
+    metrics: options.metrics,
+    ...(options.config.catalog === undefined
+      ? {}
+      : { batching: batchingOf(options.config.catalog) }),
+  });
+}
+
+/** The review area's sink, when `review.dir` is set and this process pushes to the catalog. */
+function buildReviewSink(options: RuntimeOptions): Sink | undefined {
+  const dir = options.config.review.dir;
+  const pushes = (options.output ?? { kind: 'catalog' }).kind === 'catalog';
+  return dir === undefined || !pushes ? undefined : directorySink(options, dir);
 }
 
 /** How the catalog is reached: its settings, a client under its policy, the token, the ledger. */

@@ -12,7 +12,9 @@ import { createDiscardingOutbox, createRedisOutbox } from '../queue/outbox.ts';
 import { openRunQueue, runJobOptions } from '../queue/queue.ts';
 import type { RunQueue } from '../queue/queue.ts';
 import type { RedisClient, RedisConnections } from '../queue/redis.ts';
+import { createReviewMarks } from '../queue/review-marks.ts';
 import { createInstructionTarget } from '../queue/target.ts';
+import { reviewModeOf } from '../run/settings.ts';
 import type { EventOutbox, InstructionTarget } from '../run/contract.ts';
 import { startRunWorker } from '../queue/worker.ts';
 import type { RunWorker } from '../queue/worker.ts';
@@ -102,12 +104,19 @@ export function startWorkerSide(options: WorkerSideOptions): RunWorker {
   const { config, connections, side, logger } = options;
   const { client, ledger, cancelOptions } = side;
   const policies = config.policy.connectors;
+  const marks = createReviewMarks({ client, prefix: connections.prefix });
   return startRunWorker({
     client,
     prefix: connections.prefix,
     executor: options.runtime.executor,
     prepare: (spec) => options.runtime.prepare(spec),
     slotsFor: (connector) => policies[connector]?.maxConcurrentRunsPerConnection ?? 1,
+    reviewFor: (prepared) =>
+      marks.mustReview(
+        prepared.connectionKey,
+        reviewModeOf(config.review, prepared.spec.connectionId),
+      ),
+    onHeld: (runId, prepared) => marks.held(runId, prepared.connectionKey),
     outbox: side.outbox,
     leases: createConnectionLeases({
       client,

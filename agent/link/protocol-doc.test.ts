@@ -44,6 +44,21 @@ describe('docs/protocol/control-plane.openapi.yaml', () => {
         events: [event, { ...event, seq: 1, type: 'started', attempt: 1 }],
       }),
     ).toEqual([]);
+    const outcome = {
+      operation: 'extract',
+      connector: 'cyera',
+      assets: 3,
+      batches: 1,
+      bytes: 120,
+      durationMs: 8,
+      awaitingReview: true,
+    };
+    expect(
+      post('/v1/runs/run-1/events', {
+        agentId: 'agent-1',
+        events: [{ ...event, seq: 2, type: 'awaiting_review', attempt: 1, result: outcome }],
+      }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -81,6 +96,14 @@ describe('docs/protocol/control-plane.openapi.yaml', () => {
         post('/v1/runs/run-1/events', {
           agentId: 'a',
           events: [{ ...event, type: 'failed', attempt: 1 }],
+        }),
+    ],
+    [
+      'an awaiting_review event without its result',
+      () =>
+        post('/v1/runs/run-1/events', {
+          agentId: 'a',
+          events: [{ ...event, type: 'awaiting_review', attempt: 1 }],
         }),
     ],
     [

@@ -182,7 +182,7 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 2,
     action:
-      'The daemon pushes to the catalog and does not take --output. To inspect what a job would send before anything leaves, run it once with `perimeter run JOB_FILE --output DIR`; `perimeter ledger show` lists what the daemon sent.',
+      'The daemon does not take --output. To hold extracts for an operator before anything leaves, set `review.mode` (first or every) and `review.dir`, then release or drop them with `perimeter review approve|reject RUN`; `perimeter run JOB_FILE --output DIR` writes one job to a directory; `perimeter ledger show` lists what the daemon sent.',
   },
   REVIEW_NOT_FOUND: {
     retryable: false,

@@ -32,6 +32,10 @@ export interface ProcessorDeps {
   readonly active: ActiveRuns;
   readonly logger: PinoLogger;
   readonly metrics: Metrics;
+  /** Whether an extract of the prepared run goes to the review area (`review` settings). */
+  readonly reviewFor?: (prepared: PreparedRun) => Promise<boolean>;
+  /** Remembers a run held for review, so approving it can mark its connection reviewed. */
+  readonly onHeld?: (runId: string, prepared: PreparedRun) => Promise<void>;
   /** Told about each failed attempt (for /status). */
   readonly onFailure?: (runId: string, error: PerimeterError) => void;
 }
@@ -94,8 +98,10 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
         await report({ type: 'queued' });
       }
       await report({ type: 'started', attempt });
+      const review = spec.operation === 'extract' && (await deps.reviewFor?.(prepared)) === true;
       const result = await deps.executor.execute(spec, {
         signal: stop.signal,
+        review,
         ...(payload.checkpoint === undefined ? {} : { checkpoint: payload.checkpoint }),
         hooks: {
           onCheckpoint: (checkpoint) => job.updateData({ ...payload, checkpoint }),
@@ -105,6 +111,11 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
         },
       });
       const { runId: _runId, ...outcome } = result;
+      if (result.awaitingReview === true) {
+        await deps.onHeld?.(spec.runId, prepared);
+        await report({ type: 'awaiting_review', attempt, result: outcome });
+        return outcome;
+      }
       await report({ type: 'succeeded', attempt, result: outcome });
       return outcome;
     } catch (error) {

@@ -15,6 +15,8 @@ export type RunEventBody =
   | { readonly type: 'started'; readonly attempt: number }
   | { readonly type: 'progress'; readonly attempt: number; readonly progress: RunProgress }
   | { readonly type: 'succeeded'; readonly attempt: number; readonly result: RunOutcome }
+  /** Final: the extract's batches wait in the review area; nothing was pushed. */
+  | { readonly type: 'awaiting_review'; readonly attempt: number; readonly result: RunOutcome }
   | {
       readonly type: 'failed';
       readonly attempt: number;

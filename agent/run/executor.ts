@@ -42,6 +42,8 @@ export interface ExecutorDeps extends PrepareDeps {
   /** A source HTTP client bound to one connection's destination policy. */
   readonly httpClientFor: (policy: DestinationPolicy, source?: SourceBudget) => ClosableHttpClient;
   readonly sink: Sink;
+  /** Where extracts under review write their batches (the review area); absent: review is off. */
+  readonly reviewSink?: Sink;
   readonly logger: PinoLogger;
   readonly metrics?: Metrics;
 }
@@ -72,7 +74,7 @@ export function createRunExecutor(deps: ExecutorDeps): RunExecutor {
             bytes: result.bytes,
             durationMs: result.durationMs,
           },
-          'Run succeeded',
+          result.awaitingReview === true ? 'Run held for review' : 'Run succeeded',
         );
         return result;
       } catch (error) {
@@ -198,7 +200,7 @@ async function runOperation(
       const hooks = options.hooks;
       const reportProgress = throttle((progress) => hooks?.onProgress?.(progress));
       const summary = await extract(connector, ctx, {
-        sink: deps.sink,
+        sink: options.review === true ? reviewSinkOf(deps, spec.runId) : deps.sink,
         resume: run.resume,
         secretRefs: Object.values(prepared.credentialRefs),
         onCommit: async (checkpoint) => {
@@ -207,9 +209,21 @@ async function runOperation(
         },
         onProgress: reportProgress,
       });
-      return { ...base, ...summary, durationMs: elapsed(startedAt) };
+      const held = options.review === true ? { awaitingReview: true as const } : {};
+      return { ...base, ...summary, durationMs: elapsed(startedAt), ...held };
     }
   }
+}
+
+function reviewSinkOf(deps: ExecutorDeps, runId: string): Sink {
+  if (deps.reviewSink === undefined) {
+    throw new PerimeterError(
+      'CONFIG_INVALID',
+      'A run is under review but no review area is configured; set review.dir',
+      { context: { runId, problems: ['review.dir'] } },
+    );
+  }
+  return deps.reviewSink;
 }
 
 async function collect(

@@ -91,3 +91,49 @@ export interface RunSettings {
   readonly connections: z.output<typeof ConnectionsSchema>;
   readonly policy: z.output<typeof PolicySettingsSchema>;
 }
+
+/** When an extract's batches wait for an operator instead of going to the catalog. */
+export const ReviewModeSchema = z
+  .enum(['off', 'first', 'every'])
+  .describe(
+    'off: push directly; first: hold the first extract of a connection until one is approved; every: hold every extract.',
+  );
+
+export type ReviewMode = z.output<typeof ReviewModeSchema>;
+
+/** The `review` section: agent-wide mode, per-connection overrides and the review area. */
+export const ReviewSettingsSchema = z
+  .strictObject({
+    mode: ReviewModeSchema.default('off'),
+    dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The review area: held runs are written to `<dir>/<runId>/` (the `--output` layout). Required when any mode is not off.',
+      ),
+    connections: z
+      .record(
+        z.string().regex(ID_PATTERN, 'connection ids are lower-case, digits and dashes'),
+        ReviewModeSchema,
+      )
+      .default({})
+      .describe('Per-connection mode, keyed by connection id; overrides `mode`.'),
+  })
+  .refine(
+    (review) =>
+      review.dir !== undefined ||
+      (review.mode === 'off' && Object.values(review.connections).every((m) => m === 'off')),
+    { message: 'review.dir is required when a review mode is first or every', path: ['dir'] },
+  )
+  .describe('Review before the push: which extracts are held in a review area for an operator.');
+
+export type ReviewSettings = z.output<typeof ReviewSettingsSchema>;
+
+/**
+ * The review mode of a run's connection: the per-connection override, else the agent-wide mode.
+ * Inline connections (no id) follow the agent-wide mode.
+ */
+export function reviewModeOf(review: ReviewSettings, connectionId: string | undefined): ReviewMode {
+  return (connectionId === undefined ? undefined : review.connections[connectionId]) ?? review.mode;
+}

@@ -29,6 +29,8 @@ export interface RunResult {
   readonly resources?: readonly DiscoveredResource[];
   /** For `check`: the connector's summary line. */
   readonly check?: CheckReport;
+  /** For an extract held for review: its batches are in the review area, nothing was pushed. */
+  readonly awaitingReview?: true;
 }
 
 /** Options of one execution. */
@@ -38,6 +40,8 @@ export interface ExecuteOptions {
   /** The last committed checkpoint, when resuming. */
   readonly checkpoint?: RunCheckpoint;
   readonly hooks?: RunHooks;
+  /** An extract writes its batches to the review area instead of the catalog. */
+  readonly review?: boolean;
 }
 
 /** Runs one RunSpec end to end: connection, policy, secrets, connector, sink, checkpoints. */
