@@ -8,6 +8,7 @@ import { checkConfig, loadConfig } from './load.ts';
 import type { Registry } from './load.ts';
 import { buildConfigSchema } from './schema.ts';
 import { walkSettings } from './walk.ts';
+import { reviewModeOf } from '../run/settings.ts';
 
 const registry: Registry = { connectors: [fixtureConnector], stores: [envStore, fileStore] };
 
@@ -183,5 +184,28 @@ describe('checkConfig', () => {
       expect(message).toContain(path);
     }
     expect(message).toContain('policy.connectors.fixture.allowHosts');
+  });
+});
+
+describe('review settings', () => {
+  const load = (review: unknown): ReturnType<typeof loadConfig> =>
+    loadConfig({ env: {}, file: { path: 'c.json', text: JSON.stringify({ review }) } }, registry);
+
+  it('requires review.dir as soon as any mode holds extracts', () => {
+    expect(load({}).review).toEqual({ mode: 'off', connections: {} });
+    expect(configError(() => load({ mode: 'first' }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('review.dir') as unknown,
+    });
+    expect(configError(() => load({ connections: { fx: 'every' } })).message).toContain(
+      'review.dir',
+    );
+  });
+
+  it('lets a connection override the agent-wide mode; inline connections follow the agent', () => {
+    const { review } = load({ mode: 'every', dir: '/r', connections: { fx: 'off' } });
+    expect(reviewModeOf(review, 'fx')).toBe('off');
+    expect(reviewModeOf(review, 'other')).toBe('every');
+    expect(reviewModeOf(review, undefined)).toBe('every');
   });
 });
