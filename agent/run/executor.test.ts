@@ -201,6 +201,21 @@ describe('the run executor', () => {
     ).toEqual([]);
   });
 
+  it('refuses an extract under review when no review area is configured, pushing nothing', async () => {
+    world = await startRunWorld({ items: 10 });
+    const refused = await failure(
+      world.runtime.executor.execute(world.spec({ runId: 'run-held' }), {
+        signal: AbortSignal.timeout(30_000),
+        review: true,
+      }),
+    );
+    expect(refused).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('review.dir') as unknown,
+    });
+    expect(world.receiver.requests).toHaveLength(0);
+  });
+
   it('reports check and discover results without touching the sink', async () => {
     world = await startRunWorld({ items: 7 });
     const check = await world.runtime.executor.execute(
