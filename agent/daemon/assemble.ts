@@ -212,7 +212,8 @@ function buildSink(
   ledger: OutboundLedger,
   sinkHttpClient: (policy: DestinationPolicy) => ClosableHttpClient,
 ): Sink {
-  const logger = options.logger.child({ component: 'sink' });
+  // Each sink binds `component: 'sink'` itself; binding it here too would repeat the key.
+  const { logger } = options;
   const output = options.output ?? { kind: 'catalog' };
   if (output.kind === 'directory') {
     return createDirectorySink({

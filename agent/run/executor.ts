@@ -107,7 +107,21 @@ async function executePrepared(
       rateLimit: prepared.rateLimit ?? prepared.connector.defaultRateLimit,
     });
     try {
-      const ctx = buildContext(prepared, credentials, http, options.signal, resume, logger);
+      // Bound from the executor's own logger, not the run's: a child repeats no key
+      // (`component` is the connector's only once).
+      const connectorLogger = deps.logger.child({
+        component: 'connector',
+        connector: prepared.connector.name,
+        runId: prepared.spec.runId,
+      });
+      const ctx = buildContext(
+        prepared,
+        credentials,
+        http,
+        options.signal,
+        resume,
+        connectorLogger,
+      );
       return await runOperation(
         prepared,
         ctx,
@@ -166,7 +180,7 @@ function buildContext(
     http,
     cursor: resume?.cursor,
     runId: prepared.spec.runId,
-    logger: logger.child({ component: 'connector', connector: prepared.connector.name }),
+    logger,
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startChild } from '../helpers/child.ts';
+import { repeatedTopLevelKeys } from '../helpers/log-keys.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const DEMO = fileURLToPath(new URL('../demo/demo.ts', import.meta.url));
@@ -50,9 +51,13 @@ describe('npm run demo (the README first command)', () => {
     expect(record).toMatch(
       /^POST +202 +\d+ B {2}sha256:[0-9a-f]{16} {2}\/v1\/runs\/demo-cyral\/batches$/m,
     );
-    // The daemon keeps JSON log lines.
+    // The daemon keeps JSON log lines, each key bound once (connectors' lines too).
     const log = readFileSync(join(dir, 'agent.log'), 'utf8').trim().split('\n');
     expect(log.every((line) => typeof JSON.parse(line) === 'object')).toBe(true);
+    expect(log.filter((line) => line.includes('"component":"connector"')).length).toBeGreaterThan(
+      0,
+    );
+    expect(log.flatMap(repeatedTopLevelKeys)).toEqual([]);
   });
 
   it('says why when no Redis is at hand and shows the one-shot commands instead, finding no secret in anything that left', async () => {
