@@ -1,7 +1,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
+import { ERROR_CODES, PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
 import type { ConnectorContext, DiscoveredResource, SecretValue } from '../plugin-api/index.ts';
 import type { RateLimit } from '../plugin-api/index.ts';
 import type { Sink } from '../sink/types.ts';
@@ -80,7 +80,7 @@ export function createRunExecutor(deps: ExecutorDeps): RunExecutor {
         if (prepared) {
           record(deps, prepared, outcomeOf(failure), startedAt);
         }
-        logger.warn({ err: failure, code: failure.code }, 'Run did not succeed');
+        logger.warn(failureFields(failure), 'Run did not succeed');
         throw failure;
       }
     },
@@ -273,4 +273,14 @@ function record(
 
 function elapsed(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
+}
+
+/**
+ * Bad input (a job or config problem, exit code 2) is logged by code and message: its stack
+ * says only where it was found. Anything else keeps the error whole, with its cause chain.
+ */
+function failureFields(failure: PerimeterError): Record<string, unknown> {
+  return ERROR_CODES[failure.code].exitCode === 2
+    ? { code: failure.code, error: failure.message }
+    : { err: failure, code: failure.code };
 }
