@@ -103,7 +103,7 @@ export async function runDaemonDemo(options: {
     });
     const keyCount = Object.keys(redisDump).length;
     say(
-      `\nSecret scan: ${String(Object.values(stage.canaries()).flat().length)} credentials (${Object.keys(stage.canaries()).join(', ')})`,
+      `\nSecret scan: ${String(Object.values(stage.canaries()).flat().length)} secret values (${Object.keys(stage.canaries()).join(', ')})`,
     );
     say(
       `  looked for in ${(agent.output().length / 1024).toFixed(0)} KiB of logs, ${String(stage.catalog.requests.length)} catalog requests, ${String(stage.controlPlane.records.requests.length)} control-plane requests, ${String(keyCount)} Redis keys, /readyz and /status:`,

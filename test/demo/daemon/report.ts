@@ -34,8 +34,30 @@ export function catalogLines(catalog: CatalogReceiver, runIds: readonly string[]
     const total = [...byType.values()].reduce((a, b) => a + b, 0);
     const complete = catalog.completes.some((call) => call.runId === runId);
     const types = [...byType].sort(([a], [b]) => a.localeCompare(b));
-    return `  ${runId.padEnd(width)}  ${String(total).padStart(6)} assets  ${complete ? 'complete  ' : 'incomplete'}  ${types.map(([type, count]) => `${type} ${String(count)}`).join(', ')}`;
+    const head = `  ${runId.padEnd(width)}  ${String(total).padStart(6)} assets  ${complete ? 'complete  ' : 'incomplete'}  `;
+    return wrap(
+      types.map(([type, count]) => `${type} ${String(count)}`),
+      head,
+      ' '.repeat(head.length),
+    );
   });
+}
+
+/** Items joined by `, ` after `first`, continued on lines starting with `rest`, within 100 columns. */
+function wrap(items: readonly string[], first: string, rest: string): string {
+  const lines = [first];
+  for (const [index, item] of items.entries()) {
+    const text = index < items.length - 1 ? `${item},` : item;
+    const last = lines.length - 1;
+    const current = lines[last] ?? '';
+    if (current.length + text.length + 1 > 100 && current.trim() !== '') {
+      lines.push(`${rest}${text}`);
+    } else {
+      lines[last] =
+        current.endsWith(' ') || current === '' ? `${current}${text}` : `${current} ${text}`;
+    }
+  }
+  return lines.join('\n');
 }
 
 /** The catalog's record of every request: method, path, status, bytes on the wire, sha256. */
