@@ -1,4 +1,4 @@
-import { readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ describe('npm run demo (the README first command)', () => {
     // The events as the control plane received them: each run queued, started, succeeded.
     for (const runId of ['demo-cyera', 'demo-cyral', 'demo-anaplan']) {
       for (const type of ['queued', 'started']) {
-        expect(out).toMatch(new RegExp(`^ +\\+[\\d.]+s  ${runId} +${type} `, 'm'));
+        expect(out).toMatch(new RegExp(`^ +\\+[\\d.]+s  ${runId} +${type}( |$)`, 'm'));
       }
       expect(out).toMatch(
         new RegExp(`^ +\\+[\\d.]+s  ${runId} +succeeded +\\d+ assets in \\d+ batches`, 'm'),
@@ -46,6 +46,8 @@ describe('npm run demo (the README first command)', () => {
     expect(out).toMatch(/Secret scan: .*\n.*\n {2}found nowhere$/m);
     expect(out).toMatch(/^Redis: \d+ keys under perimeter-demo-[0-9a-f]{8}: removed, 0 left\.$/m);
     expect(out).toContain(`Files: ${dir}`);
+    expect(existsSync(join(dir, 'perimeter.yaml'))).toBe(true);
+    expect(existsSync(join(dir, 'secrets'))).toBe(false);
     // The catalog's own record, one line per request with the body's sha256.
     const record = readFileSync(join(dir, 'catalog-record.txt'), 'utf8');
     expect(record).toMatch(

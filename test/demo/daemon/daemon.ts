@@ -2,7 +2,7 @@
 // a demo control plane, running them on its workers against the simulators of every shipped
 // connector, pushing to a catalog receiver, then drained with SIGTERM.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -121,6 +121,8 @@ export async function runDaemonDemo(options: {
     await stopAgent(agent);
     redis.disconnect();
     await stage.close();
+    // The credentials of the simulators do not outlive the demo.
+    rmSync(join(dir, 'secrets'), { recursive: true, force: true });
   }
 }
 

@@ -40,7 +40,9 @@ export async function followTimeline(options: {
     for (const runId of runIds) {
       const events = records.runEvents(runId);
       for (const event of events.slice(printed.events.get(runId) ?? 0)) {
-        say(`${stamp()}  ${runId.padEnd(width)}  ${event.type.padEnd(10)}  ${describe(event)}`);
+        say(
+          `${stamp()}  ${runId.padEnd(width)}  ${event.type.padEnd(10)}  ${describe(event)}`.trimEnd(),
+        );
       }
       printed.events.set(runId, events.length);
     }
