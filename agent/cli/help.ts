@@ -94,10 +94,10 @@ ${OUTPUT_OPTIONS}
 
 Example:
   perimeter check cyera-job.yaml
-  ok    config  perimeter.yaml                   0 connections, 2 secret store profiles, 0 jobs
+  ok    config  perimeter.yaml  0 connections, 2 secret store profiles, 0 jobs
   ok    secret  connection.credentials.clientId  resolvable: env://CYERA_CLIENT_ID (profile env)
-  ok    reach   https://acme.cyera.io            reachable (HTTP 404)
-  ok    source  cyera                            logged in; 3 datastores visible
+  ok    reach   https://acme.cyera.io  reachable (HTTP 404)
+  ok    source  cyera  logged in; 3 datastores visible
 `,
   discover: `perimeter discover JOB_FILE [--json] [--verbose] [--config FILE]
 
