@@ -256,7 +256,8 @@ function catalogSinkOptions(
       tokenRef === undefined
         ? undefined
         : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
-    logger: options.logger.child({ component: 'sink' }),
+    // The catalog sink binds `component: 'sink'` itself.
+    logger: options.logger,
     metrics: options.metrics,
     ledger,
   };

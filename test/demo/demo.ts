@@ -28,7 +28,9 @@ if (typeof redis === 'string') {
   } finally {
     await redis.close();
   }
-  say(`\nFiles: ${dir} (perimeter.yaml, agent.log, catalog-record.txt; the secrets removed)`);
+  say(
+    `\nFiles: ${dir} (perimeter.yaml, agent.log, ledger.txt, catalog-record.txt; the secrets removed)`,
+  );
 }
 say(
   `${ok ? 'Done' : 'FAILED'} in ${((Date.now() - startedMs) / 1000).toFixed(1)} s; nothing left running.`,

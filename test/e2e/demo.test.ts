@@ -48,6 +48,12 @@ describe('npm run demo (the README first command)', () => {
     expect(out).toContain(`Files: ${dir}`);
     expect(existsSync(join(dir, 'perimeter.yaml'))).toBe(true);
     expect(existsSync(join(dir, 'secrets'))).toBe(false);
+    // The agent's outbound ledger: its chain verifies and holds every push the catalog received.
+    expect(out).toMatch(/^ {2}ledger ok: \d+ entries after anchor 0; head \d+:[0-9a-f]{64}$/m);
+    const held = /^ {2}(\d+) of the (\d+) requests the catalog received are in it/m.exec(out);
+    expect(Number(held?.[2])).toBeGreaterThan(0);
+    expect(held?.[1]).toBe(held?.[2]);
+    expect(readFileSync(join(dir, 'ledger.txt'), 'utf8')).toMatch(/ catalog\.\S+ +demo-cyral /);
     // The catalog's own record, one line per request with the body's sha256.
     const record = readFileSync(join(dir, 'catalog-record.txt'), 'utf8');
     expect(record).toMatch(

@@ -1,7 +1,7 @@
 // The daemon part of `npm run demo`: `perimeter start` on Redis, taking signed instructions from
 // a demo control plane, running them on its workers against the simulators of every shipped
 // connector, pushing to a catalog receiver, then drained with SIGTERM.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { readyzLines, statusLines } from './health.ts';
 import { AGENT_ID, setStage } from './stage.ts';
 import type { Stage } from './stage.ts';
 import { followTimeline } from './timeline.ts';
+import { perimeter } from '../one-shot.ts';
 
 const PERIMETER = fileURLToPath(new URL('../../../agent/main.ts', import.meta.url));
 const RUNS_TIMEOUT_MS = 40_000;
@@ -86,16 +87,9 @@ export async function runDaemonDemo(options: {
     const exit = await agent.exited;
     say(`  exited ${String(exit.code)} after ${String(Date.now() - drainStartMs)} ms`);
     writeFileSync(join(dir, 'agent.log'), agent.output());
+    await showLedger(stage, dir, say);
     const record = outboundRecord(stage.catalog);
     writeFileSync(join(dir, 'catalog-record.txt'), `${record.join('\n')}\n`);
-    say(
-      `\nOutbound record (the catalog receiver's log of each request, sha256 of the body as sent):`,
-    );
-    for (const line of record.slice(0, RECORD_LINES_SHOWN)) {
-      say(`  ${line}`);
-    }
-    say(`  … ${String(record.length)} requests in all, listed in catalog-record.txt`);
-
     const leaks = secretScan(stage, {
       ...health,
       logs: agent.output(),
@@ -124,6 +118,40 @@ export async function runDaemonDemo(options: {
     // The credentials of the simulators do not outlive the demo.
     rmSync(join(dir, 'secrets'), { recursive: true, force: true });
   }
+}
+
+/**
+ * The agent's own outbound record, `perimeter ledger verify` and `perimeter ledger show` (a few
+ * lines; all of them in ledger.txt), and how many catalog pushes it holds by the body's sha256
+ * as the catalog receiver saw them.
+ */
+async function showLedger(stage: Stage, dir: string, say: (text?: string) => void): Promise<void> {
+  const env = stage.env;
+  const config = ['--config', stage.configPath];
+  const verify = await perimeter(['ledger', 'verify', ...config], dir, env);
+  say(`\n$ perimeter ledger verify      # the outbound ledger's hash chain, in Redis`);
+  say(`  ${(verify.out || verify.err).trim()}`);
+  const show = await perimeter(['ledger', 'show', ...config], dir, env);
+  const lines = show.out.trimEnd().split('\n');
+  writeFileSync(join(dir, 'ledger.txt'), show.out);
+  say('$ perimeter ledger show        # every request that left: run, destination, bytes, sha256');
+  // A few of each: control-plane calls and catalog pushes.
+  const kinds = ['  controlPlane.', '  catalog.'];
+  for (const kind of kinds) {
+    for (const line of lines
+      .filter((entry) => entry.includes(kind))
+      .slice(0, RECORD_LINES_SHOWN / 2)) {
+      say(`  ${line}`);
+    }
+  }
+  say(`  … ${String(lines.length)} entries in all, listed in ledger.txt`);
+  const pushes = stage.catalog.requests.filter((request) => request.method === 'POST');
+  const matched = pushes.filter((request) =>
+    show.out.includes(createHash('sha256').update(request.body).digest('hex')),
+  );
+  say(
+    `  ${String(matched.length)} of the ${String(pushes.length)} requests the catalog received are in it, by the sha256 of their body.`,
+  );
 }
 
 async function showHealth(
