@@ -63,6 +63,8 @@ export async function main(registry: RegistrySource, extra: CommandTable = {}): 
     env: process.env,
     signal: controller.signal,
     cwd: process.cwd(),
+    stdoutIsTTY: process.stdout.isTTY,
+    stderrIsTTY: process.stderr.isTTY,
   };
   const code = await runCli(process.argv.slice(2), io, registry, extra);
   process.exitCode = seen.fatal ? Math.max(code, 1) : code;

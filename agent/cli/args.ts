@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { LevelWithSilent } from 'pino';
 import { PerimeterError } from '../plugin-api/errors.ts';
 
 /** Parsed command line. */
@@ -21,7 +22,21 @@ export interface CliArgs {
   readonly dir: string | undefined;
   /** `review show --ndjson`: print the batches themselves. */
   readonly ndjson: boolean;
+  /** Log lines of a one-shot command at the config's level (else none). */
+  readonly verbose: boolean;
+  /** Log lines of a one-shot command at this level. */
+  readonly logLevel: LevelWithSilent | undefined;
 }
+
+const LOG_LEVELS: readonly LevelWithSilent[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+];
 
 /** Parses the command line; throws on an unknown option. */
 export function parseCommandLine(argv: readonly string[]): CliArgs {
@@ -40,6 +55,8 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
       dir: { type: 'string' },
       ndjson: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -57,7 +74,20 @@ export function parseCommandLine(argv: readonly string[]): CliArgs {
     file: values.file,
     dir: values.dir,
     ndjson: values.ndjson,
+    verbose: values.verbose,
+    logLevel: logLevelOf(values['log-level']),
   };
+}
+
+function logLevelOf(value: string | undefined): LevelWithSilent | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const level = LOG_LEVELS.find((candidate) => candidate === value);
+  if (level === undefined) {
+    throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level;
 }
 
 /** Checks a command's positional arguments; a missing JOB_FILE is bad input. */

@@ -9,6 +9,7 @@ import { authLines, ownSecretLines, redisLine } from './check-agent.ts';
 import { failure, formatLine } from './check-line.ts';
 import type { CheckLine } from './check-line.ts';
 import type { CliIo } from './io.ts';
+import { commandLogLevel, createOutput } from './output.ts';
 import { openSession, readJobFile } from './session.ts';
 import type { Session } from './session.ts';
 
@@ -23,14 +24,20 @@ const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
  */
 export async function checkCommand(args: CliArgs, io: CliIo, registry: Registry): Promise<number> {
   const lines: CheckLine[] = [];
+  const output = createOutput(io, args);
   const print = (): void => {
-    io.stdout(args.json ? `${JSON.stringify(lines, null, 2)}\n` : lines.map(formatLine).join(''));
+    if (output.json) {
+      output.data(lines);
+    } else {
+      io.stdout(lines.map(formatLine).join(''));
+    }
   };
   let session: Session;
   try {
     session = await openSession(io, registry, {
       ...(args.config === undefined ? {} : { configPath: args.config }),
       output: { kind: 'none' },
+      logLevel: commandLogLevel(args),
     });
   } catch (error) {
     lines.push(

@@ -260,13 +260,60 @@ describe('perimeter check and discover', () => {
     expect(result.stdout).toMatch(/^FAIL {2}secret .*SECRET_NOT_FOUND/m);
   });
 
-  it('prints the selectable resources as JSON', async () => {
-    const result = await cli('discover', job('discover.yaml', fixtureJob()));
+  it('prints the selectable resources as aligned lines, and as JSON with --json', async () => {
+    const human = await cli('discover', job('discover.yaml', fixtureJob()));
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe(
+      [
+        'KIND        ID     NAME          PARENT',
+        'collection  col-a  Collection A  -',
+        'collection  col-b  Collection B  -',
+        '',
+      ].join('\n'),
+    );
+    const result = await cli('discover', 'discover.yaml', '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
       { kind: 'collection', id: 'col-a', name: 'Collection A' },
       { kind: 'collection', id: 'col-b', name: 'Collection B' },
     ]);
+  });
+
+  it('prints no log lines unless asked, and a run as JSON with --json', async () => {
+    const io = captureIo({ FIXTURE_SECRET: canary, PERIMETER_CONFIG: 'config.yaml' }, dir);
+    const code = await runCli(
+      [
+        'run',
+        job('json.yaml', fixtureJob('secret: env://FIXTURE_SECRET', 'runId: cli-json\n')),
+        '--json',
+      ],
+      io,
+      fixtureRegistry,
+    );
+    expect(code).toBe(0);
+    expect(io.logLines).toEqual([]);
+    expect(JSON.parse(io.out.join(''))).toMatchObject({
+      runId: 'cli-json',
+      operation: 'extract',
+      assets: 321,
+      destination: expect.stringMatching(/^catalog 127\.0\.0\.1:\d+$/) as string,
+    });
+    const verbose = captureIo({ FIXTURE_SECRET: canary, PERIMETER_CONFIG: 'config.yaml' }, dir);
+    expect(await runCli(['run', 'json.yaml', '--verbose'], verbose, fixtureRegistry)).toBe(0);
+    expect(verbose.logLines.join('')).toContain('"msg":"Run succeeded"');
+    expect(verbose.err).toEqual([]);
+  });
+
+  it('answers COMMAND --help with the command and an example, and refuses an unknown log level', async () => {
+    for (const command of ['run', 'check', 'discover', 'start']) {
+      const help = await cli(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^perimeter ${command} `));
+      expect(help.stdout).toMatch(/\nExample:\n {2}perimeter /);
+    }
+    const bad = await cli('run', 'json.yaml', '--log-level', 'loud');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--log-level must be one of trace, debug, info');
   });
 
   it('answers --help, --version and unknown commands', async () => {

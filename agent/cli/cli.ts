@@ -4,7 +4,7 @@
 import type { Registry } from '../config/load.ts';
 import { ERROR_CODES, toPerimeterError } from '../plugin-api/errors.ts';
 import { VERSION } from '../version.ts';
-import { helpText } from './help.ts';
+import { commandHelpText, helpText } from './help.ts';
 import type { ConnectorSummary } from './help.ts';
 import { parseCommandLine } from './args.ts';
 import type { CliArgs } from './args.ts';
@@ -61,7 +61,7 @@ export async function runCli(
   }
   const askedForHelp = argv.includes('--help') || argv.includes('-h') || args.command === 'help';
   if (askedForHelp || args.command === undefined) {
-    io.stdout(helpText(summaries(registry)));
+    io.stdout(commandHelpText(args.command ?? '') ?? helpText(summaries(registry)));
     return askedForHelp ? 0 : 2;
   }
   const name = args.command;

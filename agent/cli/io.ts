@@ -12,4 +12,7 @@ export interface CliIo {
   /** Aborted by SIGINT/SIGTERM (main.ts). */
   readonly signal: AbortSignal;
   readonly cwd: string;
+  /** Whether stdout / stderr are terminals: colour and the progress line only then. */
+  readonly stdoutIsTTY?: boolean;
+  readonly stderrIsTTY?: boolean;
 }

@@ -229,7 +229,8 @@ function buildSink(
 function directorySink(options: RuntimeOptions, dir: string): Sink {
   return createDirectorySink({
     directory: dir,
-    logger: options.logger.child({ component: 'sink' }),
+    // The directory sink binds `component: 'sink'` itself.
+    logger: options.logger,
     metrics: options.metrics,
     ...(options.config.catalog === undefined
       ? {}
@@ -269,7 +270,8 @@ function catalogSinkOptions(
       tokenRef === undefined
         ? undefined
         : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
-    logger: options.logger.child({ component: 'sink' }),
+    // The catalog sink binds `component: 'sink'` itself.
+    logger: options.logger,
     metrics: options.metrics,
     ledger,
   };

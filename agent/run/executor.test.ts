@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../plugin-api/index.ts';
 import { findCanary } from '../../test/helpers/canary.ts';
+import { repeatedTopLevelKeys } from '../../test/helpers/log-keys.ts';
 import { startRunWorld } from '../../test/helpers/run-world.ts';
 import type { RunWorld } from '../../test/helpers/run-world.ts';
 import type { RunCheckpoint } from './types.ts';
@@ -60,6 +61,21 @@ describe('the run executor', () => {
     expect(checkpoints.map((c) => c.nextSeq)).toEqual(
       [...checkpoints.map((c) => c.nextSeq)].sort((a, b) => a - b),
     );
+  });
+
+  it('writes log lines that bind each key once: the runtime and sink lines carry one component each', async () => {
+    world = await startRunWorld({ items: 50 });
+    await world.runtime.executor.execute(world.spec({ runId: 'run-keys' }), {
+      signal: AbortSignal.timeout(30_000),
+    });
+    const lines = world.logs.lines.filter((line) => line.includes('"run-keys"'));
+    expect(lines.map(repeatedTopLevelKeys).flat()).toEqual([]);
+    const components = new Set(world.logs.records().map((record) => record['component']));
+    expect(components).toContain('runtime');
+    expect(components).toContain('sink');
+    expect(
+      repeatedTopLevelKeys('{"component":"runtime","a":{"component":1},"component":"x"}'),
+    ).toEqual(['component']);
   });
 
   it('resumes from a committed checkpoint without sending an asset twice', async () => {

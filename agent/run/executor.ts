@@ -1,7 +1,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
+import { ERROR_CODES, PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
 import type { ConnectorContext, DiscoveredResource, SecretValue } from '../plugin-api/index.ts';
 import type { RateLimit } from '../plugin-api/index.ts';
 import type { Sink } from '../sink/types.ts';
@@ -82,7 +82,7 @@ export function createRunExecutor(deps: ExecutorDeps): RunExecutor {
         if (prepared) {
           record(deps, prepared, outcomeOf(failure), startedAt);
         }
-        logger.warn({ err: failure, code: failure.code }, 'Run did not succeed');
+        logger.warn(failureFields(failure), 'Run did not succeed');
         throw failure;
       }
     },
@@ -109,7 +109,21 @@ async function executePrepared(
       rateLimit: prepared.rateLimit ?? prepared.connector.defaultRateLimit,
     });
     try {
-      const ctx = buildContext(prepared, credentials, http, options.signal, resume, logger);
+      // Bound from the executor's own logger, not the run's: a child repeats no key
+      // (`component` is the connector's only once).
+      const connectorLogger = deps.logger.child({
+        component: 'connector',
+        connector: prepared.connector.name,
+        runId: prepared.spec.runId,
+      });
+      const ctx = buildContext(
+        prepared,
+        credentials,
+        http,
+        options.signal,
+        resume,
+        connectorLogger,
+      );
       return await runOperation(
         prepared,
         ctx,
@@ -168,7 +182,7 @@ function buildContext(
     http,
     cursor: resume?.cursor,
     runId: prepared.spec.runId,
-    logger: logger.child({ component: 'connector', connector: prepared.connector.name }),
+    logger,
   };
 }
 
@@ -273,4 +287,14 @@ function record(
 
 function elapsed(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
+}
+
+/**
+ * Bad input (a job or config problem, exit code 2) is logged by code and message: its stack
+ * says only where it was found. Anything else keeps the error whole, with its cause chain.
+ */
+function failureFields(failure: PerimeterError): Record<string, unknown> {
+  return ERROR_CODES[failure.code].exitCode === 2
+    ? { code: failure.code, error: failure.message }
+    : { err: failure, code: failure.code };
 }

@@ -8,6 +8,7 @@ import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { startChild } from '../helpers/child.ts';
+import { repeatedTopLevelKeys } from '../helpers/log-keys.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -60,6 +61,40 @@ describe('the perimeter command as a process', () => {
       /error JOB_INVALID: .*\n(.*\n)* {2}- connection\.credentials\.secret: SECRET_INVALID_REF/,
     );
     expect(result.stderr).toContain('what to do:');
+    // For a person: the error, no log line, no stack trace.
+    expect(result.stderr).not.toMatch(/^\{/m);
+    expect(result.stderr).not.toMatch(/^ +at /m);
+  });
+
+  it('prints the run for a person, with log lines (JSON, each key once, no stack for bad input) only when asked', async () => {
+    const quiet = await startChild(AGENT, ['run', 'job.yaml'], { cwd: dir, env: env() }).exited;
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toMatch(
+      /^run e2e-run \(fixture extract\) succeeded: 2000 assets in \d+ batches, [\d.]+ KiB, [\d.]+ s -> catalog 127\.0\.0\.1:\d+\n$/,
+    );
+    // Not a terminal: no colour codes.
+    expect(quiet.stdout).not.toContain('\u001b[');
+    // Asked for: JSON log lines on stderr, each key bound once.
+    const verbose = await startChild(AGENT, ['run', 'job.yaml', '--verbose'], {
+      cwd: dir,
+      env: env(),
+    }).exited;
+    expect(verbose.code).toBe(0);
+    const logLines = verbose.stderr.split('\n').filter((line) => line.startsWith('{'));
+    expect(logLines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain(
+      'Run succeeded',
+    );
+    expect(logLines.flatMap(repeatedTopLevelKeys)).toEqual([]);
+    // Bad input at the lowest log level: the error for a person, still no stack trace.
+    const bad = await startChild(AGENT, ['run', 'bad.yaml', '--log-level', 'trace'], {
+      cwd: dir,
+      env: env(),
+    }).exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error JOB_INVALID');
+    expect(bad.stderr).not.toContain('"stack"');
+    expect(bad.stderr).not.toMatch(/^ +at /m);
   });
 
   it('stops at a checkpoint on SIGINT and exits 1 without claiming completeness', async () => {
@@ -68,7 +103,8 @@ describe('the perimeter command as a process', () => {
       join(dir, 'slow.yaml'),
       `connector: fixture\nrunId: e2e-slow\nconnection:\n  baseUrl: ${source.url}\n  pageSize: 20\n  credentials:\n    secret: env://FIXTURE_SECRET\n`,
     );
-    const child = startChild(AGENT, ['run', 'slow.yaml'], { cwd: dir, env: env() });
+    // --verbose: the log lines say when the run started.
+    const child = startChild(AGENT, ['run', 'slow.yaml', '--verbose'], { cwd: dir, env: env() });
     await waitFor(() => child.stderr().includes('Run started'), { timeoutMs: 15_000 });
     child.process.kill('SIGINT');
     const result = await child.exited;

@@ -102,7 +102,8 @@ describe('perimeter run with the cyral connector', () => {
   });
 
   it('pushes every asset to the catalog, with no secret in what was pushed or logged', async () => {
-    const result = await cli('run', 'job.yaml');
+    // Every log line, to scan them all.
+    const result = await cli('run', 'job.yaml', '--log-level', 'debug');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/run cyral-run \(cyral extract\) succeeded/);
     expect(receiver.completes).toContainEqual(
@@ -181,7 +182,7 @@ describe('perimeter run with the cyral connector across a secret rotation', () =
         { CYRAL_CLIENT_ID: source.clientId, PERIMETER_CONFIG: 'config.yaml' },
         home,
       );
-      const code = await runCli(['run', 'job.yaml'], io, registry);
+      const code = await runCli(['run', 'job.yaml', '--verbose'], io, registry);
       expect(code).toBe(0);
       expect(io.text()).toContain(
         'Source rejected the credentials; refreshing secrets and retrying once',
