@@ -92,7 +92,9 @@ build_args() {
   version="$(node -p "require('$root/package.json').version")"
   revision="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
   source="$(node -p "const r = require('$root/package.json').repository; (typeof r === 'string' ? r : r?.url) ?? ''")"
-  [[ -n "$source" ]] || source="$(git -C "$root" remote get-url origin 2>/dev/null || echo unknown)"
+  [[ -n "$source" ]] || source="$(git -C "$root" remote get-url origin 2>/dev/null || true)"
+  # A clone of a local folder has a path for a remote: that is no source anyone else can reach.
+  [[ "$source" == *://* || "$source" == git@* ]] || source=unknown
   licenses="$(node -p "require('$root/package.json').license ?? 'NOASSERTION'")"
   args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision"
     --build-arg "SOURCE=$source" --build-arg "LICENSES=$licenses")
