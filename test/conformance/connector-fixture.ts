@@ -38,3 +38,38 @@ export interface ConnectorHarness {
   requests(): readonly string[];
   close(): Promise<void>;
 }
+
+/** The fault switches every source simulator offers, named as the harness calls them. */
+export interface SimulatorSwitches {
+  rejectCredentials(): void;
+  rateLimit(retryAfterSeconds: number): void;
+  slowDown(ms: number): void;
+  restore(): void;
+  requests(): readonly string[];
+  close(): Promise<void>;
+}
+
+/** A harness's fault switches, forwarded to its simulator (one place, not one copy per fixture). */
+export function harnessSwitches(
+  simulator: SimulatorSwitches,
+): Pick<
+  ConnectorHarness,
+  'rejectCredentials' | 'rateLimit' | 'slowDown' | 'restore' | 'requests' | 'close'
+> {
+  return {
+    rejectCredentials: () => {
+      simulator.rejectCredentials();
+    },
+    rateLimit: (seconds) => {
+      simulator.rateLimit(seconds);
+    },
+    slowDown: (ms) => {
+      simulator.slowDown(ms);
+    },
+    restore: () => {
+      simulator.restore();
+    },
+    requests: () => simulator.requests(),
+    close: () => simulator.close(),
+  };
+}

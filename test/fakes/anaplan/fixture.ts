@@ -1,4 +1,5 @@
 import type { ConnectorFixture, ConnectorHarness } from '../../conformance/connector-fixture.ts';
+import { harnessSwitches } from '../../conformance/connector-fixture.ts';
 import { connector } from '../../../connectors/anaplan/index.ts';
 import { makeUserCertificate } from './pki.ts';
 import { startAnaplanSimulator } from './simulator.ts';
@@ -63,19 +64,6 @@ function harnessOf(
     },
     params: {},
     allowedHosts: simulator.hosts,
-    rejectCredentials: () => {
-      simulator.rejectCredentials();
-    },
-    rateLimit: (seconds) => {
-      simulator.rateLimit(seconds);
-    },
-    slowDown: (ms) => {
-      simulator.slowDown(ms);
-    },
-    restore: () => {
-      simulator.restore();
-    },
-    requests: () => simulator.requests(),
-    close: () => simulator.close(),
+    ...harnessSwitches(simulator),
   };
 }

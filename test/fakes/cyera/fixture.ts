@@ -1,4 +1,5 @@
 import type { ConnectorFixture, ConnectorHarness } from '../../conformance/connector-fixture.ts';
+import { harnessSwitches } from '../../conformance/connector-fixture.ts';
 import { connector } from '../../../connectors/cyera/index.ts';
 import { startCyeraSimulator } from './simulator.ts';
 
@@ -23,22 +24,12 @@ export const cyeraConnectorFixture: ConnectorFixture = {
       },
       params: {},
       allowedHosts: [simulator.host],
+      ...harnessSwitches(simulator),
       rejectCredentials: () => {
         // A rotated key: logins fail and the tokens already issued stop working.
         simulator.rejectCredentials();
         simulator.expireTokens();
       },
-      rateLimit: (seconds) => {
-        simulator.rateLimit(seconds);
-      },
-      slowDown: (ms) => {
-        simulator.slowDown(ms);
-      },
-      restore: () => {
-        simulator.restore();
-      },
-      requests: () => simulator.requests(),
-      close: () => simulator.close(),
     };
   },
 };

@@ -1,4 +1,5 @@
 import type { ConnectorFixture, ConnectorHarness } from '../../conformance/connector-fixture.ts';
+import { harnessSwitches } from '../../conformance/connector-fixture.ts';
 import { connector } from '../../../connectors/cyral/index.ts';
 import { startCyralSimulator } from './simulator.ts';
 
@@ -25,22 +26,12 @@ export const cyralConnectorFixture: ConnectorFixture = {
       },
       params: {},
       allowedHosts: [simulator.host],
+      ...harnessSwitches(simulator),
       rejectCredentials: () => {
         // A rotated secret: token requests fail and the tokens already issued stop working.
         simulator.rejectCredentials();
         simulator.expireTokens();
       },
-      rateLimit: (seconds) => {
-        simulator.rateLimit(seconds);
-      },
-      slowDown: (ms) => {
-        simulator.slowDown(ms);
-      },
-      restore: () => {
-        simulator.restore();
-      },
-      requests: () => simulator.requests(),
-      close: () => simulator.close(),
     };
   },
 };
