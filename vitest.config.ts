@@ -19,6 +19,7 @@ export default defineConfig({
             'secrets/**/*.test.ts',
             'test/conformance/**/*.test.ts',
             'test/docs/**/*.test.ts',
+            'test/proof/properties/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },
@@ -27,7 +28,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/proof/faults/**/*.test.ts',
+            'test/proof/attacks/**/*.test.ts',
+          ],
           testTimeout: 180_000,
           hookTimeout: 60_000,
         },
