@@ -32,7 +32,7 @@ Usage:
       approve pushes exactly those bytes to the catalog, reject deletes them.
 
 Standalone operations (the queue in Redis, with the config's redis.* settings and prefix):
-  perimeter runs list [--state waiting|active|delayed|completed|failed|cancelled] [--json]
+  perimeter runs list [--state waiting|active|delayed|completed|held|failed|cancelled] [--json]
       The newest runs: id, connector, connection, operation, state, attempts, times, counts
       and the last error code.   e.g. perimeter runs list --state active
   perimeter runs show RUN_ID [--json]

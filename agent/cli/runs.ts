@@ -17,7 +17,7 @@ const LIST_LIMIT = 100;
 /** How long `cancel` waits to see an active run stop on its worker. */
 const STOP_WAIT_MS = 5_000;
 const STOP_POLL_MS = 20;
-const FINISHED: ReadonlySet<RunState> = new Set(['completed', 'failed', 'cancelled']);
+const FINISHED: ReadonlySet<RunState> = new Set(['completed', 'held', 'failed', 'cancelled']);
 
 /**
  * `perimeter runs list|show|cancel`: the runs in the queue, with the agent's own config and

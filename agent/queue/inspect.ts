@@ -15,8 +15,13 @@ import { STALLED_LIMIT } from './stalled.ts';
  * settings or checkpoint cursor.
  */
 
-/** A run's state as shown: BullMQ's, with `cancelled` told apart from `failed`. */
-export type RunState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'cancelled';
+/**
+ * A run's state as shown: BullMQ's, with `cancelled` told apart from `failed`, and
+ * `held` (an extract whose batches went to the review area; `perimeter review` tells
+ * whether it was approved since) from `completed`.
+ */
+export type RunState =
+  'waiting' | 'active' | 'delayed' | 'completed' | 'held' | 'failed' | 'cancelled';
 
 /** The states `--state` accepts. */
 export const RUN_STATES: readonly RunState[] = [
@@ -24,6 +29,7 @@ export const RUN_STATES: readonly RunState[] = [
   'active',
   'delayed',
   'completed',
+  'held',
   'failed',
   'cancelled',
 ];
@@ -88,7 +94,8 @@ export type ConnectorOf = (connectionId: string) => string | undefined;
 
 const CODE_PREFIX = /^([A-Z][A-Z_]+):/;
 
-const JOB_TYPES: Readonly<Record<Exclude<RunState, 'cancelled'>, readonly JobType[]>> = {
+/** BullMQ's job types behind each state; `cancelled` and `held` are told apart after. */
+const JOB_TYPES: Readonly<Record<Exclude<RunState, 'cancelled' | 'held'>, readonly JobType[]>> = {
   waiting: ['waiting', 'prioritized'],
   active: ['active'],
   delayed: ['delayed'],
@@ -110,7 +117,10 @@ export async function listRuns(
 ): Promise<RunSummary[]> {
   const wanted = new Set(options.states ?? RUN_STATES);
   const bullStates = Object.entries(JOB_TYPES).filter(
-    ([state]) => wanted.has(state as RunState) || (state === 'failed' && wanted.has('cancelled')),
+    ([state]) =>
+      wanted.has(state as RunState) ||
+      (state === 'failed' && wanted.has('cancelled')) ||
+      (state === 'completed' && wanted.has('held')),
   );
   const found = await Promise.all(
     bullStates.map(async ([state, types]) => {
@@ -172,10 +182,10 @@ export function summariseJob(
   const jobId = job.id ?? '';
   const spec = specOfJob(payload, jobId, job.timestamp);
   const errorCode = errorCodeOf(job.failedReason);
-  const state = listedAs === 'failed' && errorCode === 'RUN_CANCELLED' ? 'cancelled' : listedAs;
   const outcome = job.returnvalue as Partial<RunOutcome> | null | undefined;
+  const state = shownState(listedAs, errorCode, outcome);
   const totals =
-    state === 'completed' && typeof outcome?.assets === 'number'
+    finished(state) && typeof outcome?.assets === 'number'
       ? { assets: outcome.assets, batches: outcome.batches ?? 0 }
       : undefined;
   const checkpoint = payload.checkpoint;
@@ -203,6 +213,22 @@ export function summariseJob(
   };
 }
 
+function shownState(
+  listedAs: RunState,
+  errorCode: ErrorCode | undefined,
+  outcome: Partial<RunOutcome> | null | undefined,
+): RunState {
+  if (listedAs === 'failed' && errorCode === 'RUN_CANCELLED') {
+    return 'cancelled';
+  }
+  return listedAs === 'completed' && outcome?.awaitingReview === true ? 'held' : listedAs;
+}
+
+/** A run that ended with a result: pushed to the catalog, or held in the review area. */
+function finished(state: RunState): boolean {
+  return state === 'completed' || state === 'held';
+}
+
 function detailOf(job: Job<RunJob>, summary: RunSummary): RunDetail {
   const payload = parseRunJob(job.data, `Job ${summary.jobId}`);
   const spec = specOfJob(payload, summary.jobId, job.timestamp);
@@ -218,7 +244,7 @@ function detailOf(job: Job<RunJob>, summary: RunSummary): RunDetail {
     lastError: job.failedReason ? job.failedReason : undefined,
     dueAt: summary.state === 'delayed' ? job.timestamp + job.delay : undefined,
     result:
-      summary.state === 'completed' && typeof outcome?.assets === 'number'
+      finished(summary.state) && typeof outcome?.assets === 'number'
         ? {
             assets: outcome.assets,
             batches: outcome.batches ?? 0,

@@ -146,6 +146,16 @@ describe('review before the first push', () => {
     expect(listed.stdout).toMatch(
       /^rv-first {2}fixture {2}230 assets in 3 batches {2}awaiting_review$/m,
     );
+    const runs = (await world.cli('runs', 'list', '--json')).stdout;
+    expect(JSON.parse(runs)).toContainEqual(
+      expect.objectContaining({
+        runId: 'rv-first',
+        state: 'held',
+        progress: { assets: 230, batches: 3 },
+      }),
+    );
+    const heldOnly = (await world.cli('runs', 'list', '--state', 'held', '--json')).stdout;
+    expect(JSON.parse(heldOnly)).toEqual([expect.objectContaining({ runId: 'rv-first' })]);
     const shown = (await world.cli('review', 'show', 'rv-first')).stdout;
     const digests = [...shown.matchAll(/seq=(\d+) .* sha256=([0-9a-f]{64})/g)].map(
       ([, seq, sha]) => `${seq} ${sha}`,
@@ -161,6 +171,8 @@ describe('review before the first push', () => {
     expect(direct).toMatchObject({ type: 'succeeded', result: { assets: 230 } });
     expect(world.catalog.batches('rv-second')).toHaveLength(3);
     expect((await world.cli('review', 'list')).stdout).not.toContain('rv-second');
+    const completed = (await world.cli('runs', 'list', '--state', 'completed', '--json')).stdout;
+    expect(JSON.parse(completed)).toEqual([expect.objectContaining({ runId: 'rv-second' })]);
   });
 
   it('holds every extract under "every", and a rejected run pushes nothing', async () => {
