@@ -139,6 +139,45 @@ describe('the Helm chart', () => {
     assertAgentAccepts(config);
   });
 
+  it('mounts a shared review area from an existing claim and points review.dir at it', () => {
+    const manifests = render({
+      topology: 'split',
+      review: { mode: 'first', connections: { inventory: 'every' }, existingClaim: 'held-runs' },
+    });
+    for (const deployment of deployments(manifests)) {
+      const pod = podOf(deployment) as Pod & {
+        spec: { volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] };
+      };
+      expect(pod.spec.containers[0]!.volumeMounts).toContainEqual({
+        name: 'review',
+        mountPath: '/var/lib/perimeter/review',
+      });
+      expect(pod.spec.volumes).toContainEqual({
+        name: 'review',
+        persistentVolumeClaim: { claimName: 'held-runs' },
+      });
+    }
+    const config = configOf(manifests);
+    expect(config).toMatch(
+      /review:\n\s+connections:\n\s+inventory: every\n\s+dir: \/var\/lib\/perimeter\/review\n\s+mode: first/,
+    );
+    assertAgentAccepts(config);
+    const off = render();
+    expect(configOf(off)).not.toContain('review');
+    expect(JSON.stringify(off)).not.toContain('/var/lib/perimeter/review');
+  });
+
+  it('refuses review without a claim, and a review section in the config', () => {
+    expect(refuses({ review: { mode: 'every' } })).toMatch(/review\.existingClaim is required/);
+    expect(refuses({ review: { connections: { inventory: 'first' } } })).toMatch(
+      /review\.existingClaim is required/,
+    );
+    expect(refuses({ review: { mode: 'sometimes', existingClaim: 'c' } })).toMatch(/review/);
+    expect(refuses({ config: { review: { mode: 'every', dir: '/tmp/review' } } })).toMatch(
+      /review/,
+    );
+  });
+
   it('refuses literal credentials, plain-http endpoints, unknown keys and a second combined replica', () => {
     expect(
       refuses({

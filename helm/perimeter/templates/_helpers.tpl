@@ -40,6 +40,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/* The config file: chart-managed settings, then the user's `config` on top of them. */}}
+{{/* "true" when any review mode (agent-wide or per connection) is not off. */}}
+{{- define "perimeter.reviewOn" -}}
+{{- $on := ne .Values.review.mode "off" -}}
+{{- range $id, $mode := .Values.review.connections -}}
+{{- if ne $mode "off" -}}{{- $on = true -}}{{- end -}}
+{{- end -}}
+{{- $on -}}
+{{- end -}}
+
 {{- define "perimeter.config" -}}
 {{- $managed := dict -}}
 {{- $_ := set $managed "agent" (dict "id" (default .Release.Name .Values.agent.id) "logLevel" .Values.agent.logLevel) -}}
@@ -76,6 +85,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $_ := set $managed "queue" (dict "shutdownGraceMs" (mul .Values.shutdownGraceSeconds 1000)) -}}
 {{- if .Values.tls.extraCaBundle.configMap -}}
 {{- $_ := set $managed "http" (dict "caFile" (printf "/etc/perimeter/ca/%s" .Values.tls.extraCaBundle.key)) -}}
+{{- end -}}
+{{- if eq (include "perimeter.reviewOn" .) "true" -}}
+{{- $_ := set $managed "review" (dict "mode" .Values.review.mode "connections" .Values.review.connections "dir" "/var/lib/perimeter/review") -}}
 {{- end -}}
 {{- $config := mustMergeOverwrite (deepCopy $managed) (deepCopy .Values.config) -}}
 {{- toYaml $config -}}
@@ -191,6 +203,9 @@ spec:
         {{- if $root.Values.redis.caBundle.configMap }}
         - { name: redis-ca, mountPath: /etc/perimeter/redis-ca, readOnly: true }
         {{- end }}
+        {{- if eq (include "perimeter.reviewOn" $root) "true" }}
+        - { name: review, mountPath: /var/lib/perimeter/review }
+        {{- end }}
         {{- range $root.Values.secretFiles }}
         - { name: {{ printf "secret-%s" . | quote }}, mountPath: {{ printf "/var/run/secrets/perimeter/%s" . | quote }}, readOnly: true }
         {{- end }}
@@ -228,6 +243,10 @@ spec:
     - name: redis-ca
       configMap:
         name: {{ $root.Values.redis.caBundle.configMap }}
+    {{- end }}
+    {{- if eq (include "perimeter.reviewOn" $root) "true" }}
+    - name: review
+      persistentVolumeClaim: { claimName: {{ $root.Values.review.existingClaim | quote }} }
     {{- end }}
     {{- range $root.Values.secretFiles }}
     - name: {{ printf "secret-%s" . | quote }}

@@ -34,6 +34,12 @@ missing value together, before anything reaches the cluster (a pod would only cr
 {{- if and $keda (eq $v.autoscaling.keda.trigger "prometheus") (not $v.autoscaling.keda.prometheus.serverAddress) -}}
 {{- $problems = append $problems "autoscaling.keda.prometheus.serverAddress is required with autoscaling.keda.trigger: prometheus (e.g. http://prometheus-operated.monitoring:9090)." -}}
 {{- end -}}
+{{- if and (eq (include "perimeter.reviewOn" .) "true") (not $v.review.existingClaim) -}}
+{{- $problems = append $problems "review.existingClaim is required when a review mode is first or every: held extracts must outlive the pod and be shared with the pod where an operator runs perimeter review (a ReadWriteMany claim when there are several pods)." -}}
+{{- end -}}
+{{- if hasKey $v.config "review" -}}
+{{- $problems = append $problems "config.review is set by the chart: use the review values (mode, connections, existingClaim), which also mount the review area." -}}
+{{- end -}}
 {{- if $problems -}}
 {{- fail (printf "\n\nPerimeter cannot be installed with these values:\n  - %s\nSee the chart's values.yaml and docs/operations.md.\n" (join "\n  - " $problems)) -}}
 {{- end -}}
