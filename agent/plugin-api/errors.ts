@@ -141,7 +141,7 @@ export const ERROR_CODES = {
     retryable: false,
     exitCode: 1,
     action:
-      "A server's TLS certificate was not trusted. A TLS-inspecting proxy is likely in the path: add its CA with `http.caFile` (Helm: `tls.extraCaBundle`).",
+      "A server's TLS certificate was not trusted. A TLS-inspecting proxy is likely in the path: add its CA with `http.caFile` (Helm: a ConfigMap named in `tls.extraCaBundle.configMap`, its PEM under `tls.extraCaBundle.key`).",
   },
   ASSET_INVALID: {
     retryable: false,
