@@ -81,6 +81,7 @@ export function openQueueSide(options: QueueSideOptions): QueueSide {
     ledger,
     outbox,
     cancel: createCancelChannel(cancelOptions),
+    maxWaitingRuns: settings.maxWaitingRuns,
     logger: logger.child({ component: 'queue' }),
   });
   return { queue, outbox, target, client, prefix, ledger, cancelOptions };

@@ -14,6 +14,7 @@ import {
 import type { ScheduledRun, ScheduleSpec } from '../run/spec.ts';
 import { JsonValueSchema, PerimeterError } from '../plugin-api/index.ts';
 import type { RunSpec } from '../run/types.ts';
+import { MAX_INSTRUCTION_BYTES, jsonExceeds } from './instruction-size.ts';
 
 /** The instruction types of protocol v1. */
 export const INSTRUCTION_TYPES = ['run', 'cancel', 'schedule', 'unschedule'] as const;
@@ -99,6 +100,9 @@ type SchedulePayload = z.output<typeof SchedulePayloadSchema>;
  * wrong with each (zod's messages name expected types, never the value received).
  */
 export function parseInstruction(raw: unknown): Instruction {
+  if (jsonExceeds(raw, MAX_INSTRUCTION_BYTES)) {
+    throw invalidInstruction(raw, [{ path: '(root)', message: 'is larger than 1 MiB' }]);
+  }
   if (nestsDeeperThan(raw, MAX_NESTING)) {
     throw invalidInstruction(raw, [
       { path: '(root)', message: `nests deeper than ${MAX_NESTING} levels` },

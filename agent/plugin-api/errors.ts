@@ -230,6 +230,12 @@ export const ERROR_CODES = {
     action:
       'The queue has no run of that id that the command can act on (finished runs are kept up to `queue.keepCompleted` / `queue.keepFailed`). Check the id with `perimeter runs list`.',
   },
+  QUEUE_FULL: {
+    retryable: false,
+    exitCode: 1,
+    action:
+      'The queue already holds `queue.maxWaitingRuns` waiting runs, so the run instruction was refused and reported. Let the workers catch up (or add workers), then send it again; raise the limit only if Redis has room.',
+  },
   ARGUMENT_INVALID: {
     retryable: false,
     exitCode: 2,

@@ -146,6 +146,13 @@ export const QueueSettingsSchema = z
       .max(24 * 90)
       .default(24 * 7)
       .describe('How long a run id is remembered, so a redelivered instruction never runs twice.'),
+    maxWaitingRuns: z
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe(
+        'Most runs waiting in the queue; a run instruction beyond it is refused with QUEUE_FULL and reported to the control plane.',
+      ),
     eventsMaxLength: z
       .int()
       .min(1_000)

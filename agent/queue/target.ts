@@ -21,12 +21,14 @@ export interface InstructionTargetOptions {
   readonly cancel: CancelChannel;
   /** Longest an operation waits for Redis before it fails as REDIS_UNAVAILABLE. */
   readonly timeoutMs?: number;
+  /** Most runs waiting (`queue.maxWaitingRuns`); a run beyond it is refused with QUEUE_FULL. */
+  readonly maxWaitingRuns?: number;
   readonly logger: PinoLogger;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-const WAITING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'wait']);
+const WAITING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'wait']);
 
 /**
  * Turns accepted instructions into queue operations. Every method is idempotent: a run id is
@@ -41,6 +43,7 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
       return 'duplicate';
     }
     try {
+      await refuseWhenFull(queue, runId, options.maxWaitingRuns);
       await outbox.append(runId, { type: 'queued' });
       await queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId });
     } catch (error) {
@@ -108,6 +111,25 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
       return removed ? 'removed' : 'unknown';
     },
   };
+}
+
+/** Throws QUEUE_FULL when `max` runs already wait, so a flood cannot fill Redis. */
+async function refuseWhenFull(
+  queue: RunQueue,
+  runId: string,
+  max: number | undefined,
+): Promise<void> {
+  if (max === undefined) {
+    return;
+  }
+  const waiting = await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
+  if (waiting >= max) {
+    throw new PerimeterError(
+      'QUEUE_FULL',
+      `Run ${runId} was refused: ${waiting} runs already wait in the queue, the most \`queue.maxWaitingRuns\` (${max}) allows.`,
+      { context: { runId, waiting, maxWaitingRuns: max } },
+    );
+  }
 }
 
 async function removeWaiting(queue: RunQueue, jobId: string): Promise<boolean> {

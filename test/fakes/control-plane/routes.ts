@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallName } from './faults.ts';
 import type { RecordedRequest } from './records.ts';
+import { RawInstruction, envelopeText } from './raw.ts';
 import type { ControlPlaneState } from './state.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -56,7 +57,12 @@ async function handle(
   state.records.requests.push(recorded);
   const answer: Answer = (status, value, headers = {}) => {
     recorded.status = status;
-    const text = value === undefined ? '' : JSON.stringify(value);
+    const text =
+      value === undefined
+        ? ''
+        : value instanceof RawInstruction
+          ? value.text
+          : JSON.stringify(value);
     response.writeHead(status, {
       ...(text === '' ? {} : { 'content-type': 'application/json' }),
       ...headers,
@@ -157,7 +163,7 @@ async function poll(state: ControlPlaneState, agentId: string, exchange: Exchang
     }
     const instructions = queue.take(state.maxPerPoll);
     if (instructions.length > 0) {
-      answer(200, { instructions });
+      answer(200, new RawInstruction(envelopeText(instructions)));
       return;
     }
     const remainingMs = deadlineMs - Date.now();

@@ -11,6 +11,7 @@ import { ControlPlaneState } from './state.ts';
 
 export type { CallName, ControlPlaneFault, RecordedAck, RecordedRequest, ReceivedEvent };
 export { draft, runDraft } from './signing.ts';
+export { RawInstruction } from './raw.ts';
 export type { DraftOptions, InstructionDraft } from './signing.ts';
 
 /** Options of {@link startFakeControlPlane}. */
