@@ -16,10 +16,12 @@ describe('the instruction size bound', () => {
     expect(() => parseInstruction({ ...huge, id: 'ins-huge' })).toThrow(
       expect.objectContaining({
         code: 'INSTRUCTION_INVALID',
-        message: expect.stringMatching(/ins-huge.*1 MiB/s),
+        message: expect.stringMatching(/ins-huge.*1 MiB/s) as unknown,
       }),
     );
-    const deep = JSON.parse(`{"id":"ins-deep","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+    const deep: unknown = JSON.parse(
+      `{"id":"ins-deep","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    );
     expect(() => parseInstruction(deep)).toThrow(
       expect.objectContaining({ code: 'INSTRUCTION_INVALID' }),
     );

@@ -3,7 +3,7 @@
 // control plane signs with the key the agent pins, so every attack below comes from a party the
 // agent otherwise trusts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawInstruction, draft, runDraft } from '../../fakes/control-plane/server.ts';
+import { RawInstruction, runDraft } from '../../fakes/control-plane/server.ts';
 import type { InstructionDraft, RecordedAck } from '../../fakes/control-plane/server.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { captureWorld, scanForCanaries } from '../capture.ts';
@@ -21,7 +21,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await world?.close();
+  // Undefined when the world failed to start (the error is beforeAll's).
+  await (world as AttackWorld | undefined)?.close();
 });
 
 const signed = (instruction: InstructionDraft): InstructionDraft =>
@@ -122,7 +123,7 @@ describe('a compromised control plane (the agent as a child process)', () => {
             },
           }),
         ),
-        code: 'SECRET_REF_DENIED',
+        code: 'JOB_INVALID',
       },
       {
         attack: 'instruction of 10 MB',
@@ -172,6 +173,8 @@ describe('a compromised control plane (the agent as a child process)', () => {
     ];
     const acks = await issueAndAck(cases.map((c) => c.instruction));
     expect(acks.map((ack) => [ack.accepted, ack.code])).toEqual(cases.map((c) => [false, c.code]));
+    // The reference's own refusal, inside the run's problems.
+    expect(acks[1]!.message).toContain('SECRET_REF_DENIED');
     for (const [index, ack] of acks.entries()) {
       table.push({ attack: cases[index]!.attack, code: ack.code ?? '' });
     }
@@ -280,9 +283,9 @@ describe('a compromised control plane (the agent as a child process)', () => {
     );
     const started = performance.now();
     let notReady = 0;
-    let flooding = true;
+    const flood = { on: true };
     const probing = (async () => {
-      while (flooding) {
+      while (flood.on) {
         if ((await world.agent.get('/readyz')).status !== 200) {
           notReady += 1;
         }
@@ -290,7 +293,7 @@ describe('a compromised control plane (the agent as a child process)', () => {
       }
     })();
     const acks = await issueAndAck(items, proofMode === 'long' ? 600_000 : 240_000).finally(() => {
-      flooding = false;
+      flood.on = false;
     });
     const seconds = (performance.now() - started) / 1000;
     await probing;

@@ -224,11 +224,10 @@ export async function startAttackWorld(options: {
     env: 'env://ATK_STORED_SECRET',
   };
   const storeSources: Record<string, FixtureSource> = {};
-  for (const [name, ref] of Object.entries(storeRefs)) {
+  for (const name of Object.keys(storeRefs)) {
     const value = name === 'vault-bad' ? canary.store['vault']! : canary.store[name]!;
     storeSources[name] = await startFixtureSource({ items: 5, secret: value });
     closers.push(storeSources[name].close);
-    void ref;
   }
   // The flood's runs wait: the one or two that get a lease hang on this source.
   const floodSource = await startFixtureSource({ items: 5, secret: canary.fixture });
@@ -454,7 +453,12 @@ async function startForbiddenHost(
   const { port } = server.address() as AddressInfo;
   return {
     host: { name, url: `http://${address}:${port}`, connections: () => connections },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -470,7 +474,9 @@ async function startRedirector(target: string): Promise<{ url: string; close(): 
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
