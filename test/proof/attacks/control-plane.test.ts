@@ -11,7 +11,8 @@ import { proofMode, proofRuns } from '../mode.ts';
 import { AGENT_ID, startAttackWorld } from './world.ts';
 import type { AttackWorld } from './world.ts';
 
-const FLOOD = proofRuns({ ci: 300, long: 10_000 });
+const FLOOD = proofRuns({ ci: 1_000, long: 10_000 });
+const FLOOD_TIMEOUT_MS = proofRuns({ ci: 240_000, long: 660_000 });
 const MAX_WAITING_RUNS = proofRuns({ ci: 20, long: 500 });
 
 let world: AttackWorld;
@@ -277,42 +278,46 @@ describe('a compromised control plane (the agent as a child process)', () => {
     await expectReady();
   });
 
-  it(`refuses a flood of ${FLOOD} instructions beyond queue.maxWaitingRuns with QUEUE_FULL, each reported, and stays ready`, async () => {
-    const items = Array.from({ length: FLOOD }, (_, index) =>
-      signed(runDraft({ runId: `flood-${index}`, connectionId: 'flood' })),
-    );
-    const started = performance.now();
-    let notReady = 0;
-    const flood = { on: true };
-    const probing = (async () => {
-      while (flood.on) {
-        if ((await world.agent.get('/readyz')).status !== 200) {
-          notReady += 1;
+  it(
+    `refuses a flood of ${FLOOD} instructions beyond queue.maxWaitingRuns with QUEUE_FULL, each reported, and stays ready`,
+    async () => {
+      const items = Array.from({ length: FLOOD }, (_, index) =>
+        signed(runDraft({ runId: `flood-${index}`, connectionId: 'flood' })),
+      );
+      const started = performance.now();
+      let notReady = 0;
+      const flood = { on: true };
+      const probing = (async () => {
+        while (flood.on) {
+          if ((await world.agent.get('/readyz')).status !== 200) {
+            notReady += 1;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    })();
-    const acks = await issueAndAck(items, proofMode === 'long' ? 600_000 : 240_000).finally(() => {
-      flood.on = false;
-    });
-    const seconds = (performance.now() - started) / 1000;
-    await probing;
-    const accepted = acks.filter((ack) => ack.accepted).length;
-    const refused = acks.filter((ack) => !ack.accepted);
-    console.info(
-      `flood (${proofMode}): ${FLOOD} instructions, ${accepted} accepted, ${refused.length} refused with QUEUE_FULL, all acknowledged in ${seconds.toFixed(1)} s`,
-    );
-    expect(accepted + refused.length).toBe(FLOOD);
-    expect(accepted).toBeGreaterThanOrEqual(MAX_WAITING_RUNS);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(new Set(refused.map((ack) => ack.code))).toEqual(new Set(['QUEUE_FULL']));
-    expect(notReady).toBe(0);
-    await expectReady();
-    table.push({
-      attack: `flood of ${FLOOD} instructions`,
-      code: `${accepted} accepted, ${refused.length} QUEUE_FULL, in ${seconds.toFixed(1)} s`,
-    });
-  });
+      })();
+      const acks = await issueAndAck(items, FLOOD_TIMEOUT_MS - 30_000).finally(() => {
+        flood.on = false;
+      });
+      const seconds = (performance.now() - started) / 1000;
+      await probing;
+      const accepted = acks.filter((ack) => ack.accepted).length;
+      const refused = acks.filter((ack) => !ack.accepted);
+      console.info(
+        `flood (${proofMode}): ${FLOOD} instructions, ${accepted} accepted, ${refused.length} refused with QUEUE_FULL, all acknowledged in ${seconds.toFixed(1)} s`,
+      );
+      expect(accepted + refused.length).toBe(FLOOD);
+      expect(accepted).toBeGreaterThanOrEqual(MAX_WAITING_RUNS);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused.map((ack) => ack.code))).toEqual(new Set(['QUEUE_FULL']));
+      expect(notReady).toBe(0);
+      await expectReady();
+      table.push({
+        attack: `flood of ${FLOOD} instructions`,
+        code: `${accepted} accepted, ${refused.length} QUEUE_FULL, in ${seconds.toFixed(1)} s`,
+      });
+    },
+    FLOOD_TIMEOUT_MS,
+  );
 
   it('leaks no credential of any connector or store, in any form, into anything captured', async () => {
     expect(forbiddenConnections()).toEqual({ exfil: 0, redirectTarget: 0 });
