@@ -12,7 +12,7 @@ import { AGENT_ID, startAttackWorld } from './world.ts';
 import type { AttackWorld } from './world.ts';
 
 const FLOOD = proofRuns({ ci: 1_000, long: 10_000 });
-const FLOOD_TIMEOUT_MS = proofRuns({ ci: 240_000, long: 660_000 });
+const FLOOD_TIMEOUT_MS = proofRuns({ ci: 240_000, long: 1_200_000 });
 const MAX_WAITING_RUNS = proofRuns({ ci: 20, long: 500 });
 
 let world: AttackWorld;
