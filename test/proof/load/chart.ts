@@ -20,6 +20,8 @@ const MARGIN = { left: 64, right: 24, top: 48, bottom: 72 };
 export function memoryChart(options: {
   readonly title: string;
   readonly series: readonly Series[];
+  /** A dashed vertical line, e.g. where the last run was issued. */
+  readonly marker?: { readonly x: number; readonly label: string };
 }): string {
   const all = options.series.flatMap((series) => series.points);
   const maxX = Math.max(1, ...all.map(([x]) => x));
@@ -52,6 +54,13 @@ export function memoryChart(options: {
     `<text x="${fmt(sx(maxX / 2))}" y="${fmt(sy(0) + 40)}" text-anchor="middle">minutes since the first run was issued</text>`,
     `<text transform="translate(18 ${fmt(sy(maxY / 2))}) rotate(-90)" text-anchor="middle">MiB</text>`,
   );
+  if (options.marker !== undefined) {
+    const x = fmt(sx(options.marker.x));
+    parts.push(
+      `<line x1="${x}" y1="${fmt(sy(0))}" x2="${x}" y2="${fmt(sy(maxY))}" stroke="#888" stroke-dasharray="4 4"/>`,
+      `<text x="${x}" y="${fmt(sy(maxY) - 6)}" text-anchor="middle" fill="#555">${escape(options.marker.label)}</text>`,
+    );
+  }
   for (const [index, series] of options.series.entries()) {
     const points = series.points.map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(' ');
     const legendX = MARGIN.left + index * 220;

@@ -143,6 +143,7 @@ async function drive(running: AgentProcess): Promise<boolean> {
   const samples: Sample[] = [];
   const heapPoints: { tMs: number; liveHeapBytes: number }[] = [];
   let issued = 0;
+  let lastIssuedMs: number | undefined;
   let scrapes = 0;
   const scrape = async (): Promise<void> => {
     const text = (await running.get('/metrics')).text;
@@ -178,6 +179,9 @@ async function drive(running: AgentProcess): Promise<boolean> {
   while (Date.now() < deadlineMs + DRAIN_RUNS_MS) {
     settle();
     const issuing = Date.now() < deadlineMs && issued < maxRuns;
+    if (!issuing) {
+      lastIssuedMs ??= Date.now() - startMs;
+    }
     if (!issuing && inFlight.size === 0) {
       break;
     }
@@ -276,6 +280,7 @@ async function drive(running: AgentProcess): Promise<boolean> {
       memoryTolerance: MEMORY_TOLERANCE,
     },
     durationSeconds: round(loadEndMs / 1000),
+    issuingSeconds: round((lastIssuedMs ?? loadEndMs) / 1000),
     runs: {
       issued,
       succeeded: count('succeeded'),
@@ -355,6 +360,7 @@ async function drive(running: AgentProcess): Promise<boolean> {
   writeFileSync(
     join(RESULTS_DIR, 'load-memory.svg'),
     memoryChart({
+      marker: { x: (lastIssuedMs ?? loadEndMs) / 60_000, label: 'last run issued' },
       title: `Agent memory under load: ${String(count('succeeded'))} runs in ${(loadEndMs / 60_000).toFixed(1)} min`,
       series: [
         {

@@ -13,7 +13,7 @@ if (file !== undefined && gc !== undefined) {
     appendFileSync(file, `${JSON.stringify({ atMs: Date.now(), ...record })}\n`);
   };
   // stdout and stderr are opened on first use; open them now so they are in the baseline.
-  void [process.stdout.fd, process.stderr.fd];
+  const stdio = { stdout: process.stdout.fd, stderr: process.stderr.fd };
   const baseline = process.getActiveResourcesInfo();
   process.on('SIGUSR2', () => {
     gc();
@@ -30,6 +30,6 @@ if (file !== undefined && gc !== undefined) {
       left.splice(index, 1);
       return false;
     });
-    write({ kind: 'exit', code, baseline, resources: opened });
+    write({ kind: 'exit', code, stdio, baseline, resources: opened });
   });
 }
