@@ -45,6 +45,11 @@ const MIB = 1024 * 1024;
 const DRAIN_RUNS_MS = 120_000;
 /** `queue.concurrency` is left at its default (4); two runs of one connection at once. */
 const RUNS_PER_CONNECTION = 2;
+/**
+ * Each connection's request budget: the connectors' own defaults (5–10 requests/s) protect real
+ * services and would hold the agent mostly idle here; the simulators on loopback take far more.
+ */
+const RATE_LIMIT = { requestsPerSecond: 200, burst: 50 };
 /** Moderate tenants: a run takes a second or a few on a shared two-core machine. */
 const SIZES: StageSizes = {
   cyera: {
@@ -105,6 +110,9 @@ const stage = await setStage({
     const policy = config['policy'] as { connectors: Record<string, Record<string, unknown>> };
     for (const settings of Object.values(policy.connectors)) {
       settings['maxConcurrentRunsPerConnection'] = RUNS_PER_CONNECTION;
+    }
+    for (const connection of Object.values(config['connections'] as Record<string, object>)) {
+      Object.assign(connection, { rateLimit: RATE_LIMIT });
     }
   },
 });
@@ -274,6 +282,7 @@ async function drive(running: AgentProcess): Promise<boolean> {
       maxRuns,
       queueConcurrency: 4,
       runsPerConnection: RUNS_PER_CONNECTION,
+      rateLimit: RATE_LIMIT,
       sizes: SIZES,
       scrapeEveryMs: SCRAPE_EVERY_MS,
       liveHeapEveryMs: SCRAPE_EVERY_MS * HEAP_PROBE_EVERY,
