@@ -16,6 +16,9 @@ import type { CyeraSimulator } from '../../fakes/cyera/simulator.ts';
 import { startCyralSimulator } from '../../fakes/cyral/simulator.ts';
 import type { CyralSimulator } from '../../fakes/cyral/simulator.ts';
 import { makeCanary } from '../../helpers/canary.ts';
+import type { CyeraTenantSize } from '../../fakes/cyera/tenant.ts';
+import type { CyralTenantSize } from '../../fakes/cyral/tenant.ts';
+import type { AnaplanTenantSize } from '../../fakes/anaplan/tenant.ts';
 
 export const AGENT_ID = 'demo-agent';
 
@@ -35,40 +38,55 @@ export interface Stage {
   close(): Promise<void>;
 }
 
-/** Starts the simulators, the catalog receiver and the control plane; writes secrets and config. */
+/** How large each simulated tenant is (the demo's sizes by default). */
+export interface StageSizes {
+  readonly cyera: Partial<CyeraTenantSize>;
+  readonly cyral: Partial<CyralTenantSize>;
+  readonly anaplan: Partial<AnaplanTenantSize>;
+}
+
+const DEMO_SIZES: StageSizes = {
+  cyera: {
+    datastores: 3,
+    databasesPerDatastore: 2,
+    schemasPerDatabase: 2,
+    tablesPerSchema: 10,
+    columnsPerTable: 12,
+    issuesPerDatastore: 40,
+    identitiesPerDatastore: 25,
+  },
+  cyral: { sidecars: 3, repos: 8 },
+  anaplan: {
+    workspaces: 1,
+    modelsPerWorkspace: 2,
+    modulesPerModel: 10,
+    lineItemsPerModule: 100,
+    archived: 1,
+  },
+};
+
+/**
+ * Starts the simulators, the catalog receiver and the control plane; writes secrets and config.
+ * `sizes` and `configure` (which may change the config before it is written) let the load run
+ * (test/proof/load) use the same stage.
+ */
 export async function setStage(options: {
   readonly dir: string;
   readonly redisUrl: string;
   readonly prefix: string;
+  readonly sizes?: StageSizes;
+  readonly configure?: (config: Record<string, unknown>) => void;
 }): Promise<Stage> {
   const { dir } = options;
+  const sizes = options.sizes ?? DEMO_SIZES;
   const passphrase = makeCanary('anaplan-passphrase');
   const certificate = makeUserCertificate({ passphrase });
   const catalogToken = makeCanary('catalog-token');
   const controlPlaneToken = makeCanary('agent-token');
   const [cyera, cyral, anaplan, catalog, controlPlane] = await Promise.all([
-    startCyeraSimulator({
-      size: {
-        datastores: 3,
-        databasesPerDatastore: 2,
-        schemasPerDatabase: 2,
-        tablesPerSchema: 10,
-        columnsPerTable: 12,
-        issuesPerDatastore: 40,
-        identitiesPerDatastore: 25,
-      },
-    }),
-    startCyralSimulator({ size: { sidecars: 3, repos: 8 }, tokens: { issueRefreshTokens: true } }),
-    startAnaplanSimulator({
-      certificates: [certificate.certificatePem],
-      size: {
-        workspaces: 1,
-        modelsPerWorkspace: 2,
-        modulesPerModel: 10,
-        lineItemsPerModule: 100,
-        archived: 1,
-      },
-    }),
+    startCyeraSimulator({ size: sizes.cyera }),
+    startCyralSimulator({ size: sizes.cyral, tokens: { issueRefreshTokens: true } }),
+    startAnaplanSimulator({ certificates: [certificate.certificatePem], size: sizes.anaplan }),
     startCatalogReceiver({ token: catalogToken }),
     startFakeControlPlane({ token: controlPlaneToken, leaseMs: 10_000 }),
   ]);
@@ -85,7 +103,7 @@ export async function setStage(options: {
     writeFileSync(join(secrets, name), text, { mode: 0o600 });
   }
   const file = (name: string): string => `file://${join(secrets, name)}`;
-  const config = {
+  const config: Record<string, unknown> = {
     agent: { id: AGENT_ID, logLevel: 'info' },
     catalog: { url: catalog.url, token: file('catalog-token'), batchMaxAssets: 200 },
     redis: { url: options.redisUrl, prefix: options.prefix, connectTimeoutMs: 1_000 },
@@ -136,6 +154,7 @@ export async function setStage(options: {
       },
     },
   };
+  options.configure?.(config);
   const configPath = join(dir, 'perimeter.yaml');
   // JSON is YAML; the file reads the same to `perimeter start`.
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);

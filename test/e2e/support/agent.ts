@@ -54,6 +54,8 @@ export async function spawnAgent(options: {
   readonly untilRunning?: boolean;
   /** Another entry file (default: test/helpers/fixture-agent.ts). */
   readonly entry?: string;
+  /** How long to wait for it to listen, then to run (default 20 s each). */
+  readonly startTimeoutMs?: number;
 }): Promise<AgentProcess> {
   const args = [
     options.entry ?? ENTRY,
@@ -95,7 +97,7 @@ export async function spawnAgent(options: {
       },
     );
   const listening = await Promise.race([
-    waitForLog('Health server listening'),
+    waitForLog('Health server listening', {}, options.startTimeoutMs),
     exited.then(({ code }) => {
       throw new Error(`${options.name} exited with ${String(code)} before listening:\n${output}`);
     }),
@@ -115,7 +117,7 @@ export async function spawnAgent(options: {
     },
   };
   if (options.untilRunning !== false) {
-    await waitForLog('Agent running');
+    await waitForLog('Agent running', {}, options.startTimeoutMs);
   }
   return agent;
 }
