@@ -13,7 +13,7 @@ const TOKEN_STATUSES = new Set([401, 403]);
 
 /**
  * Forwards run events from the outbox to the control plane: each run's events in order, one
- * POST per run per read, the outbox acknowledged only after a 2xx. A failed POST keeps the
+ * POST per run per read (the runs' POSTs concurrently), the outbox acknowledged only after a 2xx. A failed POST keeps the
  * batch; the next turn (after the loop's backoff) sends it again before reading anything new,
  * and the control plane drops what it has by runId + seq.
  */
@@ -48,12 +48,36 @@ export class EventForwarder {
         blockMs: EVENT_READ_BLOCK_MS,
       });
     }
-    while (this.#pending.length > 0 && !signal.aborted) {
-      const runId = this.#pending[0]?.event.runId ?? '';
-      const group = this.#pending.filter((entry) => entry.event.runId === runId);
-      await this.#deliver(runId, group, signal);
-      await raceAbort(this.#outbox.ack(group.map((entry) => entry.id)), signal);
-      this.#pending = this.#pending.filter((entry) => entry.event.runId !== runId);
+    if (this.#pending.length === 0 || signal.aborted) {
+      return 0;
+    }
+    // One POST per run, all runs' POSTs at once: a run's events stay in order within its POST,
+    // and its later events come in a later read. What was delivered is acknowledged in one
+    // call; a failed POST keeps its run's events pending for the next turn.
+    const groups = Map.groupBy(this.#pending, (entry) => entry.event.runId);
+    const outcomes = await Promise.allSettled(
+      [...groups].map(async ([runId, group]) => {
+        await this.#deliver(runId, group, signal);
+        return runId;
+      }),
+    );
+    const delivered = new Set<string>();
+    let failure: Error | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') {
+        delivered.add(outcome.value);
+      } else {
+        failure ??=
+          outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      }
+    }
+    const done = this.#pending.filter((entry) => delivered.has(entry.event.runId));
+    if (done.length > 0) {
+      await raceAbort(this.#outbox.ack(done.map((entry) => entry.id)), signal);
+      this.#pending = this.#pending.filter((entry) => !delivered.has(entry.event.runId));
+    }
+    if (failure !== undefined) {
+      throw failure;
     }
     return 0;
   }

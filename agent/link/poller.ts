@@ -23,8 +23,11 @@ export interface PollDeps {
 }
 
 /**
- * One long-poll: waits for instructions, then judges and acknowledges each in order. Throws only
- * when the poll itself failed; a bad instruction or a failed ack never ends the turn.
+ * One long-poll: waits for instructions, then judges each in order and acknowledges it. An ack
+ * is sent as soon as its instruction is judged and not waited for before the next is judged
+ * (acks only record a verdict already applied, so their order does not matter); the turn ends
+ * once every ack has settled. Throws only when the poll itself failed; a bad instruction or a
+ * failed ack never ends the turn.
  */
 export async function pollTurn(deps: PollDeps): Promise<number> {
   const startedMs = performance.now();
@@ -38,16 +41,22 @@ export async function pollTurn(deps: PollDeps): Promise<number> {
   const elapsedMs = performance.now() - startedMs;
   deps.tracker.pollDuration(instructions.length === 0 ? 'empty' : 'instructions', elapsedMs / 1000);
   deps.tracker.succeeded('poll');
+  const acks: Promise<void>[] = [];
   for (const raw of instructions) {
     if (deps.signal.aborted) {
       break;
     }
-    await handleInstruction(raw, deps);
+    const ack = await handleInstruction(raw, deps);
+    if (ack !== undefined) {
+      acks.push(ack);
+    }
   }
+  await Promise.all(acks);
   return instructions.length === 0 ? Math.max(0, MIN_EMPTY_POLL_MS - elapsedMs) : 0;
 }
 
-async function handleInstruction(raw: unknown, deps: PollDeps): Promise<void> {
+/** Judges and applies one instruction; gives its ack in flight (never rejecting), if any. */
+async function handleInstruction(raw: unknown, deps: PollDeps): Promise<Promise<void> | undefined> {
   // Redis calls inside may wait out a reconnect; stop() must not wait with them.
   const verdict = await raceAbort(judgeInstruction(raw, deps.accept), deps.signal);
   const instructionId = ackableId(raw);
@@ -57,17 +66,19 @@ async function handleInstruction(raw: unknown, deps: PollDeps): Promise<void> {
   // A deferred instruction is left for its lease to deliver again; one without a usable id
   // cannot be acknowledged at all (the control plane sees it never acked).
   if (verdict.outcome === 'deferred' || instructionId === undefined) {
-    return;
+    return undefined;
   }
-  try {
-    await deps.api.ack(instructionId, ackBody(verdict, raw), deps.signal);
-    deps.tracker.succeeded('ack');
-  } catch (error) {
-    if (!deps.signal.aborted) {
-      // Not retried here: the lease redelivers it, and the ledger makes that a no-op + ack.
-      deps.tracker.failed('ack', error);
-    }
-  }
+  return deps.api.ack(instructionId, ackBody(verdict, raw), deps.signal).then(
+    () => {
+      deps.tracker.succeeded('ack');
+    },
+    (error: unknown) => {
+      if (!deps.signal.aborted) {
+        // Not retried here: the lease redelivers it, and the ledger makes that a no-op + ack.
+        deps.tracker.failed('ack', error);
+      }
+    },
+  );
 }
 
 function logVerdict(

@@ -1,5 +1,5 @@
 import { EMPTY_HEAD, formatHead, parseHead, sealEntry, serializeEntry } from '../ledger/entry.ts';
-import type { ChainHead } from '../ledger/entry.ts';
+import type { ChainHead, LedgerDraft, LedgerEntry } from '../ledger/entry.ts';
 import type { LedgerStore } from '../ledger/ledger.ts';
 import type { StoredChain } from '../ledger/verify.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
@@ -61,36 +61,50 @@ export function createRedisLedgerStore(options: {
     const text = await client.get(key);
     return text === null ? EMPTY_HEAD : (parseHead(text) ?? unreadable(key));
   };
+  // Appends of this process go one at a time, each sealed after the head the previous one left:
+  // concurrent sends (acks, event posts) would otherwise race each other's compare-and-set and
+  // retry. Another process moving the head is still caught by the compare-and-set.
+  let known: ChainHead | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  const appendNow = async (draft: LedgerDraft): Promise<LedgerEntry> => {
+    let head = known ?? (await readHead(keys.head));
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt += 1) {
+      const entry = sealEntry(draft, head);
+      const cutoff = new Date(now() - options.retentionDays * DAY_MS).toISOString();
+      const [appended, current] = (await client.eval(
+        APPEND_SCRIPT,
+        3,
+        keys.entries,
+        keys.head,
+        keys.anchor,
+        formatHead(head),
+        serializeEntry(entry),
+        formatHead(entry),
+        cutoff,
+        formatHead(EMPTY_HEAD),
+        MAX_DROPPED_PER_APPEND,
+      )) as [number, string?];
+      if (appended === 1) {
+        known = entry;
+        return entry;
+      }
+      head = parseHead(current ?? '') ?? unreadable(keys.head);
+    }
+    throw new PerimeterError(
+      'INTERNAL',
+      `The outbound ledger head kept moving for ${MAX_APPEND_ATTEMPTS} attempts; the request is not recorded.`,
+      { retryable: true },
+    );
+  };
   return {
     head: () => readHead(keys.head),
-    async append(draft) {
-      let head = await readHead(keys.head);
-      for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt += 1) {
-        const entry = sealEntry(draft, head);
-        const cutoff = new Date(now() - options.retentionDays * DAY_MS).toISOString();
-        const [appended, current] = (await client.eval(
-          APPEND_SCRIPT,
-          3,
-          keys.entries,
-          keys.head,
-          keys.anchor,
-          formatHead(head),
-          serializeEntry(entry),
-          formatHead(entry),
-          cutoff,
-          formatHead(EMPTY_HEAD),
-          MAX_DROPPED_PER_APPEND,
-        )) as [number, string?];
-        if (appended === 1) {
-          return entry;
-        }
-        head = parseHead(current ?? '') ?? unreadable(keys.head);
-      }
-      throw new PerimeterError(
-        'INTERNAL',
-        `The outbound ledger head kept moving for ${MAX_APPEND_ATTEMPTS} attempts; the request is not recorded.`,
-        { retryable: true },
-      );
+    append(draft) {
+      const appended = tail.then(() => appendNow(draft));
+      // A failed append forgets the head it assumed; the next one reads it again.
+      tail = appended.catch(() => {
+        known = undefined;
+      });
+      return appended;
     },
     async read() {
       const replies = await client

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOutboundLedger } from '../../agent/ledger/ledger.ts';
 import type { OutboundRequest } from '../../agent/ledger/ledger.ts';
 import type { LedgerEntry } from '../../agent/ledger/entry.ts';
@@ -61,6 +61,27 @@ describe('the Redis outbound ledger', () => {
       expect(verifyChain(chain)).toMatchObject({ ok: true, entries: 60, head: { seq: 60 } });
     } finally {
       await Promise.all(clients.map((client) => client.quit()));
+    }
+  });
+
+  it('appends concurrent records of one process one after the other, one compare-and-set each', async () => {
+    const keyPrefix = prefix();
+    const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const evals = vi.spyOn(client, 'eval');
+      const gets = vi.spyOn(client, 'get');
+      const ledger = createOutboundLedger({
+        store: createRedisLedgerStore({ client, prefix: keyPrefix, retentionDays: 30 }),
+        logger: silent,
+      });
+      await Promise.all(Array.from({ length: 30 }, (_, n) => ledger.record(heartbeat(n))));
+      // Racing appends would each retry after the others moved the head.
+      expect(evals).toHaveBeenCalledTimes(30);
+      expect(gets).toHaveBeenCalledTimes(1);
+      const store = createRedisLedgerStore({ client: redis, prefix: keyPrefix, retentionDays: 30 });
+      expect(verifyChain(await store.read())).toMatchObject({ ok: true, entries: 30 });
+    } finally {
+      await client.quit();
     }
   });
 
