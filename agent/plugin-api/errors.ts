@@ -230,6 +230,12 @@ export const ERROR_CODES = {
     action:
       'The queue has no run of that id that the command can act on (finished runs are kept up to `queue.keepCompleted` / `queue.keepFailed`). Check the id with `perimeter runs list`.',
   },
+  RUN_RESOURCE_EXHAUSTED: {
+    retryable: true,
+    exitCode: 1,
+    action:
+      'The run used more memory than its cap and was stopped; the agent and its other runs went on, and the run is retried. If it fails again, raise `policy.connectors.<name>.runMemoryMb` (or `queue.runMemoryMb`, Helm `worker.runMemoryMb`) or narrow the selection.',
+  },
   ARGUMENT_INVALID: {
     retryable: false,
     exitCode: 2,

@@ -146,6 +146,20 @@ export const QueueSettingsSchema = z
       .max(24 * 90)
       .default(24 * 7)
       .describe('How long a run id is remembered, so a redelivered instruction never runs twice.'),
+    isolation: z
+      .enum(['thread', 'none'])
+      .default('thread')
+      .describe(
+        "thread: each run's connector executes in a worker thread with a heap cap, so a runaway run fails alone (RUN_RESOURCE_EXHAUSTED); none: in the agent's own thread.",
+      ),
+    runMemoryMb: z
+      .int()
+      .min(32)
+      .max(65_536)
+      .default(512)
+      .describe(
+        "Heap cap of one run's thread in MiB (isolation: thread), unless the connector or policy.connectors.<name>.runMemoryMb says otherwise.",
+      ),
     eventsMaxLength: z
       .int()
       .min(1_000)
