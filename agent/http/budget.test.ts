@@ -63,6 +63,53 @@ describe('the in-process budget store', () => {
   });
 });
 
+/** A clock whose waits end on the next turn, moving time by their length plus `lateMs` for the first. */
+function lateClock(lateMs: number): Clock {
+  let now = 1_000_000;
+  let late = lateMs;
+  return {
+    now: () => now,
+    schedule: (callback, delayMs) => {
+      const immediate = setImmediate(() => {
+        now += delayMs + late;
+        late = 0;
+        callback();
+      });
+      return () => {
+        clearImmediate(immediate);
+      };
+    },
+  };
+}
+
+describe('a run drawing from its budget', () => {
+  it('takes a new token when its wait ended too late to use the one it reserved', async () => {
+    const clock = lateClock(400);
+    const store = createLocalBudgetStore(clock);
+    const reserved: number[] = [];
+    const budget = createRequestBudget({
+      store: {
+        reserve: async (source, l) => {
+          const reservation = await store.reserve(source, l);
+          reserved.push(reservation.waitMs);
+          return reservation;
+        },
+        shrink: (source, l, ms) => store.shrink(source, l, ms),
+      },
+      connector: 'fixture',
+      limit: { requestsPerSecond: 2, burst: 1 },
+      clock,
+    });
+    const url = new URL('http://a');
+    await budget.take(url, AbortSignal.timeout(10_000));
+    // Due after 500 ms, woken 400 ms past it (more than half a token's 500 ms): a second token.
+    await budget.take(url, AbortSignal.timeout(10_000));
+    expect(reserved).toEqual([0, 500, 100]);
+    await budget.take(url, AbortSignal.timeout(10_000));
+    expect(reserved).toHaveLength(4);
+  });
+});
+
 /** Answers 200, or the statuses given in turn. */
 function answers(...statuses: [status: number, headers?: Record<string, string>][]): Handler {
   let index = 0;

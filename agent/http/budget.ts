@@ -60,22 +60,38 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   const { store, connector, limit, metrics, clock = systemClock } = options;
   return {
     take: async (url, signal) => {
-      signal.throwIfAborted();
-      const reservation = await store.reserve(sourceOf(connector, url), limit);
       const labels = { connector, source: url.host };
-      metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
-      metrics?.sourceBudgetWaitMs.observe(labels, Math.max(0, reservation.waitMs));
-      if (reservation.waitMs <= 0) {
-        return;
+      for (;;) {
+        signal.throwIfAborted();
+        const askedMs = clock.now();
+        const reservation = await store.reserve(sourceOf(connector, url), limit);
+        metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
+        metrics?.sourceBudgetWaitMs.observe(labels, Math.max(0, reservation.waitMs));
+        if (reservation.waitMs > 0) {
+          metrics?.sourceBudgetWaitsTotal.inc(labels);
+          await sleep(reservation.waitMs, { signal, clock });
+        }
+        // The token is for a moment: a request that would go later than that (a busy event
+        // loop, a slow round trip to the bucket) could crowd a later second, so it takes a new one.
+        const lateMs = clock.now() - (askedMs + Math.max(0, reservation.waitMs));
+        if (lateMs <= lateToleranceMs(reservation.requestsPerSecond)) {
+          return;
+        }
       }
-      metrics?.sourceBudgetWaitsTotal.inc(labels);
-      await sleep(reservation.waitMs, { signal, clock });
     },
     rateLimited: async (url, retryAfterMs) => {
       metrics?.sourceRateLimitedTotal.inc({ connector, source: url.host });
       await store.shrink(sourceOf(connector, url), limit, retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
     },
   };
+}
+
+/**
+ * How late a reserved request may still go: half a token's interval. Sends each moved later by
+ * less than that add under one request to any window, so every second keeps to rate plus burst.
+ */
+export function lateToleranceMs(requestsPerSecond: number): number {
+  return requestsPerSecond > 0 ? 500 / requestsPerSecond : Number.POSITIVE_INFINITY;
 }
 
 interface Bucket {
