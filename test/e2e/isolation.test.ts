@@ -19,9 +19,9 @@ function watchLiveness(get: () => Promise<{ status: number }>): {
 } {
   const failures: string[] = [];
   let polls = 0;
-  let stopped = false;
+  const stopping = new AbortController();
   const loop = (async () => {
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       try {
         const { status } = await get();
         if (status !== 200) {
@@ -38,7 +38,7 @@ function watchLiveness(get: () => Promise<{ status: number }>): {
     failures,
     polls: () => polls,
     stop: async () => {
-      stopped = true;
+      stopping.abort();
       await loop;
     },
   };
@@ -98,7 +98,8 @@ describe('runs isolated from the agent', () => {
         (job) => job.id?.startsWith(`${name}.`),
       );
     const runaway = await waitFor(
-      async () => ((await (await jobOf('runaway'))?.getState()) === 'failed' ? jobOf('runaway') : undefined),
+      async () =>
+        (await (await jobOf('runaway'))?.getState()) === 'failed' ? jobOf('runaway') : undefined,
       { timeoutMs: 60_000, what: 'the runaway run to fail' },
     );
     // Both attempts hit the cap and were retried per policy; the Cyera run was still going.

@@ -43,7 +43,11 @@ export function hostedConnector(
   const { connector } = prepared;
   const memoryMb = options.memoryMbFor(connector);
   const open = (ctx: ConnectorContext<unknown, unknown>, operation: StartRun['operation']) =>
-    options.pool.start(startOf(prepared, credentials, ctx, operation, options), memoryMb, handlersOf(options));
+    options.pool.start(
+      startOf(prepared, credentials, ctx, operation, options),
+      memoryMb,
+      handlersOf(options),
+    );
   return {
     ...connector,
     check: async (ctx) => {
@@ -55,13 +59,17 @@ export function hostedConnector(
         }
       }
     },
-    discover: (ctx) => drain(open(ctx, 'discover'), ctx.signal) as AsyncGenerator<DiscoveredResource>,
+    discover: (ctx) =>
+      drain(open(ctx, 'discover'), ctx.signal) as AsyncGenerator<DiscoveredResource>,
     read: (ctx) => drain(open(ctx, 'extract'), ctx.signal) as AsyncGenerator<ConnectorEvent>,
   };
 }
 
 /** Yields the session's items chunk by chunk, granting the next chunk once one is consumed. */
-async function* drain(session: ThreadSession, signal: AbortSignal): AsyncGenerator<unknown, unknown> {
+async function* drain(
+  session: ThreadSession,
+  signal: AbortSignal,
+): AsyncGenerator<unknown, unknown> {
   const onAbort = (): void => {
     session.abort(toPerimeterError(signal.reason));
   };
@@ -99,7 +107,7 @@ function startOf(
     credentials: Object.fromEntries(
       Object.entries(credentials).map(([name, secret]) => [name, secret.revealBytes()]),
     ),
-    params: prepared.spec.params ?? {},
+    params: prepared.spec.params,
     cursor: ctx.cursor,
     policy: prepared.policy,
     rateLimit: prepared.rateLimit ?? prepared.connector.defaultRateLimit,
@@ -118,18 +126,12 @@ const METRIC_OPS = new Set(['inc', 'dec', 'set', 'observe']);
 function handlersOf(options: RunHostOptions): SessionHandlers {
   return {
     onService: (message: FromThread, reply: (message: ToThread) => void) => {
-      switch (message.type) {
-        case 'log':
-          options.writeLine(message.line);
-          return;
-        case 'metric':
-          applyMetric(options.metrics, message);
-          return;
-        case 'budget':
-          void serveBudget(options.budgetStore(), message).then(reply);
-          return;
-        default:
-          return;
+      if (message.type === 'log') {
+        options.writeLine(message.line);
+      } else if (message.type === 'metric') {
+        applyMetric(options.metrics, message);
+      } else if (message.type === 'budget') {
+        void serveBudget(options.budgetStore(), message).then(reply);
       }
     },
   };
@@ -170,4 +172,3 @@ export function runMemoryMb(
 ): number {
   return policy?.runMemoryMb ?? connector.defaultRunMemoryMb ?? settings.runMemoryMb;
 }
-

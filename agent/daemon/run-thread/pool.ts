@@ -11,7 +11,9 @@ export interface SessionHandlers {
 }
 
 /** The end of an operation: `read`'s return value, `check`'s report. */
-export type Settled = { readonly value: unknown };
+export interface Settled {
+  readonly value: unknown;
+}
 
 /** One operation running in a thread, seen from the core. */
 export interface ThreadSession {
@@ -102,12 +104,14 @@ class RunThread {
     this.post({ type: 'start', run });
     // The message holds its own copy now; the core's goes.
     Object.values(run.credentials).forEach((bytes) => bytes.fill(0));
-    const take = (): Promise<FromThread | PerimeterError> =>
-      queue.length > 0
-        ? Promise.resolve(queue.shift()!)
+    const take = (): Promise<FromThread | PerimeterError> => {
+      const queued = queue.shift();
+      return queued !== undefined
+        ? Promise.resolve(queued)
         : new Promise((resolve) => {
             waiting = resolve;
           });
+    };
     return {
       next: async () => {
         const message = await take();
@@ -140,7 +144,10 @@ class RunThread {
           onEnd();
           return;
         }
-        this.post({ type: 'abort', reason: { code: 'RUN_ABORTED', message: 'The run ended', retryable: true, context: {} } });
+        this.post({
+          type: 'abort',
+          reason: { code: 'RUN_ABORTED', message: 'The run ended', retryable: true, context: {} },
+        });
         void this.#awaitStop(take).then(onEnd);
       },
     };
@@ -153,7 +160,11 @@ class RunThread {
     }, STOP_GRACE_MS);
     for (;;) {
       const message = await take();
-      if (message instanceof PerimeterError || message.type === 'done' || message.type === 'failed') {
+      if (
+        message instanceof PerimeterError ||
+        message.type === 'done' ||
+        message.type === 'failed'
+      ) {
         break;
       }
       this.post({ type: 'pull' });
@@ -229,7 +240,8 @@ export class RunThreadPool {
       throw new PerimeterError('RUN_ABORTED', 'The agent is shutting down');
     }
     const index = this.#idle.findIndex((thread) => thread.memoryMb === memoryMb && thread.alive);
-    const thread = index >= 0 ? this.#idle.splice(index, 1)[0]! : new RunThread(this.#options.data, memoryMb);
+    const reused = index >= 0 ? this.#idle.splice(index, 1)[0] : undefined;
+    const thread = reused ?? new RunThread(this.#options.data, memoryMb);
     thread.ref();
     this.#busy.add(thread);
     return thread.start(run, handlers, () => {

@@ -49,7 +49,11 @@ export class CoreLink {
   }
 
   /** Sends a chunk of events, first waiting while `maxInFlight` chunks are unconsumed. */
-  async sendEvents(events: readonly unknown[], maxInFlight: number, signal: AbortSignal) {
+  async sendEvents(
+    events: readonly unknown[],
+    maxInFlight: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     while (this.#inFlight >= maxInFlight) {
       signal.throwIfAborted();
       await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ import { createRequestBudget } from '../../http/budget.ts';
 import { createHttpClient } from '../../http/client.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { Redactor } from '../../logging/redactor.ts';
-import { PerimeterError, SecretValue, toPerimeterError } from '../../plugin-api/index.ts';
+import { PerimeterError, SecretValue } from '../../plugin-api/index.ts';
 import type { Connector, ConnectorContext } from '../../plugin-api/index.ts';
 import { fromWire, toWire } from './protocol.ts';
 import type { StartRun, ThreadData, ToThread } from './protocol.ts';
@@ -52,21 +52,32 @@ async function runOne(run: StartRun): Promise<void> {
   const logger = createLogger({
     level: run.logLevel as 'info',
     redactor,
-    destination: { write: (line: string) => link.post({ type: 'log', line }) },
+    destination: {
+      write: (line: string) => {
+        link.post({ type: 'log', line });
+      },
+    },
   });
   try {
     const connector = byName.get(run.connector);
     if (connector === undefined) {
-      throw new PerimeterError('CONNECTOR_UNKNOWN', `No connector "${run.connector}" in the run thread`);
+      throw new PerimeterError(
+        'CONNECTOR_UNKNOWN',
+        `No connector "${run.connector}" in the run thread`,
+      );
     }
     const value = await operate(connector, run, credentials, controller.signal, logger);
     link.post({ type: 'done', value, heapUsedMb: heapUsedMb() });
   } catch (error) {
-    const failure = controller.signal.aborted ? controller.signal.reason : error;
+    const failure: unknown = controller.signal.aborted ? controller.signal.reason : error;
     if (!(failure instanceof PerimeterError)) {
       logger.warn({ err: failure, runId: run.runId }, 'Run thread caught an unexpected error');
     }
-    link.post({ type: 'failed', error: toWire(failure, (t) => redactor.redact(t)), heapUsedMb: heapUsedMb() });
+    link.post({
+      type: 'failed',
+      error: toWire(failure, (t) => redactor.redact(t)),
+      heapUsedMb: heapUsedMb(),
+    });
   } finally {
     Object.values(credentials).forEach((secret) => {
       secret.destroy();
@@ -108,7 +119,11 @@ async function operate(
     ...budget,
   });
   try {
-    const ctx = contextOf(connector, run, credentials, { signal, http, logger: root.child(run.logBindings) });
+    const ctx = contextOf(connector, run, credentials, {
+      signal,
+      http,
+      logger: root.child(run.logBindings),
+    });
     switch (run.operation) {
       case 'check':
         return await connector.check(ctx);
@@ -131,11 +146,21 @@ function contextOf(
   const config = connector.configSchema.safeParse({ ...run.settings, credentials });
   const params = connector.paramsSchema.safeParse(run.params);
   if (!config.success || !params.success) {
-    throw new PerimeterError('JOB_INVALID', 'The connection settings do not match the connector once resolved', {
-      context: { runId: run.runId },
-    });
+    throw new PerimeterError(
+      'JOB_INVALID',
+      'The connection settings do not match the connector once resolved',
+      {
+        context: { runId: run.runId },
+      },
+    );
   }
-  return { ...parts, config: config.data, params: params.data, cursor: run.cursor, runId: run.runId };
+  return {
+    ...parts,
+    config: config.data,
+    params: params.data,
+    cursor: run.cursor,
+    runId: run.runId,
+  };
 }
 
 /** Forwards every item in chunks, whatever its kind; returns the iterator's return value. */
@@ -154,7 +179,10 @@ async function stream(iterable: AsyncIterable<unknown>, signal: AbortSignal): Pr
         return step.value;
       }
       chunk.push(step.value);
-      if (chunk.length >= CHUNK_EVENTS || (step.value as { type?: unknown }).type === 'checkpoint') {
+      if (
+        chunk.length >= CHUNK_EVENTS ||
+        (step.value as { type?: unknown }).type === 'checkpoint'
+      ) {
         await link.sendEvents(chunk, MAX_CHUNKS_IN_FLIGHT, signal);
         chunk = [];
       }
@@ -181,8 +209,3 @@ function unwrapCredentials(run: StartRun): Record<string, SecretValue> {
 function heapUsedMb(): number {
   return Math.round(getHeapStatistics().used_heap_size / MIB);
 }
-
-// Unexpected rejections must not go unseen: they fail the run in progress, never the core.
-process.on('unhandledRejection', (reason) => {
-  current?.abort(toPerimeterError(reason));
-});
