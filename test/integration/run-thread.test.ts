@@ -31,7 +31,7 @@ function openPool(): RunThreadPool {
       userAgent: 'perimeter-test',
     },
     maxIdle: 2,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: 'silent' }, { write: () => undefined }),
   });
   return pool;
 }
