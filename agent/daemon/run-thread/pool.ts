@@ -120,7 +120,7 @@ class RunThread {
           throw message;
         }
         if (message.type === 'events') {
-          return message.events;
+          return JSON.parse(message.json) as unknown[];
         }
         settled = true;
         if (message.type === 'failed') {

@@ -2,6 +2,7 @@ import { ERROR_CODES, PerimeterError, toPerimeterError } from '../../plugin-api/
 import type { ErrorCode, ErrorContext, JsonValue, RateLimit } from '../../plugin-api/index.ts';
 import type { DestinationPolicy } from '../../http/types.ts';
 import type { HttpSettings } from '../../http/settings.ts';
+import { encodeAssetLine, withEncodedLine } from '../../sink/ndjson.ts';
 
 /**
  * The messages between the agent's core and a run thread. One run at a time per thread; every
@@ -62,8 +63,12 @@ export type ToThread =
 
 /** Thread → core. */
 export type FromThread =
-  /** Events of `read` (any kind, forwarded as they are) or resources of `discover`, in order. */
-  | { readonly type: 'events'; readonly events: readonly unknown[] }
+  /**
+   * Events of `read` (any kind, forwarded as they are) or resources of `discover`, in order, as
+   * one JSON array: they are JSON by contract, and one string crosses the boundary for less CPU
+   * than a structured clone of every object (docs/performance.md, run isolation).
+   */
+  | { readonly type: 'events'; readonly json: string }
   /** The operation ended: `read`'s return value, `check`'s report, nothing for `discover`. */
   | { readonly type: 'done'; readonly value: unknown; readonly heapUsedMb: number }
   | { readonly type: 'failed'; readonly error: WireError; readonly heapUsedMb: number }
@@ -105,4 +110,37 @@ export function fromWire(wire: WireError): PerimeterError {
     context: wire.context,
     ...(wire.retryAfterMs === undefined ? {} : { retryAfterMs: wire.retryAfterMs }),
   });
+}
+
+/**
+ * One item of a chunk as JSON. Any kind of event goes as it is, except an asset, which the thread
+ * checks and encodes to its NDJSON line as the sink would (the same function): it crosses as that
+ * line plus the fields the core reads, so the core neither parses nor encodes it again.
+ */
+export function encodeItem(item: unknown): string {
+  const asset = assetOf(item);
+  if (asset === undefined) {
+    return JSON.stringify(item);
+  }
+  const line = encodeAssetLine(asset, Number.POSITIVE_INFINITY);
+  const { typeName, qualifiedName, name } = asset as Record<string, unknown>;
+  const fields = JSON.stringify({ typeName, qualifiedName, name });
+  return `{"type":"asset","asset":${fields},"line":${JSON.stringify(line.json)},"bytes":${line.bytes}}`;
+}
+
+/** An item of a parsed chunk as the connector yielded it (an asset carries its encoded line). */
+export function decodeItem(item: unknown): unknown {
+  const encoded = item as { type?: unknown; asset?: object; line?: unknown; bytes?: unknown };
+  if (encoded.type !== 'asset' || typeof encoded.line !== 'string' || encoded.asset === undefined) {
+    return item;
+  }
+  const bytes = Number(encoded.bytes);
+  return { type: 'asset', asset: withEncodedLine(encoded.asset, { json: encoded.line, bytes }) };
+}
+
+function assetOf(item: unknown): unknown {
+  const event = item as { type?: unknown; asset?: unknown } | null;
+  return typeof event === 'object' && event !== null && event.type === 'asset'
+    ? event.asset
+    : undefined;
 }

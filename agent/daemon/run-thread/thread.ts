@@ -9,12 +9,16 @@ import { createLogger } from '../../logging/logger.ts';
 import { Redactor } from '../../logging/redactor.ts';
 import { PerimeterError, SecretValue } from '../../plugin-api/index.ts';
 import type { Connector, ConnectorContext } from '../../plugin-api/index.ts';
-import { fromWire, toWire } from './protocol.ts';
+import { encodeItem, fromWire, toWire } from './protocol.ts';
 import type { StartRun, ThreadData, ToThread } from './protocol.ts';
 import { CoreLink } from './remote.ts';
 
-/** Events per chunk; a checkpoint closes its chunk at once so the sink can commit it. */
-const CHUNK_EVENTS = 256;
+/**
+ * Characters of JSON per chunk; a checkpoint closes its chunk at once so the sink can commit it.
+ * Measured (docs/performance.md): chunks past V8's regular object size (128 KiB) are allocated
+ * and freed as pages of their own, which cost more system time than the messages they save.
+ */
+const CHUNK_CHARS = 32_768;
 /** Chunks sent and not yet consumed by the core. */
 const MAX_CHUNKS_IN_FLIGHT = 2;
 const MIB = 1024 * 1024;
@@ -166,25 +170,29 @@ function contextOf(
 /** Forwards every item in chunks, whatever its kind; returns the iterator's return value. */
 async function stream(iterable: AsyncIterable<unknown>, signal: AbortSignal): Promise<unknown> {
   const iterator = iterable[Symbol.asyncIterator]();
-  let chunk: unknown[] = [];
+  let chunk: string[] = [];
+  let chunkChars = 0;
   let finished = false;
+  const send = async (): Promise<void> => {
+    await link.sendEvents(`[${chunk.join(',')}]`, MAX_CHUNKS_IN_FLIGHT, signal);
+    chunk = [];
+    chunkChars = 0;
+  };
   try {
     for (;;) {
       const step = await iterator.next();
       if (step.done === true) {
         finished = true;
         if (chunk.length > 0) {
-          await link.sendEvents(chunk, MAX_CHUNKS_IN_FLIGHT, signal);
+          await send();
         }
         return step.value;
       }
-      chunk.push(step.value);
-      if (
-        chunk.length >= CHUNK_EVENTS ||
-        (step.value as { type?: unknown }).type === 'checkpoint'
-      ) {
-        await link.sendEvents(chunk, MAX_CHUNKS_IN_FLIGHT, signal);
-        chunk = [];
+      const json = encodeItem(step.value);
+      chunk.push(json);
+      chunkChars += json.length;
+      if (chunkChars >= CHUNK_CHARS || (step.value as { type?: unknown }).type === 'checkpoint') {
+        await send();
       }
     }
   } finally {
