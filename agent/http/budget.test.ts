@@ -42,6 +42,14 @@ describe('the in-process budget store', () => {
     expect(await waits(store, 3)).toEqual([0, 0, 500]);
   });
 
+  it('gives back the token of a request that went unsent when it reserves again', async () => {
+    const store = createLocalBudgetStore(manualClock());
+    expect(await waits(store, 5)).toEqual([0, 0, 0, 500, 1000]);
+    // The last one woke too late: asking again gives its token back, so it waits no longer.
+    expect((await store.reserve('fixture http://a', limit, true)).waitMs).toBe(1000);
+    expect((await store.reserve('fixture http://a', limit)).waitMs).toBe(1500);
+  });
+
   it('keeps sources apart', async () => {
     const store = createLocalBudgetStore(manualClock());
     await waits(store, 3);
@@ -84,7 +92,7 @@ function lateClock(lateMs: number): Clock {
 
 describe('a run drawing from its budget', () => {
   it('takes a new token when its wait ended too late to use the one it reserved', async () => {
-    const clock = lateClock(400);
+    const clock = lateClock(600);
     const store = createLocalBudgetStore(clock);
     const reserved: number[] = [];
     const budget = createRequestBudget({
@@ -102,9 +110,9 @@ describe('a run drawing from its budget', () => {
     });
     const url = new URL('http://a');
     await budget.take(url, AbortSignal.timeout(10_000));
-    // Due after 500 ms, woken 400 ms past it (more than half a token's 500 ms): a second token.
+    // Due after 500 ms, woken 600 ms past it (over 90 % of a token's 500 ms): a second token.
     await budget.take(url, AbortSignal.timeout(10_000));
-    expect(reserved).toEqual([0, 500, 100]);
+    expect(reserved).toEqual([0, 500, 0]);
     await budget.take(url, AbortSignal.timeout(10_000));
     expect(reserved).toHaveLength(4);
   });

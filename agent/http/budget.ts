@@ -24,9 +24,11 @@ export interface Reservation {
 export interface BudgetStore {
   /**
    * Takes one token of `source`'s bucket, going into debt when none is left: the caller waits
-   * `waitMs` and then sends, so waiters are served in order without polling.
+   * `waitMs` and then sends, so waiters are served in order without polling. `again`: the
+   * caller's previous token went unused (it woke too late to send on time), so that token is
+   * given back in the same step: a late request costs the bucket nothing.
    */
-  reserve(source: string, limit: RateLimit): Promise<Reservation>;
+  reserve(source: string, limit: RateLimit, again?: boolean): Promise<Reservation>;
   /**
    * After a 429: no token for `retryAfterMs` (every waiter and replica included), then the
    * rate runs at {@link SLOWED_RATE_FACTOR} for {@link SLOWDOWN_MS} after the last 429.
@@ -61,20 +63,25 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   return {
     take: async (url, signal) => {
       const labels = { connector, source: url.host };
-      for (;;) {
+      let waitedMs = 0;
+      for (let again = false; ; again = true) {
         signal.throwIfAborted();
         const askedMs = clock.now();
-        const reservation = await store.reserve(sourceOf(connector, url), limit);
-        metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
-        metrics?.sourceBudgetWaitMs.observe(labels, Math.max(0, reservation.waitMs));
+        const reservation = await store.reserve(sourceOf(connector, url), limit, again);
         if (reservation.waitMs > 0) {
-          metrics?.sourceBudgetWaitsTotal.inc(labels);
+          waitedMs += reservation.waitMs;
           await sleep(reservation.waitMs, { signal, clock });
         }
         // The token is for a moment: a request that would go later than that (a busy event
-        // loop, a slow round trip to the bucket) could crowd a later second, so it takes a new one.
+        // loop, a slow round trip to the bucket) could crowd a later second, so it gives the
+        // token back and takes a new one. One draw however many times it asked.
         const lateMs = clock.now() - (askedMs + Math.max(0, reservation.waitMs));
         if (lateMs <= lateToleranceMs(reservation.requestsPerSecond)) {
+          metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
+          metrics?.sourceBudgetWaitMs.observe(labels, waitedMs);
+          if (waitedMs > 0) {
+            metrics?.sourceBudgetWaitsTotal.inc(labels);
+          }
           return;
         }
       }
@@ -87,11 +94,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
 }
 
 /**
- * How late a reserved request may still go: half a token's interval. Sends each moved later by
- * less than that add under one request to any window, so every second keeps to rate plus burst.
+ * How late a reserved request may still go: just under one token's interval. Sends each moved
+ * later by less than that add under one request to any window (a window of the bucket's sends
+ * holds at most burst + rate × (its length + the delay)), so every second keeps to rate + burst.
  */
 export function lateToleranceMs(requestsPerSecond: number): number {
-  return requestsPerSecond > 0 ? 500 / requestsPerSecond : Number.POSITIVE_INFINITY;
+  return requestsPerSecond > 0 ? (0.9 * 1000) / requestsPerSecond : Number.POSITIVE_INFINITY;
 }
 
 interface Bucket {
@@ -117,9 +125,9 @@ export function createLocalBudgetStore(clock: Clock = systemClock): BudgetStore 
     return { bucket, rate };
   };
   return {
-    reserve: (source, limit) => {
+    reserve: (source, limit, again = false) => {
       const { bucket, rate } = refill(source, limit);
-      bucket.tokens -= 1;
+      bucket.tokens = (again ? Math.min(limit.burst, bucket.tokens + 1) : bucket.tokens) - 1;
       const waitMs = bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens * 1000) / rate);
       return Promise.resolve({ waitMs, requestsPerSecond: rate });
     },

@@ -50,7 +50,7 @@ describe('runs isolated from the agent', () => {
       size: { datastores: 2, tablesPerSchema: 10, columnsPerTable: 10 },
     });
     // Slow until the runaway run is over, so the Cyera run is surely in flight when it dies.
-    cyera.slowDown(20);
+    cyera.slowDown(250);
     const fixture = await startFixtureSource({ items: 1, secret: 'unused-fixture-secret' });
     const catalog = await startCatalogReceiver();
     const prefix = uniquePrefix('e2e-isolation');

@@ -159,7 +159,11 @@ async function serveBudget(
       await store.shrink(message.source, message.limit, message.retryAfterMs ?? 0);
       return { type: 'budgetReply', id: message.id };
     }
-    const reservation = await store.reserve(message.source, message.limit);
+    const reservation = await store.reserve(
+      message.source,
+      message.limit,
+      message.op === 'rereserve',
+    );
     return { type: 'budgetReply', id: message.id, ...reservation };
   } catch (error) {
     return { type: 'budgetReply', id: message.id, error: toWire(error) };

@@ -84,7 +84,7 @@ export type FromThread =
   | {
       readonly type: 'budget';
       readonly id: number;
-      readonly op: 'reserve' | 'shrink';
+      readonly op: 'reserve' | 'rereserve' | 'shrink';
       readonly source: string;
       readonly limit: RateLimit;
       readonly retryAfterMs?: number;

@@ -74,14 +74,15 @@ export class CoreLink {
 
   /** The core's budget store, one round trip per reservation. */
   budgetStore(): BudgetStore {
-    const call = (op: 'reserve' | 'shrink', fields: object): Promise<Reservation> =>
+    const call = (op: 'reserve' | 'rereserve' | 'shrink', fields: object): Promise<Reservation> =>
       new Promise((resolve, reject) => {
         const id = (this.#nextId += 1);
         this.#pending.set(id, { resolve, reject });
         this.post({ type: 'budget', id, op, ...fields } as FromThread);
       });
     return {
-      reserve: (source, limit) => call('reserve', { source, limit }),
+      reserve: (source, limit, again = false) =>
+        call(again ? 'rereserve' : 'reserve', { source, limit }),
       shrink: async (source, limit, retryAfterMs) => {
         await call('shrink', { source, limit, retryAfterMs });
       },

@@ -20,7 +20,7 @@ import { CoreLink } from './remote.ts';
  */
 const CHUNK_CHARS = 32_768;
 /** Chunks sent and not yet consumed by the core. */
-const MAX_CHUNKS_IN_FLIGHT = 2;
+const MAX_CHUNKS_IN_FLIGHT = 8;
 const MIB = 1024 * 1024;
 
 const data = workerData as ThreadData;
