@@ -74,9 +74,11 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
         }
         // The token is for a moment: a request that would go later than that (a busy event
         // loop, a slow round trip to the bucket) could crowd a later second, so it gives the
-        // token back and takes a new one. One draw however many times it asked.
+        // token back and takes a new one. One draw however many times it asked. A token taken
+        // again without a wait is as fresh as the round trip to the bucket allows: it goes.
         const lateMs = clock.now() - (askedMs + Math.max(0, reservation.waitMs));
-        if (lateMs <= lateToleranceMs(reservation.requestsPerSecond)) {
+        const fresh = again && reservation.waitMs <= 0;
+        if (fresh || lateMs <= lateToleranceMs(reservation.requestsPerSecond)) {
           metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
           metrics?.sourceBudgetWaitMs.observe(labels, waitedMs);
           if (waitedMs > 0) {

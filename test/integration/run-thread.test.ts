@@ -43,8 +43,8 @@ function serving(lines: string[]): SessionHandlers {
     onService: (message: FromThread, reply: (message: ToThread) => void) => {
       if (message.type === 'log') {
         lines.push(message.line);
-      } else if (message.type === 'budget' && message.op === 'reserve') {
-        void store.reserve(message.source, message.limit).then((r) => {
+      } else if (message.type === 'budget' && message.op !== 'shrink') {
+        void store.reserve(message.source, message.limit, message.op === 'rereserve').then((r) => {
           reply({ type: 'budgetReply', id: message.id, ...r });
         });
       }
