@@ -91,7 +91,9 @@ async function loadDefaultRegistry(): Promise<Registry> {
     import('../connectors/index.ts'),
     import('../secrets/index.ts'),
   ]);
-  return { connectors, stores: secretStores };
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const connectorsModule = new URL(`../connectors/index.${extension}`, import.meta.url).href;
+  return { connectors, stores: secretStores, connectorsModule };
 }
 
 if (import.meta.main) {

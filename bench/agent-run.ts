@@ -22,6 +22,8 @@ export interface AgentRunJob {
   readonly params?: Record<string, unknown>;
   readonly env: Record<string, string>;
   readonly allowHosts: readonly string[];
+  /** Queue settings of the agent's config (e.g. `isolation`), on top of the defaults. */
+  readonly queue?: Record<string, unknown>;
 }
 
 const LAUNCHER = fileURLToPath(new URL('../bin/perimeter.js', import.meta.url));
@@ -41,6 +43,7 @@ export async function measureAgentRun(
         agent: { logLevel: 'warn' },
         catalog: { url: catalogUrl },
         policy: { connectors: { [job.connector]: { allowHosts: job.allowHosts } } },
+        ...(job.queue === undefined ? {} : { queue: job.queue }),
       }),
     );
     writeFileSync(

@@ -19,6 +19,11 @@ export interface ConfigSources {
 export interface Registry {
   readonly connectors: readonly Connector[];
   readonly stores: readonly SecretStoreDefinition[];
+  /**
+   * URL of a module whose `connectors` export lists these same connectors, so run threads
+   * (`queue.isolation: thread`) load them; without it runs execute in the agent's own thread.
+   */
+  readonly connectorsModule?: string;
 }
 
 /** The configuration as far as it parsed, and every problem found on the way. */

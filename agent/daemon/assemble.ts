@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from '../config/load.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -30,6 +31,8 @@ import { prepareRun } from '../run/prepare.ts';
 import type { PreparedRun } from '../run/prepare.ts';
 import type { SourceBudget } from '../run/executor.ts';
 import type { RunExecutor, RunSpec } from '../run/types.ts';
+import { hostedConnector, runMemoryMb } from './run-thread/hosted.ts';
+import { RunThreadPool } from './run-thread/pool.ts';
 
 /** What the runtime is assembled from. */
 export interface RuntimeOptions {
@@ -152,6 +155,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       resolver.check(ref, allowRefs === undefined ? {} : { allowRefs });
     },
   };
+  const pool = runThreadPool(options, extraCaPem);
   const executor = createRunExecutor({
     ...prepareDeps,
     resolver,
@@ -160,6 +164,20 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     ...(reviewSink === undefined ? {} : { reviewSink }),
     logger,
     metrics,
+    ...(pool === undefined
+      ? {}
+      : {
+          hostConnector: (prepared, credentials) =>
+            hostedConnector(prepared, credentials, {
+              pool,
+              budgetStore: () => budgetStore,
+              metrics,
+              logger,
+              writeLine: lineWriter(logger, redactor),
+              memoryMbFor: (connector) =>
+                runMemoryMb(connector, config.queue, config.policy.connectors[connector.name]),
+            }),
+        }),
   });
   let closing: Promise<void> | undefined;
   return {
@@ -188,11 +206,49 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       budgetStore = store;
     },
     close: () => {
-      closing ??= Promise.allSettled([sink.close(), reviewSink?.close(), resolver.close()]).then(
-        () => undefined,
-      );
+      closing ??= Promise.allSettled([
+        sink.close(),
+        reviewSink?.close(),
+        resolver.close(),
+        pool?.close(),
+      ]).then(() => undefined);
       return closing;
     },
+  };
+}
+
+/**
+ * The run threads, when `queue.isolation` is `thread` and the registry names the module its
+ * connectors come from (an embedding that passes connectors alone runs them in-process).
+ */
+function runThreadPool(
+  options: RuntimeOptions,
+  extraCaPem: string | undefined,
+): RunThreadPool | undefined {
+  const { config, registry } = options;
+  if (config.queue.isolation !== 'thread' || registry.connectorsModule === undefined) {
+    return undefined;
+  }
+  return new RunThreadPool({
+    data: {
+      connectorsModule: registry.connectorsModule,
+      http: config.http,
+      extraCaPem,
+      nodeExtraCaCerts: options.env['NODE_EXTRA_CA_CERTS'],
+      userAgent: USER_AGENT,
+    },
+    maxIdle: config.queue.concurrency,
+    logger: options.logger.child({ component: 'run-threads' }),
+  });
+}
+
+/** Writes a run thread's finished line where the core's own lines go, through its redactor too. */
+function lineWriter(logger: PinoLogger, redactor: Redactor): (line: string) => void {
+  const stream = (logger as unknown as Record<symbol, pino.DestinationStream>)[
+    pino.symbols.streamSym
+  ];
+  return (line) => {
+    stream?.write(redactor.redact(line));
   };
 }
 

@@ -42,6 +42,14 @@ describe('the in-process budget store', () => {
     expect(await waits(store, 3)).toEqual([0, 0, 500]);
   });
 
+  it('gives back the token of a request that went unsent when it reserves again', async () => {
+    const store = createLocalBudgetStore(manualClock());
+    expect(await waits(store, 5)).toEqual([0, 0, 0, 500, 1000]);
+    // The last one woke too late: asking again gives its token back, so it waits no longer.
+    expect((await store.reserve('fixture http://a', limit, true)).waitMs).toBe(1000);
+    expect((await store.reserve('fixture http://a', limit)).waitMs).toBe(1500);
+  });
+
   it('keeps sources apart', async () => {
     const store = createLocalBudgetStore(manualClock());
     await waits(store, 3);
@@ -60,6 +68,53 @@ describe('the in-process budget store', () => {
     clock.advance(4_000 + SLOWDOWN_MS);
     const after = await store.reserve('fixture http://a', limit);
     expect(after).toEqual({ waitMs: 0, requestsPerSecond: 2 });
+  });
+});
+
+/** A clock whose waits end on the next turn, moving time by their length plus `lateMs` for the first. */
+function lateClock(lateMs: number): Clock {
+  let now = 1_000_000;
+  let late = lateMs;
+  return {
+    now: () => now,
+    schedule: (callback, delayMs) => {
+      const immediate = setImmediate(() => {
+        now += delayMs + late;
+        late = 0;
+        callback();
+      });
+      return () => {
+        clearImmediate(immediate);
+      };
+    },
+  };
+}
+
+describe('a run drawing from its budget', () => {
+  it('takes a new token when its wait ended too late to use the one it reserved', async () => {
+    const clock = lateClock(600);
+    const store = createLocalBudgetStore(clock);
+    const reserved: number[] = [];
+    const budget = createRequestBudget({
+      store: {
+        reserve: async (source, l) => {
+          const reservation = await store.reserve(source, l);
+          reserved.push(reservation.waitMs);
+          return reservation;
+        },
+        shrink: (source, l, ms) => store.shrink(source, l, ms),
+      },
+      connector: 'fixture',
+      limit: { requestsPerSecond: 2, burst: 1 },
+      clock,
+    });
+    const url = new URL('http://a');
+    await budget.take(url, AbortSignal.timeout(10_000));
+    // Due after 500 ms, woken 600 ms past it (over 90 % of a token's 500 ms): a second token.
+    await budget.take(url, AbortSignal.timeout(10_000));
+    expect(reserved).toEqual([0, 500, 0]);
+    await budget.take(url, AbortSignal.timeout(10_000));
+    expect(reserved).toHaveLength(4);
   });
 });
 

@@ -24,9 +24,11 @@ export interface Reservation {
 export interface BudgetStore {
   /**
    * Takes one token of `source`'s bucket, going into debt when none is left: the caller waits
-   * `waitMs` and then sends, so waiters are served in order without polling.
+   * `waitMs` and then sends, so waiters are served in order without polling. `again`: the
+   * caller's previous token went unused (it woke too late to send on time), so that token is
+   * given back in the same step: a late request costs the bucket nothing.
    */
-  reserve(source: string, limit: RateLimit): Promise<Reservation>;
+  reserve(source: string, limit: RateLimit, again?: boolean): Promise<Reservation>;
   /**
    * After a 429: no token for `retryAfterMs` (every waiter and replica included), then the
    * rate runs at {@link SLOWED_RATE_FACTOR} for {@link SLOWDOWN_MS} after the last 429.
@@ -60,22 +62,46 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   const { store, connector, limit, metrics, clock = systemClock } = options;
   return {
     take: async (url, signal) => {
-      signal.throwIfAborted();
-      const reservation = await store.reserve(sourceOf(connector, url), limit);
       const labels = { connector, source: url.host };
-      metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
-      metrics?.sourceBudgetWaitMs.observe(labels, Math.max(0, reservation.waitMs));
-      if (reservation.waitMs <= 0) {
-        return;
+      let waitedMs = 0;
+      for (let again = false; ; again = true) {
+        signal.throwIfAborted();
+        const askedMs = clock.now();
+        const reservation = await store.reserve(sourceOf(connector, url), limit, again);
+        if (reservation.waitMs > 0) {
+          waitedMs += reservation.waitMs;
+          await sleep(reservation.waitMs, { signal, clock });
+        }
+        // The token is for a moment: a request that would go later than that (a busy event
+        // loop, a slow round trip to the bucket) could crowd a later second, so it gives the
+        // token back and takes a new one. One draw however many times it asked. A token taken
+        // again without a wait is as fresh as the round trip to the bucket allows: it goes.
+        const lateMs = clock.now() - (askedMs + Math.max(0, reservation.waitMs));
+        const fresh = again && reservation.waitMs <= 0;
+        if (fresh || lateMs <= lateToleranceMs(reservation.requestsPerSecond)) {
+          metrics?.sourceBudgetRequestsPerSecond.set(labels, reservation.requestsPerSecond);
+          metrics?.sourceBudgetWaitMs.observe(labels, waitedMs);
+          if (waitedMs > 0) {
+            metrics?.sourceBudgetWaitsTotal.inc(labels);
+          }
+          return;
+        }
       }
-      metrics?.sourceBudgetWaitsTotal.inc(labels);
-      await sleep(reservation.waitMs, { signal, clock });
     },
     rateLimited: async (url, retryAfterMs) => {
       metrics?.sourceRateLimitedTotal.inc({ connector, source: url.host });
       await store.shrink(sourceOf(connector, url), limit, retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
     },
   };
+}
+
+/**
+ * How late a reserved request may still go: just under one token's interval. Sends each moved
+ * later by less than that add under one request to any window (a window of the bucket's sends
+ * holds at most burst + rate × (its length + the delay)), so every second keeps to rate + burst.
+ */
+export function lateToleranceMs(requestsPerSecond: number): number {
+  return requestsPerSecond > 0 ? (0.9 * 1000) / requestsPerSecond : Number.POSITIVE_INFINITY;
 }
 
 interface Bucket {
@@ -101,9 +127,9 @@ export function createLocalBudgetStore(clock: Clock = systemClock): BudgetStore 
     return { bucket, rate };
   };
   return {
-    reserve: (source, limit) => {
+    reserve: (source, limit, again = false) => {
       const { bucket, rate } = refill(source, limit);
-      bucket.tokens -= 1;
+      bucket.tokens = (again ? Math.min(limit.burst, bucket.tokens + 1) : bucket.tokens) - 1;
       const waitMs = bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens * 1000) / rate);
       return Promise.resolve({ waitMs, requestsPerSecond: rate });
     },

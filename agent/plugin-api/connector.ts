@@ -144,6 +144,18 @@ export interface Connector<C extends z.ZodType = z.ZodType, P extends z.ZodType 
    * Undefined: unbudgeted unless the connection declares one.
    */
   readonly defaultRateLimit?: RateLimit;
+  /**
+   * The heap a run of this connector may use, in MiB, when the operator sets no
+   * `policy.connectors.<name>.runMemoryMb`; undefined: the agent's `queue.runMemoryMb`. Read by
+   * the run host, which runs each run in a thread capped at this (RUN_RESOURCE_EXHAUSTED beyond).
+   */
+  readonly defaultRunMemoryMb?: number;
+  /**
+   * How many of a worker's `queue.concurrency` slots one run takes (an integer ≥ 1; default 1),
+   * so heavy runs leave room for fewer others. Read by the queue worker; capped at the
+   * concurrency, so a heavy run still runs (alone).
+   */
+  readonly weight?: number;
   /** Tests credentials and reach cheaply. Throws a PerimeterError when either is bad. */
   check(ctx: ConnectorContext<z.output<C>, z.output<P>>): Promise<CheckReport>;
   /** Lists the selectable resources. */

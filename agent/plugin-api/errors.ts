@@ -236,6 +236,12 @@ export const ERROR_CODES = {
     action:
       'The queue already holds `queue.maxWaitingRuns` waiting runs, so the run instruction was refused and reported. Let the workers catch up (or add workers), then send it again; raise the limit only if Redis has room.',
   },
+  RUN_RESOURCE_EXHAUSTED: {
+    retryable: true,
+    exitCode: 1,
+    action:
+      'The run used more memory than its cap and was stopped; the agent and its other runs went on, and the run is retried. If it fails again, raise `policy.connectors.<name>.runMemoryMb` (or `queue.runMemoryMb`, Helm `worker.runMemoryMb`) or narrow the selection.',
+  },
   ARGUMENT_INVALID: {
     retryable: false,
     exitCode: 2,

@@ -7,7 +7,8 @@ import type { RedisClient } from './redis.ts';
  * `slowedUntilMs`) changed atomically by the script below, on Redis's own clock (`TIME`) so that
  * replicas' clocks never disagree. Same arithmetic as `createLocalBudgetStore`.
  *
- * KEYS[1] bucket; ARGV: rate, burst, slowed factor, mode (`reserve` | `shrink`), retryAfterMs,
+ * KEYS[1] bucket; ARGV: rate, burst, slowed factor, mode (`reserve` | `rereserve` | `shrink`),
+ * retryAfterMs,
  * slowdownMs. Returns `{waitMs, rate·1000}` (integers: Lua numbers become integers on return).
  */
 const BUCKET_SCRIPT = `
@@ -30,6 +31,7 @@ if ARGV[4] == 'shrink' then
   inForce = rate * factor
   tokens = math.min(tokens, -retryAfter * inForce / 1000)
 else
+  if ARGV[4] == 'rereserve' then tokens = math.min(burst, tokens + 1) end
   tokens = tokens - 1
   if tokens < 0 then waitMs = math.ceil(-tokens * 1000 / inForce) end
 end
@@ -56,8 +58,15 @@ export function createRedisBudgetStore(client: RedisClient, prefix: string): Bud
     return { waitMs: reply[0], requestsPerSecond: reply[1] / 1000 };
   };
   return {
-    reserve: (source, limit) =>
-      run(source, [limit.requestsPerSecond, limit.burst, SLOWED_RATE_FACTOR, 'reserve', 0, 0]),
+    reserve: (source, limit, again = false) =>
+      run(source, [
+        limit.requestsPerSecond,
+        limit.burst,
+        SLOWED_RATE_FACTOR,
+        again ? 'rereserve' : 'reserve',
+        0,
+        0,
+      ]),
     shrink: async (source, limit, retryAfterMs) => {
       const args = [limit.requestsPerSecond, limit.burst, SLOWED_RATE_FACTOR, 'shrink'];
       await run(source, [...args, Math.round(retryAfterMs), SLOWDOWN_MS]);

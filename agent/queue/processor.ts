@@ -13,6 +13,7 @@ import type { ConnectionLeases } from './lease.ts';
 import type { RunLedger } from './ledger.ts';
 import type { QueueSettings } from './settings.ts';
 import { runSignal } from './signals.ts';
+import type { WeightedSlots } from './slots.ts';
 import type { EventOutbox, RunEventBody, RunOutcome } from '../run/contract.ts';
 
 /** What the processor of run jobs works with. */
@@ -30,6 +31,8 @@ export interface ProcessorDeps {
   /** Aborted when the process drains: runs stop at a checkpoint and are requeued. */
   readonly shutdown: AbortSignal;
   readonly active: ActiveRuns;
+  /** The worker's concurrency, taken by each run's connector weight. */
+  readonly weights: WeightedSlots;
   readonly logger: PinoLogger;
   readonly metrics: Metrics;
   /** Whether an extract of the prepared run goes to the review area (`review` settings). */
@@ -69,21 +72,30 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
     } catch (error) {
       return giveUp(toPerimeterError(error), { job, spec, attempt, deps, report });
     }
+    const stop = runSignal({
+      cancel: bullSignal,
+      shutdown: deps.shutdown,
+      timeoutMs: deps.settings.runTimeoutMs,
+    });
+    let releaseSlots: () => void;
+    try {
+      releaseSlots = await deps.weights.acquire(prepared.connector.weight ?? 1, stop.signal);
+    } catch (error) {
+      stop.dispose();
+      return await settle(toPerimeterError(error), { job, token, spec, attempt, deps, report });
+    }
     const lease = await deps.leases.acquire(
       prepared.connectionKey,
       spec.runId,
       deps.slotsFor(prepared.connector.name),
     );
     if (lease === undefined) {
+      stop.dispose();
+      releaseSlots();
       deps.logger.debug({ runId: spec.runId }, 'Connection busy; run deferred');
       await job.moveToDelayed(Date.now() + jittered(deps.settings.leaseRetryMs), token);
       throw new DelayedError();
     }
-    const stop = runSignal({
-      cancel: bullSignal,
-      shutdown: deps.shutdown,
-      timeoutMs: deps.settings.runTimeoutMs,
-    });
     deps.active.add({
       runId: spec.runId,
       jobId: job.id ?? spec.runId,
@@ -122,6 +134,7 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
       return await settle(toPerimeterError(error), { job, token, spec, attempt, deps, report });
     } finally {
       stop.dispose();
+      releaseSlots();
       deps.active.delete(spec.runId);
       deps.metrics.activeRuns.dec();
       await lease.release();

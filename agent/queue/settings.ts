@@ -153,6 +153,20 @@ export const QueueSettingsSchema = z
       .describe(
         'Most runs waiting in the queue; a run instruction beyond it is refused with QUEUE_FULL and reported to the control plane.',
       ),
+    isolation: z
+      .enum(['thread', 'none'])
+      .default('thread')
+      .describe(
+        "thread: each run's connector executes in a worker thread with a heap cap, so a runaway run fails alone (RUN_RESOURCE_EXHAUSTED); none: in the agent's own thread.",
+      ),
+    runMemoryMb: z
+      .int()
+      .min(32)
+      .max(65_536)
+      .default(512)
+      .describe(
+        "Heap cap of one run's thread in MiB (isolation: thread), unless the connector or policy.connectors.<name>.runMemoryMb says otherwise.",
+      ),
     eventsMaxLength: z
       .int()
       .min(1_000)

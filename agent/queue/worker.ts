@@ -8,11 +8,12 @@ import type { RunJob } from './jobs.ts';
 import { backoffDelay, createRunProcessor } from './processor.ts';
 import type { ProcessorDeps } from './processor.ts';
 import { QUEUE_NAME } from './queue.ts';
+import { WeightedSlots } from './slots.ts';
 import type { RedisClient } from './redis.ts';
 import type { RunOutcome } from '../run/contract.ts';
 
 /** What a worker process runs jobs with. */
-export interface RunWorkerOptions extends Omit<ProcessorDeps, 'active'> {
+export interface RunWorkerOptions extends Omit<ProcessorDeps, 'active' | 'weights'> {
   /** BullMQ duplicates it for its own (blocking) connections and closes those. */
   readonly client: RedisClient;
   readonly prefix: string;
@@ -39,7 +40,8 @@ export interface RunWorker {
 export function startRunWorker(options: RunWorkerOptions): RunWorker {
   const { settings, logger } = options;
   const active = new ActiveRuns();
-  const processor = createRunProcessor({ ...options, active });
+  const weights = new WeightedSlots(settings.concurrency);
+  const processor = createRunProcessor({ ...options, active, weights });
   const worker = new Worker<RunJob, RunOutcome>(
     QUEUE_NAME,
     (job, token, signal) => processor(job, token, signal),

@@ -2,7 +2,12 @@ import type { Logger as PinoLogger } from 'pino';
 import type { ClosableHttpClient, DestinationPolicy } from '../http/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { ERROR_CODES, PerimeterError, isPerimeterError } from '../plugin-api/index.ts';
-import type { ConnectorContext, DiscoveredResource, SecretValue } from '../plugin-api/index.ts';
+import type {
+  Connector,
+  ConnectorContext,
+  DiscoveredResource,
+  SecretValue,
+} from '../plugin-api/index.ts';
 import type { RateLimit } from '../plugin-api/index.ts';
 import type { Sink } from '../sink/types.ts';
 import { runError } from './abort.ts';
@@ -46,6 +51,15 @@ export interface ExecutorDeps extends PrepareDeps {
   readonly reviewSink?: Sink;
   readonly logger: PinoLogger;
   readonly metrics?: Metrics;
+  /**
+   * Where the connector's own work runs: given, it returns a stand-in for the run's connector
+   * whose operations execute elsewhere (a capped run thread) with these credentials; absent,
+   * here.
+   */
+  readonly hostConnector?: (
+    prepared: PreparedRun,
+    credentials: Readonly<Record<string, SecretValue>>,
+  ) => Connector;
 }
 
 /**
@@ -124,8 +138,9 @@ async function executePrepared(
         resume,
         connectorLogger,
       );
+      const connector = deps.hostConnector?.(prepared, credentials) ?? prepared.connector;
       return await runOperation(
-        prepared,
+        { ...prepared, connector },
         ctx,
         { resume, options, deps, startedAt },
         (checkpoint) => {

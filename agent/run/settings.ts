@@ -30,6 +30,14 @@ export const ConnectorPolicySchema = z
       .describe(
         'Runs of one connection at the same time; 1 means a source is never hit twice at once.',
       ),
+    runMemoryMb: z
+      .int()
+      .min(32)
+      .max(65_536)
+      .optional()
+      .describe(
+        "Heap cap of one run of this connector in MiB (queue.isolation: thread); default: the connector's own, else queue.runMemoryMb.",
+      ),
   })
   .describe('Local policy of one connector.');
 

@@ -17,17 +17,31 @@ export interface AssetLine {
  * attribute may hold something the operator must not see in a log.
  */
 export function encodeAssetLine(asset: unknown, maxLineBytes: number): AssetLine {
-  const valid = isAsset(asset) ? asset : parseAsset(asset);
-  const json = JSON.stringify(valid);
-  const bytes = Buffer.byteLength(json, 'utf8') + 1;
+  const encoded = (asset as { [ENCODED_LINE]?: AssetLine } | null | undefined)?.[ENCODED_LINE];
+  const valid = encoded === undefined ? (isAsset(asset) ? asset : parseAsset(asset)) : undefined;
+  const json = encoded?.json ?? JSON.stringify(valid);
+  const bytes = encoded?.bytes ?? Buffer.byteLength(json, 'utf8') + 1;
   if (bytes > maxLineBytes) {
+    const typeName = describeTypeName(asset);
     throw new PerimeterError(
       'ASSET_TOO_LARGE',
-      `A ${valid.typeName} asset is ${bytes} bytes as NDJSON, more than catalog.batchMaxBytes (${maxLineBytes})`,
-      { context: { typeName: valid.typeName, bytes, batchMaxBytes: maxLineBytes } },
+      `A ${typeName} asset is ${bytes} bytes as NDJSON, more than catalog.batchMaxBytes (${maxLineBytes})`,
+      { context: { typeName, bytes, batchMaxBytes: maxLineBytes } },
     );
   }
   return { json, bytes };
+}
+
+const ENCODED_LINE = Symbol('perimeter.encodedAssetLine');
+
+/**
+ * An asset checked and encoded by {@link encodeAssetLine} elsewhere (a run thread), carried with
+ * its line so the sink uses that line as it is: `asset` needs only the fields the core reads
+ * (`typeName`, `qualifiedName`, `name`). The size limit is still checked where it is written.
+ */
+export function withEncodedLine<T extends object>(asset: T, line: AssetLine): T {
+  Object.defineProperty(asset, ENCODED_LINE, { value: line, enumerable: false });
+  return asset;
 }
 
 function parseAsset(asset: unknown): ReturnType<typeof AssetSchema.parse> {

@@ -94,6 +94,8 @@ describe('the request budget shared by worker replicas', () => {
     const agents = await Promise.all([start('first', 'all'), start('second', 'worker')]);
     await Promise.all(agents.map(async (agent) => agent.waitForLog('Run started')));
     const seen = (): number => source.requests().length;
+    // Each run starts its connector in a thread of its own: measure once they all draw.
+    await waitFor(() => seen() >= 40, { timeoutMs: 30_000, what: 'the runs to reach the source' });
 
     const steady = await ratesOver(agents, seen, 80);
     // Both replicas draw from one bucket: together they stay at the budget, not twice it.

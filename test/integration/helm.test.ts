@@ -8,6 +8,7 @@ import {
   renderChart,
 } from '../helpers/chart.ts';
 import type { Manifest } from '../helpers/chart.ts';
+import { envName } from '../../agent/config/env.ts';
 import { helm } from '../helpers/helm.ts';
 
 /** The chart with the least an install needs, and `values` on top. */
@@ -79,6 +80,28 @@ describe('the Helm chart', () => {
     });
     expect(byName.get('acme-perimeter-worker')!.spec).toMatchObject({ replicas: 3 });
     expect(manifests.some((m) => m.kind === 'PodDisruptionBudget')).toBe(true);
+  });
+
+  it('caps each run of the pods that run jobs at worker.runMemoryMb, as the agent reads it', () => {
+    const env = (deployment: Manifest): Record<string, string> =>
+      Object.fromEntries(
+        (
+          podOf(deployment).spec.containers[0] as unknown as {
+            env: { name: string; value?: string }[];
+          }
+        ).env.map((variable) => [variable.name, variable.value ?? '']),
+      );
+    const name = envName(['queue', 'runMemoryMb']);
+    const split = new Map(
+      deployments(render({ topology: 'split', worker: { runMemoryMb: 300 } })).map((d) => [
+        d.metadata.name,
+        env(d),
+      ]),
+    );
+    expect(split.get('acme-perimeter-worker')?.[name]).toBe('300');
+    expect(split.get('acme-perimeter-link')?.[name]).toBeUndefined();
+    expect(env(deployments(render())[0]!)[name]).toBe('128');
+    expect(refuses({ worker: { runMemoryMb: 8 } })).toMatch(/runMemoryMb/);
   });
 
   it('mounts the agent token and workload identity for a control-plane deployment the agent accepts', () => {

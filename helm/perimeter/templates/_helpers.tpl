@@ -143,6 +143,10 @@ spec:
         - name: PERIMETER_QUEUE_CONCURRENCY
           value: {{ $root.Values.worker.concurrency | quote }}
         {{- end }}
+        {{- if ne $role "link" }}
+        - name: PERIMETER_QUEUE_RUN_MEMORY_MB
+          value: {{ $root.Values.worker.runMemoryMb | quote }}
+        {{- end }}
         {{- with $root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
