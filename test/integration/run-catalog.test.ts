@@ -29,7 +29,13 @@ describe('a run through the catalog push protocol', () => {
         (world.receiver.injected.get('status503') ?? 0),
     ).toBeGreaterThan(5);
     expect(world.receiver.completes).toEqual([
-      { runId: 'big-run', assets: 50_000, batches: result.batches },
+      {
+        runId: 'big-run',
+        assets: 50_000,
+        batches: result.batches,
+        // Nothing skipped, nothing reported: whole and trivially reconciled.
+        counts: expect.objectContaining({ partial: false, reconciled: true }),
+      },
     ]);
 
     const checker = createOpenApiChecker(
