@@ -152,7 +152,7 @@ async function child(job: ChildJob): Promise<ChildReport> {
     if (event.type === 'asset') {
       assets += 1;
       await run.write(event.asset);
-    } else {
+    } else if (event.type === 'checkpoint') {
       checkpoints += 1;
       await run.checkpoint(event.cursor);
     }

@@ -9,6 +9,7 @@ import type { CliArgs } from './args.ts';
 import type { CliIo } from './io.ts';
 import { commandLogLevel, createOutput } from './output.ts';
 import type { Output } from './output.ts';
+import { printCounts } from './run-counts.ts';
 import { openSession, readJobFile } from './session.ts';
 
 /** `perimeter run JOB_FILE [--output DIR]`: one run in-process, no Redis, no control plane. */
@@ -47,6 +48,7 @@ export async function runCommand(args: CliArgs, io: CliIo, registry: Registry): 
       return 0;
     }
     output.line(`${summarise(result, output)} -> ${where}`);
+    printCounts(output, result);
     if (result.check) {
       output.line(result.check.summary);
     }
@@ -123,6 +125,7 @@ function attributesText(resource: DiscoveredResource): string {
 export function summarise(result: RunResult, output?: Output): string {
   const kib = (result.bytes / 1024).toFixed(1);
   const seconds = (result.durationMs / 1000).toFixed(1);
-  const succeeded = output?.style('green', 'succeeded') ?? 'succeeded';
+  const word = result.partial === true ? 'succeeded (partial)' : 'succeeded';
+  const succeeded = output?.style(result.partial === true ? 'yellow' : 'green', word) ?? word;
   return `run ${result.runId} (${result.connector} ${result.operation}) ${succeeded}: ${result.assets} assets in ${result.batches} batches, ${kib} KiB, ${seconds} s`;
 }

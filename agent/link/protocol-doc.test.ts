@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createOpenApiChecker } from '../../test/helpers/openapi.ts';
 import { heartbeatBody } from '../../test/helpers/link-harness.ts';
@@ -59,6 +60,29 @@ describe('docs/protocol/control-plane.openapi.yaml', () => {
         events: [{ ...event, seq: 2, type: 'awaiting_review', attempt: 1, result: outcome }],
       }),
     ).toEqual([]);
+  });
+
+  it('accepts a succeeded extract with its counts, and refuses a skip with an unknown reason', () => {
+    const counts = JSON.parse(
+      readFileSync(new URL('../../test/fixtures/run-counts/partial.json', import.meta.url), 'utf8'),
+    ) as { skipped: { items: { reason: string }[] } };
+    const succeeded = (result: unknown): string[] =>
+      post('/v1/runs/run-1/events', {
+        agentId: 'agent-1',
+        events: [{ ...event, seq: 2, type: 'succeeded', attempt: 1, result }],
+      });
+    const outcome = {
+      operation: 'extract',
+      connector: 'cyral',
+      assets: 3,
+      batches: 1,
+      bytes: 120,
+      durationMs: 8,
+    };
+    expect(succeeded({ ...outcome, ...counts })).toEqual([]);
+    const bad = structuredClone(counts);
+    bad.skipped.items[0]!.reason = 'lost';
+    expect(succeeded({ ...outcome, ...bad })).not.toEqual([]);
   });
 
   it.each([

@@ -5,14 +5,53 @@ import type { HttpClient, HttpMethod } from './http.ts';
 import type { JsonValue } from './json.ts';
 import type { Logger } from './logger.ts';
 
-/** What `read()` yields: assets, and checkpoints that cover every asset yielded before them. */
+/**
+ * Why an object was skipped: the source forbade it (`forbidden`), no longer has it (`notFound`,
+ * e.g. a stale id), answered something unusable (`invalid`) or took longer than its per-object
+ * timeout (`timeout`, see {@link runAtMost}).
+ */
+export type SkipReason = 'forbidden' | 'notFound' | 'invalid' | 'timeout';
+
+/** The reason codes of {@link SkipReason}, for schemas and docs. */
+export const SKIP_REASONS: readonly SkipReason[] = ['forbidden', 'notFound', 'invalid', 'timeout'];
+
+/**
+ * What `read()` yields: assets, checkpoints that cover every event yielded before them, and the
+ * facts the run's honest result is built from (`reported`, `skipped`). Every event is plain
+ * data (structured-cloneable): the agent counts them in one place and may carry them across a
+ * thread boundary unchanged.
+ *
+ * A *kind* names a sort of object. Use the asset `typeName` the object has (or would have had)
+ * so the run can reconcile: for each kind with a `reported` total, the agent checks that
+ * extracted + skipped equals it. A part of an object that is no asset of its own (an access
+ * gateway of a repository) may use a kind of its own; such kinds are counted, not reconciled.
+ */
 export type ConnectorEvent =
   | { readonly type: 'asset'; readonly asset: Asset }
   /**
    * A resumable position. Committed only after every asset yielded before it was accepted by
    * the catalog; a resumed run receives it as `ctx.cursor` and must not yield those assets again.
    */
-  | { readonly type: 'checkpoint'; readonly cursor: JsonValue };
+  | { readonly type: 'checkpoint'; readonly cursor: JsonValue }
+  /**
+   * The source's own total for a kind, where it states one (a `total`, paging metadata). Yield
+   * it once per kind and scope read; several events of one kind add up. Optional: a source
+   * that states no totals yields none, and its kinds are not reconciled.
+   */
+  | { readonly type: 'reported'; readonly kind: string; readonly total: number }
+  /**
+   * One object the run could not extract and went on without: counted under `kind` and
+   * `reason`, its `id` listed in the run's result (the first 100), which then ends `partial`.
+   * `id` is the source's id, never a display name; `message` is one line for an operator (no
+   * body, no secret). Log a warning too. A whole kind that cannot be read is no skip: throw.
+   */
+  | {
+      readonly type: 'skipped';
+      readonly kind: string;
+      readonly id: string;
+      readonly reason: SkipReason;
+      readonly message: string;
+    };
 
 /** A request budget: a token bucket refilled at `requestsPerSecond`, holding at most `burst`. */
 export interface RateLimit {

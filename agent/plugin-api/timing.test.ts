@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Backoff, MAX_RETRY_AFTER_FLOOR_MS, backoffDelayMs, sleep, waitAtMost } from './timing.ts';
+import {
+  Backoff,
+  MAX_RETRY_AFTER_FLOOR_MS,
+  backoffDelayMs,
+  runAtMost,
+  sleep,
+  waitAtMost,
+} from './timing.ts';
 
 describe('backoffDelayMs', () => {
   const policy = { baseMs: 100, maxMs: 1_000 };
@@ -110,5 +117,43 @@ describe('sleep and waitAtMost', () => {
     expect(scheduled.map((entry) => entry.delayMs)).toEqual([5_000]);
     scheduled[0]!.callback();
     await expect(slept).resolves.toBeUndefined();
+  });
+});
+
+describe('runAtMost', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives the work its value when it finishes in time', async () => {
+    const outcome = runAtMost((signal) => sleep(1_000, { signal }).then(() => 'read'), 2_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(outcome).resolves.toEqual({ timedOut: false, value: 'read' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('times out a slow object and aborts its work, so its requests stop too', async () => {
+    let workSignal: AbortSignal | undefined;
+    const outcome = runAtMost((signal) => {
+      workSignal = signal;
+      return sleep(60_000, { signal });
+    }, 2_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await expect(outcome).resolves.toEqual({ timedOut: true });
+    expect(workSignal?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("rejects with the run's abort reason, and with the work's own error", async () => {
+    const run = new AbortController();
+    const aborted = runAtMost((signal) => sleep(60_000, { signal }), 2_000, {
+      signal: run.signal,
+    });
+    run.abort(new Error('cancelled'));
+    await expect(aborted).rejects.toThrow('cancelled');
+    await expect(runAtMost(() => Promise.reject(new Error('bad')), 2_000)).rejects.toThrow('bad');
   });
 });

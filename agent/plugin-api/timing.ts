@@ -174,3 +174,35 @@ export function waitAtMost<T>(
     );
   });
 }
+
+/**
+ * Runs one object's work for at most `timeoutMs`: the work gets a signal that aborts when time
+ * runs out or `options.signal` aborts, so its requests stop too. Outcome `timedOut: true` when
+ * the time ran out first (the connector then yields a `skipped` event with reason `timeout` and
+ * goes on); an abort of `options.signal` rejects with its reason; the work's own error rejects.
+ * Built on {@link waitAtMost}, so fake timers and an injected clock control it.
+ */
+export async function runAtMost<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  options: WaitOptions = {},
+): Promise<WaitOutcome<T>> {
+  const controller = new AbortController();
+  const parent = options.signal;
+  const onAbort = (): void => {
+    controller.abort(parent?.reason);
+  };
+  parent?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const running =
+      parent?.aborted === true ? Promise.reject(parent.reason as Error) : work(controller.signal);
+    const outcome = await waitAtMost(running, timeoutMs, options);
+    if (outcome.timedOut) {
+      controller.abort(new Error(`Timed out after ${String(timeoutMs)} ms`));
+      running.catch(() => undefined);
+    }
+    return outcome;
+  } finally {
+    parent?.removeEventListener('abort', onAbort);
+  }
+}

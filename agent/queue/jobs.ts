@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { problemsError, problemsFromZod } from '../run/problems.ts';
 import { JsonValueSchema } from '../plugin-api/index.ts';
 import { RunSpecSchema, ScheduleFieldsSchema } from '../run/spec.ts';
+import { TallySnapshotSchema } from '../run/tally.ts';
 import type { RunCheckpoint, RunSpec } from '../run/types.ts';
 
 /**
@@ -19,6 +20,7 @@ export const RunCheckpointSchema: z.ZodType<RunCheckpoint> = z.strictObject({
   nextSeq: z.int().min(0),
   assets: z.int().min(0),
   bytes: z.int().min(0),
+  tally: TallySnapshotSchema.optional(),
 });
 
 /** The payload of a `run` job: a one-off run, or one tick of a schedule. */

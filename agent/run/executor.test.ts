@@ -53,9 +53,24 @@ describe('the run executor', () => {
     expect(result).toMatchObject({ runId: 'run-a', connector: 'fixture', assets: 1_234 });
     expect(world.receiver.assetCounts().size).toBe(1_234);
     expect([...world.receiver.assetCounts().values()].every((n) => n === 1)).toBe(true);
-    expect(world.receiver.completes).toEqual([
-      { runId: 'run-a', assets: 1_234, batches: result.batches },
+    expect(world.receiver.completes).toMatchObject([
+      {
+        runId: 'run-a',
+        assets: 1_234,
+        batches: result.batches,
+        counts: {
+          kinds: { FixtureItem: { extracted: 1_234, skipped: 0 } },
+          partial: false,
+          skipped: { total: 0, truncated: false, items: [] },
+          reconciled: true,
+        },
+      },
     ]);
+    expect(result).toMatchObject({ partial: false, reconciled: true });
+    // Each committed checkpoint carries the counts up to it.
+    expect(checkpoints.at(-1)?.tally?.kinds['FixtureItem']?.extracted).toBe(
+      checkpoints.at(-1)?.assets,
+    );
     // Checkpoints commit at batch boundaries as acks arrive; the tail is covered by `complete`.
     expect(checkpoints.length).toBeGreaterThan(0);
     expect(checkpoints.map((c) => c.nextSeq)).toEqual(

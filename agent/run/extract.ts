@@ -1,6 +1,7 @@
 import type { Connector, ConnectorContext } from '../plugin-api/index.ts';
-import type { Sink, SinkSummary } from '../sink/types.ts';
+import type { RunCounts, Sink, SinkSummary } from '../sink/types.ts';
 import { iterateUntilAborted } from './abort.ts';
+import { RunTally } from './tally.ts';
 import type { RunCheckpoint, RunProgress } from './types.ts';
 
 /**
@@ -19,18 +20,24 @@ export interface ExtractOptions {
   readonly secretRefs?: readonly string[];
 }
 
+/** What an extract attempt ends with: the sink's totals and the run's honest counts. */
+export type ExtractSummary = SinkSummary & RunCounts;
+
 /**
  * Pulls the connector's stream into the sink. Backpressure is the `await` on `write`: the
- * connector sits at its `yield` while the catalog is busy. A checkpoint is handed to the sink,
- * which commits it once every earlier batch is acknowledged. Only a stream that ended normally,
- * with the signal still quiet, is completed; anything else aborts the sink run, so an aborted
- * run never claims to be complete.
+ * connector sits at its `yield` while the catalog is busy. Every event is counted by the run's
+ * {@link RunTally} (restored from the resumed checkpoint), whose snapshot travels with each
+ * checkpoint. A checkpoint is handed to the sink, which commits it once every earlier batch is
+ * acknowledged. Only a stream that ended normally, with the signal still quiet, is completed,
+ * with the counts; anything else aborts the sink run, so an aborted run never claims to be
+ * complete.
  */
 export async function extract<C, P>(
   connector: Connector,
   ctx: ConnectorContext<C, P>,
   options: ExtractOptions,
-): Promise<SinkSummary> {
+): Promise<ExtractSummary> {
+  const tally = new RunTally(options.resume?.tally);
   const run = options.sink.open({
     runId: ctx.runId,
     connector: connector.name,
@@ -42,11 +49,12 @@ export async function extract<C, P>(
   try {
     let sinceProgress = 0;
     for await (const event of iterateUntilAborted(connector.read(ctx), ctx.signal)) {
+      tally.count(event);
       if (event.type === 'asset') {
         await run.write(event.asset);
         sinceProgress += 1;
-      } else {
-        await run.checkpoint(event.cursor);
+      } else if (event.type === 'checkpoint') {
+        await run.checkpoint(event.cursor, tally.snapshot());
         sinceProgress = PROGRESS_EVERY_EVENTS;
       }
       if (sinceProgress >= PROGRESS_EVERY_EVENTS) {
@@ -55,7 +63,8 @@ export async function extract<C, P>(
       }
     }
     ctx.signal.throwIfAborted();
-    return await run.complete();
+    const counts = tally.result();
+    return { ...(await run.complete(counts)), ...counts };
   } catch (error) {
     await run.abort();
     throw error;

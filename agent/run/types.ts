@@ -1,9 +1,9 @@
 import type { CheckReport, DiscoveredResource } from '../plugin-api/index.ts';
-import type { RunCheckpoint, RunProgress } from '../sink/types.ts';
+import type { RunCheckpoint, RunCounts, RunProgress } from '../sink/types.ts';
 import type { InlineConnection, Operation, RunSpec } from './spec.ts';
 
 /** Checkpoints and progress counters are the sink's terms; the run model re-uses them. */
-export type { RunCheckpoint, RunProgress };
+export type { RunCheckpoint, RunCounts, RunProgress };
 
 /** The run's shape is defined once, as zod schemas, in spec.ts; these are its types. */
 export type { InlineConnection, Operation, RunSpec };
@@ -16,8 +16,11 @@ export interface RunHooks {
   onProgress?(progress: RunProgress): void;
 }
 
-/** What a finished run reports. Failures throw a PerimeterError instead. */
-export interface RunResult {
+/**
+ * What a finished run reports. Failures throw a PerimeterError instead. An extract adds its
+ * {@link RunCounts}: per kind, partial, the skipped objects (bounded), reconciled.
+ */
+export interface RunResult extends Partial<RunCounts> {
   readonly runId: string;
   readonly operation: Operation;
   readonly connector: string;

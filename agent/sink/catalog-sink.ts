@@ -9,7 +9,14 @@ import type { Logger, SecretValue } from '../plugin-api/index.ts';
 import { GzipBody } from './gzip-body.ts';
 import { createSinkRegistry } from './registry.ts';
 import type { CatalogSettings } from './settings.ts';
-import type { BatchOutcome, BatchTransport, SealedBatch, Sink, SinkSummary } from './types.ts';
+import type {
+  BatchOutcome,
+  BatchTransport,
+  RunCounts,
+  SealedBatch,
+  Sink,
+  SinkSummary,
+} from './types.ts';
 import { servicePolicy } from '../http/policy.ts';
 
 const BATCHES_ENDPOINT = 'POST /v1/runs/{runId}/batches';
@@ -118,12 +125,13 @@ class CatalogTransport implements BatchTransport<Buffer> {
     }
   }
 
-  async complete(summary: SinkSummary, signal: AbortSignal): Promise<void> {
+  async complete(summary: SinkSummary, signal: AbortSignal, counts?: RunCounts): Promise<void> {
     // Serialised here, not by the client, so the ledger digests the exact bytes sent.
     const body = JSON.stringify({
       assets: summary.assets,
       batches: summary.batches,
       complete: true,
+      ...counts,
     });
     let response;
     try {

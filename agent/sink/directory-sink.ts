@@ -12,6 +12,7 @@ import type {
   BatchBody,
   BatchOutcome,
   BatchTransport,
+  RunCounts,
   SealedBatch,
   Sink,
   SinkSummary,
@@ -49,6 +50,9 @@ export interface Manifest {
   readonly bytes: number;
   readonly files: readonly ManifestFile[];
 }
+
+/** `manifest.json` of an extract: with the run's counts (per kind, partial, skipped, reconciled). */
+export type ExtractManifest = Manifest & Partial<RunCounts>;
 
 interface FilePayload {
   readonly data: Buffer;
@@ -118,18 +122,19 @@ class DirectoryTransport implements BatchTransport<FilePayload> {
     return 'written';
   }
 
-  async complete(summary: SinkSummary): Promise<void> {
+  async complete(summary: SinkSummary, _signal?: AbortSignal, counts?: RunCounts): Promise<void> {
     await this.#ensureDir();
     const files: ManifestFile[] = [];
     for (let seq = 0; seq < summary.batches; seq += 1) {
       files.push(this.#files.get(seq) ?? (await this.#describeEarlierFile(seq)));
     }
-    const manifest: Manifest = {
+    const manifest: ExtractManifest = {
       runId: this.#runId,
       connector: this.#connector,
       complete: true,
       ...summary,
       files,
+      ...counts,
     };
     await this.#writeWhole('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   }

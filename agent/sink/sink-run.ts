@@ -9,11 +9,13 @@ import type {
   BatchBody,
   BatchOutcome,
   BatchTransport,
+  RunCounts,
   RunProgress,
   SealedBatch,
   SinkOpenOptions,
   SinkRun,
   SinkSummary,
+  TallySnapshot,
 } from './types.ts';
 
 /** What a sink gives each run it opens. */
@@ -108,7 +110,7 @@ export class BatchingSinkRun<P> implements SinkRun {
     }
   }
 
-  async checkpoint(cursor: JsonValue): Promise<void> {
+  async checkpoint(cursor: JsonValue, tally?: TallySnapshot): Promise<void> {
     this.#enter('checkpoint');
     try {
       const decision = checkpointDecision(this.#pending, this.#deps.batching);
@@ -119,13 +121,18 @@ export class BatchingSinkRun<P> implements SinkRun {
       if (decision === 'cut') {
         await this.#cut();
       }
-      this.#tracker.add({ cursor, nextSeq: this.#seq, ...this.#sealed });
+      this.#tracker.add({
+        cursor,
+        nextSeq: this.#seq,
+        ...this.#sealed,
+        ...(tally === undefined ? {} : { tally }),
+      });
     } finally {
       this.#busy = false;
     }
   }
 
-  async complete(): Promise<SinkSummary> {
+  async complete(counts?: RunCounts): Promise<SinkSummary> {
     this.#enter('complete');
     this.#state = 'completing';
     try {
@@ -136,7 +143,7 @@ export class BatchingSinkRun<P> implements SinkRun {
       this.#throwIfFailed();
       await this.#tracker.settled();
       const summary: SinkSummary = { ...this.#sealed, batches: this.#seq };
-      await this.#deps.transport.complete(summary, this.#options.signal);
+      await this.#deps.transport.complete(summary, this.#options.signal, counts);
       this.#state = 'completed';
       this.#deps.onSettled?.();
       return summary;

@@ -1,4 +1,54 @@
-import type { Asset, JsonValue } from '../plugin-api/index.ts';
+import type { Asset, JsonValue, SkipReason } from '../plugin-api/index.ts';
+
+/** One kind's counts in a run's result (agent/run/tally.ts builds them). */
+export interface KindCounts {
+  /** The source's own total, where it stated one. */
+  readonly reported?: number;
+  readonly extracted: number;
+  readonly skipped: number;
+  /** The skipped ones per reason code; absent when none was skipped. */
+  readonly skippedByReason?: Readonly<Partial<Record<SkipReason, number>>>;
+}
+
+/** One object a run skipped. */
+export interface SkippedObject {
+  readonly kind: string;
+  readonly id: string;
+  readonly reason: SkipReason;
+  readonly message: string;
+}
+
+/** The tally as a checkpoint carries it, so that a resumed run's counts carry on. */
+export interface TallySnapshot {
+  readonly kinds: Readonly<Record<string, KindCounts>>;
+  /** Skipped objects in all, and the first ones of them (bounded). */
+  readonly skippedTotal: number;
+  readonly skipped: readonly SkippedObject[];
+}
+
+/** A kind whose reported total differs from extracted + skipped. */
+export interface Mismatch {
+  readonly kind: string;
+  readonly reported: number;
+  readonly extracted: number;
+  readonly skipped: number;
+}
+
+/** The honest part of an extract's result: what the source had, what was taken, what was not. */
+export interface RunCounts {
+  readonly kinds: Readonly<Record<string, KindCounts>>;
+  /** True when anything was skipped: the run succeeded without some objects. */
+  readonly partial: boolean;
+  readonly skipped: {
+    readonly total: number;
+    /** True when `items` holds only the first of them. */
+    readonly truncated: boolean;
+    readonly items: readonly SkippedObject[];
+  };
+  /** False when a kind's reported total differs from extracted + skipped (see `mismatches`). */
+  readonly reconciled: boolean;
+  readonly mismatches: readonly Mismatch[];
+}
 
 /** The committed state of a run: enough to resume it and to keep batch numbers stable. */
 export interface RunCheckpoint {
@@ -9,6 +59,8 @@ export interface RunCheckpoint {
   /** Totals of the acknowledged batches so far. */
   readonly assets: number;
   readonly bytes: number;
+  /** The run's counts up to this checkpoint; absent in checkpoints of older versions. */
+  readonly tally?: TallySnapshot;
 }
 
 /** Counters reported while a run goes on. */
@@ -59,9 +111,12 @@ export interface SinkRun {
    */
   write(asset: Asset): Promise<void>;
   /** The connector's checkpoint after everything written so far. */
-  checkpoint(cursor: JsonValue): Promise<void>;
-  /** After a normal end only: flush, await every acknowledgement, then `complete`. */
-  complete(): Promise<SinkSummary>;
+  checkpoint(cursor: JsonValue, tally?: TallySnapshot): Promise<void>;
+  /**
+   * After a normal end only: flush, await every acknowledgement, then `complete` with the run's
+   * counts.
+   */
+  complete(counts?: RunCounts): Promise<SinkSummary>;
   /**
    * After an abort or failure: send nothing new, wait (bounded) for batches in flight so the
    * last commit is as late as possible, never call complete. Idempotent; never throws.
@@ -102,6 +157,6 @@ export interface BatchTransport<P> {
    * Throws a PerimeterError when it fails for good. `signal` cuts retries and requests.
    */
   send(batch: SealedBatch<P>, signal: AbortSignal): Promise<BatchOutcome>;
-  /** Declares the run complete, after every batch was acknowledged. */
-  complete(summary: SinkSummary, signal: AbortSignal): Promise<void>;
+  /** Declares the run complete, after every batch was acknowledged, with its counts. */
+  complete(summary: SinkSummary, signal: AbortSignal, counts?: RunCounts): Promise<void>;
 }

@@ -78,13 +78,19 @@ describe('the Anaplan connector against the simulator', () => {
 
   it('records a model the user cannot open (404) as skipped with a warning, and the run succeeds', async () => {
     const { simulator, context, logs } = await harness({ size: { forbidden: 1 } });
-    const { assets } = await readAll(context());
+    const { assets, events } = await readAll(context());
     const forbiddenId = simulator.tenant.modelId({ workspace: 0, index: 0 });
-    const model = assets.find((a) => a.attributes['id'] === forbiddenId);
-    expect(model?.attributes['opened']).toBe(false);
-    expect(
-      assets.filter((a) => a.qualifiedName.startsWith(`${model?.qualifiedName ?? '?'}/`)),
-    ).toEqual([]);
+    // No placeholder asset: the model is named by a skipped event, yielded before its checkpoint.
+    expect(assets.filter((a) => a.qualifiedName.includes(`/${forbiddenId}`))).toEqual([]);
+    const skipAt = events.findIndex((e) => e.type === 'skipped');
+    expect(events[skipAt]).toEqual({
+      type: 'skipped',
+      kind: 'AnaplanModel',
+      id: forbiddenId,
+      reason: 'forbidden',
+      message: 'Anaplan answered 404 to this user',
+    });
+    expect(events[skipAt + 1]?.type).toBe('checkpoint');
     const warning = logs.records().find((line) => line['kind'] === 'model');
     expect(warning).toMatchObject({ level: 'warn', modelId: forbiddenId, status: 404 });
     const summary = logs.records().find((line) => line['msg'] === 'Anaplan extraction finished');

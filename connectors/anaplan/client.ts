@@ -81,9 +81,17 @@ export class AnaplanClient {
   readonly #options: AnaplanClientOptions;
   readonly #session: TokenSession<AnaplanToken>;
 
-  constructor(options: AnaplanClientOptions) {
+  constructor(options: AnaplanClientOptions, session?: TokenSession<AnaplanToken>) {
     this.#options = options;
-    this.#session = createAnaplanSession(options);
+    this.#session = session ?? createAnaplanSession(options);
+  }
+
+  /**
+   * The same tenant and token for one model's reads, whose requests stop when `signal` aborts
+   * (its per-model timeout); closing it is not needed.
+   */
+  forObject(signal: AbortSignal): AnaplanClient {
+    return new AnaplanClient({ ...this.#options, signal }, this.#session);
   }
 
   /** Logs in now (for `check`). */

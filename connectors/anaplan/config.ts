@@ -77,6 +77,14 @@ export const AnaplanConfigSchema = z
       .max(MAX_PAGE_SIZE)
       .default(MAX_PAGE_SIZE)
       .describe('Page size of the list endpoints (Anaplan caps it at 5000).'),
+    modelTimeoutMs: z
+      .int()
+      .min(1_000)
+      .max(6 * 3_600_000)
+      .default(600_000)
+      .describe(
+        'Longest time one model (lists, versions, modules, views, line items) may take, in ms; a slower one is skipped with reason timeout and the run goes on.',
+      ),
   })
   .superRefine((config, ctx) => {
     for (const key of REQUIRED_CREDENTIALS[config.authMode]) {

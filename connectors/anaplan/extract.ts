@@ -1,3 +1,4 @@
+import { runAtMost } from '../../agent/plugin-api/index.ts';
 import type { ConnectorContext, ConnectorEvent, Logger } from '../../agent/plugin-api/index.ts';
 import { AnaplanClient } from './client.ts';
 import type { Readable } from './client.ts';
@@ -65,7 +66,8 @@ async function* extractWith(
       if (done.modelIds.has(model.id)) {
         continue;
       }
-      yield* extractModel(client, tenant, model, skips);
+      yield* modelWithin(client, ctx, model, skips);
+      yield* skips.drain();
       done.modelIds.add(model.id);
       yield checkpoint(done);
     }
@@ -117,8 +119,41 @@ export async function select(
 }
 
 /**
+ * One model within `modelTimeoutMs`: its reads run under a signal of their own and its events
+ * are held until it is done, so a model too slow to finish yields nothing but one `skipped`
+ * event (reason `timeout`) and the run goes on with the next.
+ */
+async function* modelWithin(
+  client: AnaplanClient,
+  ctx: AnaplanContext,
+  model: Model,
+  skips: SkipLedger,
+): AsyncGenerator<ConnectorEvent> {
+  const own = new SkipLedger(ctx.logger);
+  const timeoutMs = ctx.config.modelTimeoutMs;
+  const outcome = await runAtMost(
+    async (signal) => {
+      const events: ConnectorEvent[] = [];
+      const modelClient = client.forObject(signal);
+      for await (const event of extractModel(modelClient, ctx.config.tenant, model, own)) {
+        events.push(event);
+      }
+      return events;
+    },
+    timeoutMs,
+    { signal: ctx.signal },
+  );
+  if (outcome.timedOut) {
+    skips.timedOut({ workspaceId: model.currentWorkspaceId, modelId: model.id }, timeoutMs);
+    return;
+  }
+  yield* outcome.value;
+  skips.adopt(own);
+}
+
+/**
  * One model: an archived one is reported with its state and not opened; one the user cannot
- * open (404) is reported and recorded as skipped. Otherwise its lists, system dimensions,
+ * open (404) is skipped (no asset: a `skipped` event names it). Otherwise its lists, system dimensions,
  * versions, modules, views and line items follow, each readable part as far as the user's role
  * allows (versions and the calendar need Workspace Administrator).
  */
@@ -136,7 +171,6 @@ async function* extractModel(
   const lists = await client.lists(path);
   if (!lists.readable) {
     skips.record('model', path, lists.status);
-    yield { type: 'asset', asset: modelToAsset(tenant, model, false) };
     return;
   }
   yield { type: 'asset', asset: modelToAsset(tenant, model, true) };

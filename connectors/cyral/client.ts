@@ -55,17 +55,27 @@ export class CyralClient {
   readonly #clock: Clock;
   readonly #session: TokenSession<CyralToken>;
 
-  constructor(options: CyralClientOptions) {
+  constructor(options: CyralClientOptions, session?: TokenSession<CyralToken>) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     const grant = { ...options, clock: this.#clock };
-    this.#session = new TokenSession<CyralToken>({
-      source: 'Cyral',
-      obtain: (renewing, signal) => obtainToken(grant, renewing, signal),
-      signal: options.signal,
-      logger: options.logger,
-      clock: this.#clock,
-    });
+    this.#session =
+      session ??
+      new TokenSession<CyralToken>({
+        source: 'Cyral',
+        obtain: (renewing, signal) => obtainToken(grant, renewing, signal),
+        signal: options.signal,
+        logger: options.logger,
+        clock: this.#clock,
+      });
+  }
+
+  /**
+   * The same control plane and token for one object's reads, whose requests and waits stop when
+   * `signal` aborts (its per-object timeout); closing it is not needed.
+   */
+  forObject(signal: AbortSignal): CyralClient {
+    return new CyralClient({ ...this.#options, signal }, this.#session);
   }
 
   /** Obtains a token now (for `check`), replacing any token held. */

@@ -70,6 +70,14 @@ export const CyralConfigSchema = z
       .default(100)
       .describe('Page size of POST /v1/sidecars/{id}/composedBindings/filter.'),
     retry: RetrySchema.prefault({}),
+    repositoryTimeoutMs: z
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(120_000)
+      .describe(
+        'Longest time one repository (settings, data map, accounts and access rules) may take, in ms; a slower one is skipped with reason timeout and the run goes on.',
+      ),
   })
   .transform((config) => ({
     ...config,

@@ -98,8 +98,52 @@ describe('cyral extract', () => {
       }),
     );
     expect(warnings).toContainEqual(
-      expect.objectContaining({ kind: 'policy', endpoint: 'GET /v1/policies/{id}' }),
+      expect.objectContaining({ kind: 'CyralPolicy', endpoint: 'GET /v1/policies/{id}' }),
     );
+  });
+
+  it('yields each stale policy id and unbound gateway as a skipped event, with the policy total', async () => {
+    const h = await setUp();
+    const { events } = await h.readAll(h.context());
+    const tenant = h.simulator.tenant;
+    const skips = events.flatMap((e) => (e.type === 'skipped' ? [e] : []));
+    expect(skips).toContainEqual({
+      type: 'skipped',
+      kind: 'CyralPolicy',
+      id: tenant.id('stale-policy', 0),
+      reason: 'notFound',
+      message: 'GET /v1/policies/{id} answered NotFound',
+    });
+    expect(skips.filter((e) => e.kind === 'accessGateway').map((e) => e.id)).toContain(
+      tenant.repoId(4),
+    );
+    const reported = events.flatMap((e) => (e.type === 'reported' ? [e.total] : []));
+    const policies = events.filter((e) => e.type === 'asset' && e.asset.typeName === 'CyralPolicy');
+    expect(reported.reduce((a, b) => a + b, 0)).toBe(policies.length + tenant.size.stalePolicies);
+    // Every skip is yielded before the checkpoint that covers it.
+    expect(events.at(-1)?.type).toBe('checkpoint');
+  });
+
+  it('skips a repository slower than repositoryTimeoutMs and goes on with the next', async () => {
+    let slowRepo = '';
+    const h = await setUp({
+      stepFor: (path) => (path === `/v1/repos/${slowRepo}/datamap` ? 10 * 60_000 : undefined),
+    });
+    slowRepo = h.simulator.tenant.repoId(2);
+    const { events, assets } = await h.readAll(
+      h.context({ config: { repositoryTimeoutMs: 60_000 } }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'skipped',
+        kind: 'CyralRepository',
+        id: slowRepo,
+        reason: 'timeout',
+      }),
+    );
+    const repos = assets.filter((a) => a.typeName === 'CyralRepository');
+    expect(repos).toHaveLength(h.simulator.tenant.size.repos - 1);
+    expect(assets.some((a) => a.qualifiedName.includes(`/${slowRepo}`))).toBe(false);
   });
 
   it('extracts legacy policies alone where the control plane serves no v2 policies over REST', async () => {
@@ -178,7 +222,7 @@ describe('cyral extract', () => {
     const { assets } = await h.readAll(h.context({ params }));
     const repos = assets.filter((a) => a.typeName === 'CyralRepository');
     expect(repos.map((a) => a.attributes['id'])).toEqual([chosen]);
-    expect(skippedOf(h)['repository']).toBe(1);
+    expect(skippedOf(h)['CyralRepository']).toBe(1);
   });
 
   it('fails with a code naming the endpoint when a whole kind cannot be read', async () => {

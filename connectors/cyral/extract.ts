@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { runAtMost } from '../../agent/plugin-api/index.ts';
 import type { Clock, ConnectorEvent, JsonValue, Logger } from '../../agent/plugin-api/index.ts';
 import { CyralClient } from './client.ts';
 import { policyAssets, tenantAssets } from './governance.ts';
+import { CYRAL_TYPES } from './names.ts';
 import { READS } from './reads.ts';
 import { repositoryAssets } from './repositories.ts';
+import type { RepoEntry } from './records.ts';
 import type { CyralContext, RunScope } from './scope.ts';
 import { selectById } from './selection.ts';
 import { sidecarAssets } from './sidecars.ts';
@@ -37,7 +40,7 @@ export async function* extract(
 ): AsyncGenerator<ConnectorEvent> {
   const client = new CyralClient({ ...ctx, clock: options.clock });
   try {
-    yield* extractWith(client, ctx);
+    yield* extractWith(client, ctx, options.clock);
   } finally {
     await client.close();
   }
@@ -46,6 +49,7 @@ export async function* extract(
 async function* extractWith(
   client: CyralClient,
   ctx: CyralContext,
+  clock: Clock | undefined,
 ): AsyncGenerator<ConnectorEvent> {
   const startedMs = Date.now();
   const cursor = parseCursor(ctx.cursor, ctx.logger);
@@ -62,6 +66,7 @@ async function* extractWith(
     ctx,
     tenant: ctx.config.tenant,
     skipped,
+    clock,
     labels: new Set(labelList.labels.map((label) => label.name)),
     repoIds: new Set(repos.map((repo) => repo.id)),
     sidecarIds: new Set(sidecars.map((sidecar) => sidecar.id)),
@@ -70,22 +75,26 @@ async function* extractWith(
     { repositories: repos.length, sidecars: sidecars.length, stage: cursor.stage },
     'Extracting Cyral control plane',
   );
+  // Selection skips were counted by the attempt that started the run; a resumed one drops them.
+  const selectionSkips = skipped.drain();
   if (cursor.stage <= STAGE.tenant) {
+    yield* selectionSkips;
     yield* tenantAssets(scope, labelList.labels);
-    yield checkpoint({ stage: STAGE.policies });
+    yield* checkpoint(skipped, { stage: STAGE.policies });
   }
   if (cursor.stage <= STAGE.policies) {
     yield* policyAssets(scope);
-    yield checkpoint({ stage: STAGE.sidecars });
+    yield* checkpoint(skipped, { stage: STAGE.sidecars });
   }
   for (const sidecar of pending(sidecars, cursor, STAGE.sidecars)) {
     yield* sidecarAssets(scope, sidecar);
-    yield checkpoint({ stage: STAGE.sidecars, after: sidecar.id });
+    yield* checkpoint(skipped, { stage: STAGE.sidecars, after: sidecar.id });
   }
   for (const repo of pending(repos, cursor, STAGE.repositories)) {
-    yield* repositoryAssets(scope, repo);
-    yield checkpoint({ stage: STAGE.repositories, after: repo.id });
+    yield* repositoryWithin(scope, repo);
+    yield* checkpoint(skipped, { stage: STAGE.repositories, after: repo.id });
   }
+  yield* skipped.drain();
   ctx.logger.info(
     { skipped: skipped.counts(), skippedTotal: skipped.total, durationMs: Date.now() - startedMs },
     'Extracted Cyral control plane',
@@ -104,8 +113,43 @@ function pending<T extends { readonly id: string }>(
   return items.filter((item) => item.id > after);
 }
 
-function checkpoint(cursor: Cursor): ConnectorEvent {
-  return { type: 'checkpoint', cursor: cursor as JsonValue };
+/** The skips recorded so far, then a checkpoint that covers them too. */
+function* checkpoint(skipped: SkipTally, cursor: Cursor): Generator<ConnectorEvent> {
+  yield* skipped.drain();
+  yield { type: 'checkpoint', cursor: cursor as JsonValue };
+}
+
+/**
+ * One repository within `repositoryTimeoutMs`: its reads run under a signal of their own and
+ * its events are held until it is done, so a repository too slow to finish yields nothing but
+ * one `skipped` event (reason `timeout`) and the run goes on with the next.
+ */
+async function* repositoryWithin(scope: RunScope, repo: RepoEntry): AsyncGenerator<ConnectorEvent> {
+  const { ctx } = scope;
+  const ownSkips = new SkipTally(ctx.logger);
+  const timeoutMs = ctx.config.repositoryTimeoutMs;
+  const outcome = await runAtMost(
+    async (signal) => {
+      const events: ConnectorEvent[] = [];
+      const own = { ...scope, client: scope.client.forObject(signal), skipped: ownSkips };
+      for await (const event of repositoryAssets(own, repo)) events.push(event);
+      return events;
+    },
+    timeoutMs,
+    { signal: ctx.signal, clock: scope.clock },
+  );
+  if (outcome.timedOut) {
+    const message = `took longer than repositoryTimeoutMs (${String(timeoutMs)} ms)`;
+    scope.skipped.skip(
+      CYRAL_TYPES.repository,
+      'timeout',
+      { endpoint: 'repository', repoId: repo.id },
+      message,
+    );
+    return;
+  }
+  yield* outcome.value;
+  scope.skipped.adopt(ownSkips);
 }
 
 /** The cursor of a resumed run; one this version cannot read starts the run over, with a warning. */

@@ -9,6 +9,7 @@ import {
   ssoIntegrationToAsset,
   ssoMappingAssets,
 } from './map-governance.ts';
+import { CYRAL_TYPES } from './names.ts';
 import { POLICY_V2_TYPES, READS } from './reads.ts';
 import type { DataLabel } from './records-governance.ts';
 import { asset, readOrSkip } from './scope.ts';
@@ -50,7 +51,7 @@ export async function* tenantAssets(
 
 /**
  * Legacy policies (each read by id; an id that answers NotFound is skipped) and v2 policies of
- * each type. Either API may be absent from a control plane: legacy ones before v4.15 only, v2
+ * each type; the listings' sizes are reported as the control plane's total of policies. Either API may be absent from a control plane: legacy ones before v4.15 only, v2
  * ones over REST only where served. An absent API is logged, not skipped.
  */
 export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEvent> {
@@ -59,8 +60,13 @@ export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEv
   if (legacy === undefined) {
     ctx.logger.info({ endpoint: READS.legacyPolicyIds.name }, 'Cyral serves no legacy policies');
   }
-  for (const id of new Set(legacy?.Policies ?? [])) {
-    const policy = await readOrSkip(scope, 'policy', READS.legacyPolicy.at(id), { policyId: id });
+  const legacyIds = new Set(legacy?.Policies ?? []);
+  // The id listing is the control plane's own count of its legacy policies.
+  yield { type: 'reported', kind: CYRAL_TYPES.policy, total: legacyIds.size };
+  for (const id of legacyIds) {
+    const policy = await readOrSkip(scope, CYRAL_TYPES.policy, READS.legacyPolicy.at(id), {
+      policyId: id,
+    });
     if (policy !== undefined) {
       yield asset(legacyPolicyToAsset(tenant, policy, scope));
     }
@@ -74,6 +80,7 @@ export async function* policyAssets(scope: RunScope): AsyncGenerator<ConnectorEv
         'Cyral serves no v2 policies of this type',
       );
     }
+    yield { type: 'reported', kind: CYRAL_TYPES.policy, total: listed?.policies.length ?? 0 };
     for (const policy of listed?.policies ?? []) {
       yield asset(policyV2ToAsset(tenant, type, policy, scope));
     }

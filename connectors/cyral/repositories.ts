@@ -42,7 +42,8 @@ export async function* repositoryAssets(
     const { tree, invalidLocations } = parseDataMap(dataMap);
     if (invalidLocations > 0) {
       const where = { endpoint: READS.dataMap.name, ...ids };
-      scope.skipped.skip('dataMapLocation', 'invalid', where, invalidLocations);
+      const message = `${String(invalidLocations)} data-map locations are not schema.table.column`;
+      scope.skipped.skip('dataMapLocation', 'invalid', where, message);
     }
     for (const item of dataMapAssets(
       { tenant, repoId: entry.id, knownLabels: scope.labels },

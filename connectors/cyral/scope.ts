@@ -1,4 +1,9 @@
-import type { Asset, ConnectorContext, ConnectorEvent } from '../../agent/plugin-api/index.ts';
+import type {
+  Asset,
+  Clock,
+  ConnectorContext,
+  ConnectorEvent,
+} from '../../agent/plugin-api/index.ts';
 import type { CyralClient, ReadRequest } from './client.ts';
 import type { CyralConfig, CyralParams } from './config.ts';
 import type { KnownTargets } from './map-governance.ts';
@@ -13,6 +18,8 @@ export interface RunScope extends KnownTargets {
   readonly ctx: CyralContext;
   readonly tenant: string;
   readonly skipped: SkipTally;
+  /** The extract's clock (tests inject one); per-object timeouts run on it. */
+  readonly clock: Clock | undefined;
   /** Sidecars extracted in this run (access gateways link only to these). */
   readonly sidecarIds: ReadonlySet<string>;
 }

@@ -1,3 +1,4 @@
+import { CYRAL_TYPES } from './names.ts';
 import type { SkipTally } from './skipped.ts';
 
 /**
@@ -19,7 +20,13 @@ export function selectById<T extends { readonly id: string }>(
           const item = byId.get(id);
           if (item === undefined) {
             const endpoint = kind === 'repository' ? 'GET /v1/repos' : 'GET /v1/sidecars';
-            skipped.skip(kind, 'notFound', { endpoint, [`${kind}Id`]: id });
+            const type = kind === 'repository' ? CYRAL_TYPES.repository : CYRAL_TYPES.sidecar;
+            skipped.skip(
+              type,
+              'notFound',
+              { endpoint, [`${kind}Id`]: id },
+              `${endpoint} does not list it`,
+            );
             return [];
           }
           return [item];

@@ -1,5 +1,6 @@
 import type { ConnectorEvent } from '../../agent/plugin-api/index.ts';
 import { bindingToAsset, listenerToAsset, sidecarToAsset } from './map.ts';
+import { CYRAL_TYPES } from './names.ts';
 import { READS } from './reads.ts';
 import type { Binding, SidecarEntry } from './records.ts';
 import { asset, readOrSkip } from './scope.ts';
@@ -25,7 +26,7 @@ export async function* sidecarAssets(
   const bindings: Binding[] = [];
   for await (const bindingId of client.bindingIds(entry.id)) {
     const request = READS.binding.at(entry.id, bindingId);
-    const found = await readOrSkip(scope, 'binding', request, { ...ids, bindingId });
+    const found = await readOrSkip(scope, CYRAL_TYPES.binding, request, { ...ids, bindingId });
     if (found !== undefined) {
       bindings.push(found.binding);
     }

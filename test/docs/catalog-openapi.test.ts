@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { syntheticAsset } from '../fakes/catalog/assets.ts';
@@ -49,6 +50,22 @@ describe('docs/protocol/catalog.openapi.yaml with the OpenAPI checker', () => {
         body: Buffer.from(JSON.stringify({ assets: 2, batches: 1, complete: true })),
       }),
     ).toEqual([]);
+  });
+
+  it('accepts a complete call with the run counts, and refuses one with a key it does not define', () => {
+    const counts = JSON.parse(
+      readFileSync(new URL('../fixtures/run-counts/partial.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    const complete = (body: unknown): string[] =>
+      checker.check({
+        method: 'POST',
+        path: '/v1/runs/run-1/complete',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify(body)),
+      });
+    expect(complete({ assets: 3, batches: 1, complete: true, ...counts })).toEqual([]);
+    expect(complete({ assets: 3, batches: 1, complete: true, partial: 'yes' })).not.toEqual([]);
+    expect(complete({ assets: 3, batches: 1, complete: true, skippedIds: [] })).not.toEqual([]);
   });
 
   it('names a missing required header and a header that fails its schema', () => {

@@ -101,16 +101,35 @@ export function countByType(assets: readonly Asset[]): Record<string, number> {
 /** Real time plus what a test added by hand (to age tokens); timers still run in real time. */
 export class ManualClock implements Clock {
   #offsetMs = 0;
+  readonly #due = new Set<{ readonly atMs: number; readonly fire: () => void }>();
 
   now(): number {
     return Date.now() + this.#offsetMs;
   }
 
+  /** A wait ends after `delayMs` of real time, or as soon as `advance` moves past it. */
   schedule(callback: () => void, delayMs: number): () => void {
-    return systemClock.schedule(callback, delayMs);
+    const entry = {
+      atMs: this.now() + delayMs,
+      fire: () => {
+        cancel();
+        callback();
+      },
+    };
+    const cancelTimer = systemClock.schedule(entry.fire, delayMs);
+    const cancel = (): void => {
+      this.#due.delete(entry);
+      cancelTimer();
+    };
+    this.#due.add(entry);
+    return cancel;
   }
 
   advance(ms: number): void {
     this.#offsetMs += ms;
+    const now = this.now();
+    for (const entry of [...this.#due]) {
+      if (entry.atMs <= now) entry.fire();
+    }
   }
 }

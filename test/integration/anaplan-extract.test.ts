@@ -29,7 +29,8 @@ async function pushExtract(
   });
   try {
     for await (const event of connector.read(ctx)) {
-      await (event.type === 'asset' ? run.write(event.asset) : run.checkpoint(event.cursor));
+      if (event.type === 'asset') await run.write(event.asset);
+      if (event.type === 'checkpoint') await run.checkpoint(event.cursor);
     }
     return { commits, summary: await run.complete() };
   } catch (error) {

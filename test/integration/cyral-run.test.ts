@@ -10,7 +10,7 @@ import { envStore } from '../../secrets/env/index.ts';
 import { fileStore } from '../../secrets/file/index.ts';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import type { CatalogReceiver } from '../fakes/catalog-receiver.ts';
-import { expectedCyralAssets, total } from '../fakes/cyral/expected.ts';
+import { expectedCyralAssets, expectedSkips, total } from '../fakes/cyral/expected.ts';
 import { startCyralSimulator } from '../fakes/cyral/simulator.ts';
 import type { CyralSimulator } from '../fakes/cyral/simulator.ts';
 import { findCanary } from '../helpers/canary.ts';
@@ -109,6 +109,33 @@ describe('perimeter run with the cyral connector', () => {
     expect(receiver.completes).toContainEqual(
       expect.objectContaining({ runId: 'cyral-run', assets: expected() }),
     );
+    // Stale policy ids and unbound gateways: skipped by id, the run partial, the counts reconciled.
+    const tenant = simulator.tenant;
+    const skips = expectedSkips(tenant);
+    const counts = receiver.completes.find((c) => c.runId === 'cyral-run')?.counts;
+    expect(counts).toMatchObject({
+      partial: true,
+      reconciled: true,
+      mismatches: [],
+      skipped: { total: total(skips), truncated: false },
+    });
+    const items = (counts?.['skipped'] as { items: Record<string, string>[] }).items;
+    expect(items).toContainEqual({
+      kind: 'CyralPolicy',
+      id: tenant.id('stale-policy', 0),
+      reason: 'notFound',
+      message: 'GET /v1/policies/{id} answered NotFound',
+    });
+    const policies = (counts?.['kinds'] as Record<string, Record<string, number>>)['CyralPolicy'];
+    expect(policies?.['reported']).toBe(
+      (policies?.['extracted'] ?? 0) + (policies?.['skipped'] ?? 0),
+    );
+    expect(policies?.['skipped']).toBe(tenant.size.stalePolicies);
+    expect(result.stdout).toMatch(/succeeded \(partial\)/);
+    expect(result.stdout).toMatch(/CyralPolicy +\d+ +\d+ +1\n/);
+    expect(result.stdout).toContain(`partial: ${String(total(skips))} skipped`);
+    expect(result.stdout).toContain(tenant.id('stale-policy', 0));
+    expect(result.stdout).toContain("counts reconcile with the source's totals");
     const pushed = Buffer.concat(
       receiver.requests.map((r) =>
         r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body,
@@ -123,9 +150,13 @@ describe('perimeter run with the cyral connector', () => {
   });
 
   it('writes the same assets to --output files, with no secret in them', async () => {
-    const result = await cli('run', 'job.yaml', '--output', 'out');
+    const result = await cli('run', 'job.yaml', '--output', 'out', '--json');
     expect(result.code).toBe(0);
+    const printed = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(printed).toMatchObject({ partial: true, reconciled: true });
     const runDir = join(dir, 'out', 'cyral-run');
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as unknown;
+    expect(manifest).toMatchObject({ partial: true, skipped: printed['skipped'] });
     const files = readdirSync(runDir).map((f) => readFileSync(join(runDir, f), 'utf8'));
     const lines = files
       .join('\n')
@@ -191,6 +222,14 @@ describe('perimeter run with the cyral connector across a secret rotation', () =
       expect(catalog.completes).toEqual([
         expect.objectContaining({ runId: 'cyral-rotation', assets: total }),
       ]);
+      // The counts carried in the checkpoint: the resumed run's skips are neither lost nor doubled.
+      expect(catalog.completes[0]?.counts).toMatchObject({
+        partial: true,
+        reconciled: true,
+        skipped: {
+          total: Object.values(expectedSkips(source.tenant)).reduce((a, b) => a + b, 0),
+        },
+      });
       const counts = [...catalog.assetCounts().values()];
       expect(counts).toHaveLength(total);
       expect(counts.filter((times) => times !== 1)).toEqual([]);

@@ -28,8 +28,14 @@ describe('a run through the catalog push protocol', () => {
       (world.receiver.injected.get('status429') ?? 0) +
         (world.receiver.injected.get('status503') ?? 0),
     ).toBeGreaterThan(5);
-    expect(world.receiver.completes).toEqual([
-      { runId: 'big-run', assets: 50_000, batches: result.batches },
+    expect(world.receiver.completes).toMatchObject([
+      // Nothing skipped, nothing reported: whole and trivially reconciled.
+      {
+        runId: 'big-run',
+        assets: 50_000,
+        batches: result.batches,
+        counts: { partial: false, reconciled: true },
+      },
     ]);
 
     const checker = createOpenApiChecker(

@@ -106,7 +106,14 @@ export function decodeBatch(
 }
 
 /** Parses the body of a `complete` call. */
-export function parseComplete(body: Buffer): { assets: number; batches: number } {
+/** The run-count keys a `complete` call may carry after an extract (RunCounts in the doc). */
+const COUNT_KEYS = ['kinds', 'partial', 'skipped', 'reconciled', 'mismatches'] as const;
+
+export function parseComplete(body: Buffer): {
+  assets: number;
+  batches: number;
+  counts?: Record<string, unknown>;
+} {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -119,21 +126,30 @@ export function parseComplete(body: Buffer): { assets: number; batches: number }
   >;
   const { assets, batches, complete } = record;
   const extra = Object.keys(record).filter(
-    (key) => !['assets', 'batches', 'complete'].includes(key),
+    (key) => !['assets', 'batches', 'complete', ...COUNT_KEYS].includes(key),
   );
+  const countKeys = COUNT_KEYS.filter((key) => key in record);
   if (
     !Number.isSafeInteger(assets) ||
     !Number.isSafeInteger(batches) ||
     (assets as number) < 0 ||
     (batches as number) < 0 ||
     complete !== true ||
-    extra.length > 0
+    extra.length > 0 ||
+    (countKeys.length > 0 && countKeys.length < COUNT_KEYS.length) ||
+    ('partial' in record && typeof record['partial'] !== 'boolean') ||
+    ('reconciled' in record && typeof record['reconciled'] !== 'boolean')
   ) {
     throw new HttpProblem(
       400,
       'bad_complete',
-      'the body must be {assets, batches, complete: true}',
+      'the body must be {assets, batches, complete: true} with all of the run counts or none',
     );
   }
-  return { assets: assets as number, batches: batches as number };
+  const counts = Object.fromEntries(countKeys.map((key) => [key, record[key]]));
+  return {
+    assets: assets as number,
+    batches: batches as number,
+    ...(countKeys.length > 0 ? { counts } : {}),
+  };
 }

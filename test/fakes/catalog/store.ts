@@ -25,6 +25,8 @@ export interface CompleteCall {
   readonly runId: string;
   readonly assets: number;
   readonly batches: number;
+  /** The run's counts (kinds, partial, skipped, reconciled, mismatches), after an extract. */
+  readonly counts?: Record<string, unknown>;
 }
 
 /** What the catalog holds: batches by key, assets by qualifiedName, duplicates and conflicts. */

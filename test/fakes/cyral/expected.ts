@@ -37,7 +37,7 @@ export function expectedSkips(tenant: CyralTenant): Record<string, number> {
   ).length;
   const skips: Record<string, number> = {
     accessGateway: unbound,
-    policy: tenant.size.stalePolicies,
+    CyralPolicy: tenant.size.stalePolicies,
   };
   return Object.fromEntries(Object.entries(skips).filter(([, count]) => count > 0));
 }

@@ -24,7 +24,7 @@ export interface CyralSimulatorState {
   readonly forbidden: string[];
   servesPoliciesV2: boolean;
   /** Called on each data request before it is answered (a test's clock may advance here). */
-  readonly onRequest: (() => void) | undefined;
+  readonly onRequest: ((path: string) => void) | undefined;
   readonly closing: AbortController;
 }
 
@@ -59,7 +59,7 @@ export async function handleCyral(
     state.forbidden.push(`${method} ${url.pathname}`);
   }
   state.targets.push(`${method} ${url.pathname}${url.search}`);
-  state.onRequest?.();
+  state.onRequest?.(url.pathname);
   if (!authorized(state, request, response) || refusedByFault(state, url.pathname, response)) {
     return;
   }

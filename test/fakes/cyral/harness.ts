@@ -21,6 +21,8 @@ import type { CyralSimulator, CyralSimulatorOptions } from './simulator.ts';
 export interface CyralHarnessOptions extends CyralSimulatorOptions {
   /** Each data request moves the shared clock this far, so tokens age as the run goes. */
   readonly clockStepMs?: number;
+  /** How far a request to `path` moves the clock, where it differs from `clockStepMs`. */
+  readonly stepFor?: (path: string) => number | undefined;
   /** Attempts of the agent's HTTP client per request. @default 3 */
   readonly httpAttempts?: number;
 }
@@ -54,8 +56,8 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
   const step = options.clockStepMs ?? 0;
   const simulator = await startCyralSimulator({
     now: () => clock.now(),
-    onRequest: () => {
-      clock.advance(step);
+    onRequest: (path) => {
+      clock.advance(options.stepFor?.(path) ?? step);
     },
     ...options,
   });

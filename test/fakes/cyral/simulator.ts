@@ -26,7 +26,7 @@ export interface CyralSimulatorOptions {
   /** The simulator's clock for token expiry, in ms since the epoch. @default Date.now */
   readonly now?: () => number;
   /** Called on each data request before it is answered (a test's clock may advance here). */
-  readonly onRequest?: () => void;
+  readonly onRequest?: (path: string) => void;
 }
 
 /** A running simulator of a Cyral control plane on loopback, with a switch for every fault. */
