@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { flattenChunks } from '../../agent/plugin-api/index.ts';
 import type { Clock, ConnectorEvent, JsonValue, Logger } from '../../agent/plugin-api/index.ts';
 import { CyralClient } from './client.ts';
 import { policyAssets, tenantAssets } from './governance.ts';
 import { READS } from './reads.ts';
 import { repositoryAssets } from './repositories.ts';
-import type { CyralContext, RunScope } from './scope.ts';
+import type { CyralContext, EventChunk, RunScope } from './scope.ts';
 import { selectById } from './selection.ts';
 import { sidecarAssets } from './sidecars.ts';
 import { SkipTally } from './skipped.ts';
@@ -31,10 +32,17 @@ export interface ExtractOptions {
  * order). A checkpoint follows each stage and each sidecar and repository. The run ends with a
  * summary line counting what was skipped per kind.
  */
-export async function* extract(
+export function extract(
   ctx: CyralContext,
   options: ExtractOptions = {},
-): AsyncGenerator<ConnectorEvent> {
+): AsyncIterableIterator<ConnectorEvent> {
+  return flattenChunks(extractChunks(ctx, options));
+}
+
+async function* extractChunks(
+  ctx: CyralContext,
+  options: ExtractOptions,
+): AsyncGenerator<EventChunk> {
   const client = new CyralClient({ ...ctx, clock: options.clock });
   try {
     yield* extractWith(client, ctx);
@@ -43,10 +51,7 @@ export async function* extract(
   }
 }
 
-async function* extractWith(
-  client: CyralClient,
-  ctx: CyralContext,
-): AsyncGenerator<ConnectorEvent> {
+async function* extractWith(client: CyralClient, ctx: CyralContext): AsyncGenerator<EventChunk> {
   const startedMs = Date.now();
   const cursor = parseCursor(ctx.cursor, ctx.logger);
   const skipped = new SkipTally(ctx.logger);
@@ -71,25 +76,32 @@ async function* extractWith(
     'Extracting Cyral control plane',
   );
   if (cursor.stage <= STAGE.tenant) {
-    yield* tenantAssets(scope, labelList.labels);
-    yield checkpoint({ stage: STAGE.policies });
+    yield* singly(tenantAssets(scope, labelList.labels));
+    yield [checkpoint({ stage: STAGE.policies })];
   }
   if (cursor.stage <= STAGE.policies) {
-    yield* policyAssets(scope);
-    yield checkpoint({ stage: STAGE.sidecars });
+    yield* singly(policyAssets(scope));
+    yield [checkpoint({ stage: STAGE.sidecars })];
   }
   for (const sidecar of pending(sidecars, cursor, STAGE.sidecars)) {
-    yield* sidecarAssets(scope, sidecar);
-    yield checkpoint({ stage: STAGE.sidecars, after: sidecar.id });
+    yield* singly(sidecarAssets(scope, sidecar));
+    yield [checkpoint({ stage: STAGE.sidecars, after: sidecar.id })];
   }
   for (const repo of pending(repos, cursor, STAGE.repositories)) {
     yield* repositoryAssets(scope, repo);
-    yield checkpoint({ stage: STAGE.repositories, after: repo.id });
+    yield [checkpoint({ stage: STAGE.repositories, after: repo.id })];
   }
   ctx.logger.info(
     { skipped: skipped.counts(), skippedTotal: skipped.total, durationMs: Date.now() - startedMs },
     'Extracted Cyral control plane',
   );
+}
+
+/** The events of a stage that makes few (tenant, policies, sidecars), one chunk each. */
+async function* singly(events: AsyncIterable<ConnectorEvent>): AsyncGenerator<EventChunk> {
+  for await (const event of events) {
+    yield [event];
+  }
 }
 
 /** The objects of a per-object stage still to do: none before it, those after `after` in it. */
