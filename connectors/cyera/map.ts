@@ -184,7 +184,11 @@ function withClassifications(
     return asset;
   }
   const tags = toClassifications(records);
-  return tags.length === 0 ? asset : { ...asset, classifications: tags };
+  if (tags.length > 0) {
+    // Set on the asset just built (last, as a spread would put it): no copy per column.
+    asset.classifications = tags;
+  }
+  return asset;
 }
 
 /**
@@ -263,6 +267,11 @@ function tokenizationOf(record: ClassificationRecord): string | undefined {
 function highestSensitivity<T extends { readonly sensitivity?: string | null }>(
   records: readonly T[],
 ): T | undefined {
+  const [only] = records;
+  if (records.length === 1) {
+    // One record (most columns): the highest is it, when it has a sensitivity.
+    return only?.sensitivity != null ? only : undefined;
+  }
   let best: T | undefined;
   let bestRank = -2;
   for (const record of records) {

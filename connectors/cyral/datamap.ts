@@ -59,6 +59,7 @@ export interface DataMapScope {
 export function* dataMapAssets(scope: DataMapScope, tree: DataMapTree): Generator<Asset> {
   const root = dataMapRoot(scope.tenant, scope.repoId);
   const repository = qn.repository(scope.tenant, scope.repoId);
+  const labelTargets = new Map<string, string>();
   for (const [schema, tables] of sorted(tree)) {
     const schemaName = child(root, schema);
     yield {
@@ -78,34 +79,43 @@ export function* dataMapAssets(scope: DataMapScope, tree: DataMapTree): Generato
         attributes: { repoId: scope.repoId, schemaName: schema, labeledColumnCount: columns.size },
       };
       for (const [column, labels] of sorted(columns)) {
-        yield columnAsset(scope, { tableName, column, labels: [...labels].sort() });
+        yield columnAsset(scope, labelTargets, { tableName, column, labels: [...labels].sort() });
       }
     }
   }
 }
 
+/** Called once per column of the data map: one pass over its labels, label names made once. */
 function columnAsset(
   scope: DataMapScope,
+  labelTargets: Map<string, string>,
   column: { readonly tableName: string; readonly column: string; readonly labels: string[] },
 ): Asset {
-  const classifications: Classification[] = column.labels.map((label) => ({
-    typeName: `${label}${DATA_LABEL_TAG_SUFFIX}`,
-  }));
-  const relationships: Relationship[] = column.labels
-    .filter((label) => scope.knownLabels.has(label))
-    .map((label) => ({
-      typeName: 'CyralColumnDataLabel',
-      targetQualifiedName: qn.dataLabel(scope.tenant, label),
-    }));
-  return {
+  const classifications: Classification[] = [];
+  const relationships: Relationship[] = [];
+  for (const label of column.labels) {
+    classifications.push({ typeName: `${label}${DATA_LABEL_TAG_SUFFIX}` });
+    if (scope.knownLabels.has(label)) {
+      let target = labelTargets.get(label);
+      if (target === undefined) {
+        target = qn.dataLabel(scope.tenant, label);
+        labelTargets.set(label, target);
+      }
+      relationships.push({ typeName: 'CyralColumnDataLabel', targetQualifiedName: target });
+    }
+  }
+  const asset: Asset = {
     typeName: CYRAL_TYPES.column,
     qualifiedName: child(column.tableName, column.column),
     name: column.column,
     parentQualifiedName: column.tableName,
     attributes: { repoId: scope.repoId, dataLabels: column.labels },
     classifications,
-    ...(relationships.length === 0 ? {} : { relationships }),
   };
+  if (relationships.length > 0) {
+    asset.relationships = relationships;
+  }
+  return asset;
 }
 
 function getOrSet<K, V>(map: Map<K, V>, key: K, make: () => V): V {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runAtMost } from '../../agent/plugin-api/index.ts';
+import { flattenChunks, runAtMost } from '../../agent/plugin-api/index.ts';
 import type { Clock, ConnectorEvent, JsonValue, Logger } from '../../agent/plugin-api/index.ts';
 import { CyralClient } from './client.ts';
 import { policyAssets, tenantAssets } from './governance.ts';
@@ -7,7 +7,7 @@ import { CYRAL_TYPES } from './names.ts';
 import { READS } from './reads.ts';
 import { repositoryAssets } from './repositories.ts';
 import type { RepoEntry } from './records.ts';
-import type { CyralContext, RunScope } from './scope.ts';
+import type { CyralContext, EventChunk, RunScope } from './scope.ts';
 import { selectById } from './selection.ts';
 import { sidecarAssets } from './sidecars.ts';
 import { SkipTally } from './skipped.ts';
@@ -34,10 +34,17 @@ export interface ExtractOptions {
  * order). A checkpoint follows each stage and each sidecar and repository. The run ends with a
  * summary line counting what was skipped per kind.
  */
-export async function* extract(
+export function extract(
   ctx: CyralContext,
   options: ExtractOptions = {},
-): AsyncGenerator<ConnectorEvent> {
+): AsyncIterableIterator<ConnectorEvent> {
+  return flattenChunks(extractChunks(ctx, options));
+}
+
+async function* extractChunks(
+  ctx: CyralContext,
+  options: ExtractOptions,
+): AsyncGenerator<EventChunk> {
   const client = new CyralClient({ ...ctx, clock: options.clock });
   try {
     yield* extractWith(client, ctx, options.clock);
@@ -50,7 +57,7 @@ async function* extractWith(
   client: CyralClient,
   ctx: CyralContext,
   clock: Clock | undefined,
-): AsyncGenerator<ConnectorEvent> {
+): AsyncGenerator<EventChunk> {
   const startedMs = Date.now();
   const cursor = parseCursor(ctx.cursor, ctx.logger);
   const skipped = new SkipTally(ctx.logger);
@@ -78,27 +85,34 @@ async function* extractWith(
   // Selection skips were counted by the attempt that started the run; a resumed one drops them.
   const selectionSkips = skipped.drain();
   if (cursor.stage <= STAGE.tenant) {
-    yield* selectionSkips;
-    yield* tenantAssets(scope, labelList.labels);
-    yield* checkpoint(skipped, { stage: STAGE.policies });
+    yield [...selectionSkips];
+    yield* singly(tenantAssets(scope, labelList.labels));
+    yield [...checkpoint(skipped, { stage: STAGE.policies })];
   }
   if (cursor.stage <= STAGE.policies) {
-    yield* policyAssets(scope);
-    yield* checkpoint(skipped, { stage: STAGE.sidecars });
+    yield* singly(policyAssets(scope));
+    yield [...checkpoint(skipped, { stage: STAGE.sidecars })];
   }
   for (const sidecar of pending(sidecars, cursor, STAGE.sidecars)) {
-    yield* sidecarAssets(scope, sidecar);
-    yield* checkpoint(skipped, { stage: STAGE.sidecars, after: sidecar.id });
+    yield* singly(sidecarAssets(scope, sidecar));
+    yield [...checkpoint(skipped, { stage: STAGE.sidecars, after: sidecar.id })];
   }
   for (const repo of pending(repos, cursor, STAGE.repositories)) {
     yield* repositoryWithin(scope, repo);
-    yield* checkpoint(skipped, { stage: STAGE.repositories, after: repo.id });
+    yield [...checkpoint(skipped, { stage: STAGE.repositories, after: repo.id })];
   }
-  yield* skipped.drain();
+  yield [...skipped.drain()];
   ctx.logger.info(
     { skipped: skipped.counts(), skippedTotal: skipped.total, durationMs: Date.now() - startedMs },
     'Extracted Cyral control plane',
   );
+}
+
+/** The events of a stage that makes few (tenant, policies, sidecars), one chunk each. */
+async function* singly(events: AsyncIterable<ConnectorEvent>): AsyncGenerator<EventChunk> {
+  for await (const event of events) {
+    yield [event];
+  }
 }
 
 /** The objects of a per-object stage still to do: none before it, those after `after` in it. */
@@ -124,16 +138,16 @@ function* checkpoint(skipped: SkipTally, cursor: Cursor): Generator<ConnectorEve
  * its events are held until it is done, so a repository too slow to finish yields nothing but
  * one `skipped` event (reason `timeout`) and the run goes on with the next.
  */
-async function* repositoryWithin(scope: RunScope, repo: RepoEntry): AsyncGenerator<ConnectorEvent> {
+async function* repositoryWithin(scope: RunScope, repo: RepoEntry): AsyncGenerator<EventChunk> {
   const { ctx } = scope;
   const ownSkips = new SkipTally(ctx.logger);
   const timeoutMs = ctx.config.repositoryTimeoutMs;
   const outcome = await runAtMost(
     async (signal) => {
-      const events: ConnectorEvent[] = [];
+      const chunks: EventChunk[] = [];
       const own = { ...scope, client: scope.client.forObject(signal), skipped: ownSkips };
-      for await (const event of repositoryAssets(own, repo)) events.push(event);
-      return events;
+      for await (const chunk of repositoryAssets(own, repo)) chunks.push(chunk);
+      return chunks;
     },
     timeoutMs,
     { signal: ctx.signal, clock: scope.clock },

@@ -36,6 +36,9 @@ export function qualifiedName(tenant: string, ...segments: readonly string[]): s
 }
 
 function escapeSegment(segment: string): string {
+  if (!segment.includes('%') && !segment.includes('/')) {
+    return segment;
+  }
   return segment.replaceAll('%', '%25').replaceAll('/', '%2F');
 }
 
@@ -68,7 +71,11 @@ export function dataMapRoot(tenant: string, repoId: string): string {
 
 /** Appends escaped segments to a qualified name. */
 export function child(parent: string, ...segments: readonly string[]): string {
-  return [parent, ...segments.map(escapeSegment)].join('/');
+  let name = parent;
+  for (const segment of segments) {
+    name = `${name}/${escapeSegment(segment)}`;
+  }
+  return name;
 }
 
 /** Drops null, undefined and empty-list values, so attributes hold only what the source said. */

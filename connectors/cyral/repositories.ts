@@ -3,19 +3,20 @@ import { dataMapAssets, parseDataMap } from './datamap.ts';
 import { accessRuleToAsset, repositoryToAsset, userAccountToAsset } from './map.ts';
 import { READS } from './reads.ts';
 import type { RepoEntry, UserAccount } from './records.ts';
-import { asset, readOrSkip } from './scope.ts';
-import type { RunScope } from './scope.ts';
+import { CHUNK_ASSETS, asset, readOrSkip } from './scope.ts';
+import type { EventChunk, RunScope } from './scope.ts';
 
 /**
  * One repository: its settings, network access policy and access gateway, its data map as
  * schema → table → column assets tagged with their labels, and its user accounts with their
  * access rules. Whatever answers NotFound is skipped (an unbound repository has no access
- * gateway); the repository itself is always emitted from its listing entry.
+ * gateway); the repository itself is always emitted from its listing entry. The data map's
+ * assets come in chunks of {@link CHUNK_ASSETS}, an account with its access rules as one chunk.
  */
 export async function* repositoryAssets(
   scope: RunScope,
   entry: RepoEntry,
-): AsyncGenerator<ConnectorEvent> {
+): AsyncGenerator<EventChunk> {
   const { tenant } = scope;
   const ids = { repoId: entry.id };
   const [auth, analysis, networkAccessPolicy, gateway, dataMap, accounts] = await Promise.all([
@@ -29,15 +30,17 @@ export async function* repositoryAssets(
   const accessGateway = gateway?.accessGateway ?? undefined;
   const gatewayKnown =
     accessGateway?.sidecarId != null && scope.sidecarIds.has(accessGateway.sidecarId);
-  yield asset(
-    repositoryToAsset(tenant, entry, {
-      auth: auth?.authInfo ?? undefined,
-      analysis: analysis?.userConfig ?? undefined,
-      networkAccessPolicy,
-      accessGateway,
-      gatewayKnown,
-    }),
-  );
+  yield [
+    asset(
+      repositoryToAsset(tenant, entry, {
+        auth: auth?.authInfo ?? undefined,
+        analysis: analysis?.userConfig ?? undefined,
+        networkAccessPolicy,
+        accessGateway,
+        gatewayKnown,
+      }),
+    ),
+  ];
   if (dataMap !== undefined) {
     const { tree, invalidLocations } = parseDataMap(dataMap);
     if (invalidLocations > 0) {
@@ -45,11 +48,19 @@ export async function* repositoryAssets(
       const message = `${String(invalidLocations)} data-map locations are not schema.table.column`;
       scope.skipped.skip('dataMapLocation', 'invalid', where, message);
     }
+    let chunk: ConnectorEvent[] = [];
     for (const item of dataMapAssets(
       { tenant, repoId: entry.id, knownLabels: scope.labels },
       tree,
     )) {
-      yield asset(item);
+      chunk.push(asset(item));
+      if (chunk.length === CHUNK_ASSETS) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) {
+      yield chunk;
     }
   }
   yield* accountAssets(scope, entry.id, accounts?.userAccounts ?? []);
@@ -59,7 +70,7 @@ async function* accountAssets(
   scope: RunScope,
   repoId: string,
   accounts: readonly UserAccount[],
-): AsyncGenerator<ConnectorEvent> {
+): AsyncGenerator<EventChunk> {
   const { tenant } = scope;
   const rules = await Promise.all(
     accounts.map((account) => {
@@ -69,10 +80,11 @@ async function* accountAssets(
     }),
   );
   for (const [index, account] of accounts.entries()) {
-    yield asset(userAccountToAsset(tenant, repoId, account));
+    const chunk = [asset(userAccountToAsset(tenant, repoId, account))];
     const place = { tenant, repoId, accountId: account.userAccountID };
     for (const [position, rule] of (rules[index]?.accessRules ?? []).entries()) {
-      yield asset(accessRuleToAsset(place, rule, position));
+      chunk.push(asset(accessRuleToAsset(place, rule, position)));
     }
+    yield chunk;
   }
 }

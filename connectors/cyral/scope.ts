@@ -24,6 +24,12 @@ export interface RunScope extends KnownTargets {
   readonly sidecarIds: ReadonlySet<string>;
 }
 
+/** Events made together and handed out one by one (`flattenChunks`): a step of the run's stream. */
+export type EventChunk = readonly ConnectorEvent[];
+
+/** How many data-map assets travel together: per-asset async steps cost more than the asset. */
+export const CHUNK_ASSETS = 256;
+
 /** An asset event. */
 export function asset(value: Asset): ConnectorEvent {
   return { type: 'asset', asset: value };

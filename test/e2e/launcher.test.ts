@@ -51,7 +51,7 @@ describe('bin/perimeter.js', () => {
     // One process ran to its end: the first image was replaced, not left as a parent.
     expect(probes).toHaveLength(1);
     expect(probes[0]?.execArgv).toEqual(
-      expect.arrayContaining(['--max-semi-space-size=16', '--max-old-space-size=128']),
+      expect.arrayContaining(['--max-semi-space-size=8', '--max-old-space-size=128']),
     );
     expect(probes[0]?.heapMiB).toBeLessThan(200);
   });
@@ -59,7 +59,7 @@ describe('bin/perimeter.js', () => {
   it('leaves a heap flag given in NODE_OPTIONS alone and adds only the missing one', async () => {
     const { probes } = await launch({ NODE_OPTIONS: '--max-old-space-size=300' });
     expect(probes).toHaveLength(1);
-    expect(probes[0]?.execArgv).toContain('--max-semi-space-size=16');
+    expect(probes[0]?.execArgv).toContain('--max-semi-space-size=8');
     expect(probes[0]?.execArgv.join(' ')).not.toContain('--max-old-space-size');
     expect(probes[0]?.heapMiB).toBeGreaterThan(300);
   });

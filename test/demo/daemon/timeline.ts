@@ -82,6 +82,9 @@ function describe(event: ReceivedEvent): string {
         durationMs: number;
         check?: { summary?: string };
         resources?: readonly unknown[];
+        partial?: boolean;
+        reconciled?: boolean;
+        skipped?: { total: number; items: readonly { kind: string; id: string }[] };
       };
       if (result.operation === 'check') {
         return result.check?.summary ?? 'check passed';
@@ -89,7 +92,8 @@ function describe(event: ReceivedEvent): string {
       if (result.operation === 'discover') {
         return `${String(result.resources?.length ?? 0)} selectable resources`;
       }
-      return `${String(result.assets)} assets in ${String(result.batches)} batches, ${(result.bytes / 1024).toFixed(0)} KiB, ${(result.durationMs / 1000).toFixed(1)} s`;
+      const moved = `${String(result.assets)} assets in ${String(result.batches)} batches, ${(result.bytes / 1024).toFixed(0)} KiB, ${(result.durationMs / 1000).toFixed(1)} s`;
+      return result.partial === true ? `${moved}; ${partialLine(result)}` : moved;
     }
     case 'failed': {
       const error = event['error'] as { code?: string; message?: string } | undefined;
@@ -98,4 +102,16 @@ function describe(event: ReceivedEvent): string {
     default:
       return '';
   }
+}
+
+/** What a partial run skipped, as its final event says: the count, the first ids, whether counts reconcile. */
+function partialLine(result: {
+  reconciled?: boolean;
+  skipped?: { total: number; items: readonly { kind: string; id: string }[] };
+}): string {
+  const items = result.skipped?.items ?? [];
+  const first = items.slice(0, 3).map((item) => `${item.kind} ${item.id}`);
+  const more = (result.skipped?.total ?? 0) > first.length ? ', …' : '';
+  const reconciled = result.reconciled === true ? 'counts reconciled' : 'counts do not reconcile';
+  return `partial, ${String(result.skipped?.total ?? 0)} skipped (${first.join(', ')}${more}), ${reconciled}`;
 }
