@@ -160,6 +160,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
     ...(reviewSink === undefined ? {} : { reviewSink }),
     logger,
     metrics,
+    redaction: redactor,
   });
   let closing: Promise<void> | undefined;
   return {
