@@ -35,6 +35,7 @@ describe('Redactor: secrets scoped to a run', () => {
     await redactor.scope('run-1', async () => {
       redactor.add('shared-secret-value');
       redactor.add('only-run-one');
+      await Promise.resolve();
     });
     expect(redactor.redact('shared-secret-value only-run-one')).toBe('[redacted] only-run-one');
     second.release();
@@ -48,6 +49,7 @@ describe('Redactor: secrets scoped to a run', () => {
     await redactor.scope('run-1', async () => {
       redactor.add('agent-proxy-pass');
       redactor.addLasting('vault-login-token');
+      await Promise.resolve();
     });
     expect(redactor.redact('agent-proxy-pass vault-login-token')).toBe('[redacted] [redacted]');
   });
@@ -68,6 +70,7 @@ describe('Redactor: secrets scoped to a run', () => {
     for (let run = 0; run < 500; run += 1) {
       await redactor.scope(`run-${run}`, async () => {
         redactor.add(`per-run-token-${run}-${'z'.repeat(40)}`);
+        await Promise.resolve();
         expect(redactor.redact(`t=per-run-token-${run}-${'z'.repeat(40)}`)).toBe('t=[redacted]');
       });
     }
