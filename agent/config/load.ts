@@ -1,4 +1,3 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
 import { checkConnectionConfig, checkEndpoints, refProblems } from '../run/connection.ts';
 import type { HostChecker, RefChecker } from '../run/connection.ts';
@@ -8,6 +7,7 @@ import type { ConfigProblem } from '../run/problems.ts';
 import { buildConfigSchema } from './schema.ts';
 import type { AgentConfig } from './schema.ts';
 import { walkSettings } from './walk.ts';
+import { readYamlText } from './yaml-text.ts';
 
 /** Where configuration comes from: the environment and an optional YAML (or JSON) file. */
 export interface ConfigSources {
@@ -224,34 +224,24 @@ function parseConfigText(
   text: string,
   problems: ConfigProblem[],
 ): Record<string, unknown> {
-  try {
-    const value: unknown = parseYaml(text, { prettyErrors: false });
-    if (value === null || value === undefined) {
-      return {};
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({
-        path,
-        message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
-        see: DOCS.configuration,
-      });
-      return {};
-    }
-    return value as Record<string, unknown>;
-  } catch (error) {
-    problems.push({ path, message: describeYamlError(error, text), see: DOCS.configuration });
+  const reading = readYamlText(text);
+  if ('problem' in reading) {
+    problems.push({ path, message: reading.problem, see: DOCS.configuration });
     return {};
   }
-}
-
-/** A YAML syntax error by position and code only: the parser's own message quotes the line. */
-export function describeYamlError(error: unknown, text: string): string {
-  if (error instanceof YAMLParseError) {
-    const before = text.slice(0, error.pos[0]).split('\n');
-    const where = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-    return `YAML syntax error at ${where} (${error.code}); fix the file's syntax`;
+  const { value } = reading;
+  if (value === null || value === undefined) {
+    return {};
   }
-  return 'could not be parsed as YAML or JSON';
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({
+      path,
+      message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
+      see: DOCS.configuration,
+    });
+    return {};
+  }
+  return value as Record<string, unknown>;
 }
 
 function deepMerge(
