@@ -52,12 +52,12 @@ const INDEPENDENT_SECTIONS = new Set([
  * of the overlay, so the rest still parses and its semantic checks still run.
  */
 export function readConfig(sources: ConfigSources, registry: Registry): ConfigReading {
-  const schema = buildConfigSchema(registry.stores);
+  const { schema, settings } = schemaOf(registry.stores);
   const problems: ConfigProblem[] = [];
   const fromFile = sources.file
     ? parseConfigText(sources.file.path, sources.file.text, problems)
     : {};
-  const env = envOverlay(sources.env, walkSettings(schema));
+  const env = envOverlay(sources.env, settings);
   problems.push(...env.problems);
   const input = deepMerge(fromFile, env.overlay);
   const parsed = schema.safeParse(input);
@@ -96,6 +96,26 @@ export function readConfig(sources: ConfigSources, registry: Registry): ConfigRe
     omitted,
     problems,
   };
+}
+
+type ConfigSchema = ReturnType<typeof buildConfigSchema>;
+const schemas = new WeakMap<
+  readonly SecretStoreDefinition[],
+  { readonly schema: ConfigSchema; readonly settings: ReturnType<typeof walkSettings> }
+>();
+
+/** The schema of a registry's stores, built once (building it takes tens of milliseconds). */
+function schemaOf(stores: readonly SecretStoreDefinition[]): {
+  readonly schema: ConfigSchema;
+  readonly settings: ReturnType<typeof walkSettings>;
+} {
+  let built = schemas.get(stores);
+  if (built === undefined) {
+    const schema = buildConfigSchema(stores);
+    built = { schema, settings: walkSettings(schema) };
+    schemas.set(stores, built);
+  }
+  return built;
 }
 
 /**

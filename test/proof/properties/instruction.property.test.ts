@@ -90,9 +90,9 @@ describe('control-plane instructions, over generated input', () => {
           ...signed,
           run: { ...(signed['run'] as object), params: { x: replacement } },
         };
-        const outcome = parsesOrCoded('signature: tampered', SIGNATURE_CODES, () =>
-          verifyInstructionSignature(tampered, signer.publicKey),
-        );
+        const outcome = parsesOrCoded('signature: tampered', SIGNATURE_CODES, () => {
+          verifyInstructionSignature(tampered, signer.publicKey);
+        });
         expect('error' in outcome).toBe(true);
       }),
       params(),
@@ -109,15 +109,15 @@ describe('control-plane instructions, over generated input', () => {
         .tuple(jsonValue, fc.uint8Array({ maxLength: 80 }))
         .map(
           ([header, bytes]) =>
-            `${Buffer.from(JSON.stringify(header) ?? '').toString('base64url')}..${Buffer.from(bytes).toString('base64url')}`,
+            `${Buffer.from(JSON.stringify(header)).toString('base64url')}..${Buffer.from(bytes).toString('base64url')}`,
         ),
       jsonValue,
     );
     fc.assert(
       fc.property(validRun, signature, (instruction, candidate) => {
-        const outcome = parsesOrCoded('signature: verify', SIGNATURE_CODES, () =>
-          verifyInstructionSignature({ ...instruction, signature: candidate }, signer.publicKey),
-        );
+        const outcome = parsesOrCoded('signature: verify', SIGNATURE_CODES, () => {
+          verifyInstructionSignature({ ...instruction, signature: candidate }, signer.publicKey);
+        });
         expect('error' in outcome).toBe(true);
       }),
       params(),
@@ -132,9 +132,9 @@ describe('control-plane instructions, over generated input', () => {
           { run: { runId: 'r', connectionId: 'c', params: { p: nested(levels) } } },
           { now: NOW },
         );
-        parsesOrCoded('signature: deep nesting', SIGNATURE_CODES, () =>
-          verifyInstructionSignature({ ...deep, signature: 'e30..AA' }, signer.publicKey),
-        );
+        parsesOrCoded('signature: deep nesting', SIGNATURE_CODES, () => {
+          verifyInstructionSignature({ ...deep, signature: 'e30..AA' }, signer.publicKey);
+        });
       }),
       params(),
     );

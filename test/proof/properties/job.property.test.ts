@@ -34,7 +34,7 @@ const deepText = (levels: number, form: number): string =>
   [
     `connector: fixture\nconnection: {}\nparams:\n  p: ${'['.repeat(levels)}1${']'.repeat(levels)}\n`,
     `{"connector":"fixture","connection":{},"params":{"p":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}}`,
-    `connector: fixture\nconnection: {}\nparams:\n${Array.from({ length: Math.min(levels, 300) }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`,
+    `connector: fixture\nconnection: {}\nparams:\n${Array.from({ length: Math.min(levels, 120) }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`,
   ][form] ?? '';
 
 describe('job files, over generated input', () => {
