@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { PerimeterError } from '../../../agent/plugin-api/index.ts';
 import type { ErrorCode } from '../../../agent/plugin-api/index.ts';
 import { proofMode, proofRuns } from '../mode.ts';
@@ -28,6 +28,15 @@ export function params<T>(runs = PARSER_RUNS): fc.Parameters<T> {
 
 /** How many inputs each property was given (printed by the long run for the README table). */
 export const inputsTried = new Map<string, number>();
+
+// The long run prints how many inputs each property was given, for the README's table.
+if (proofMode === 'long') {
+  afterAll(() => {
+    for (const [name, inputs] of inputsTried) {
+      process.stdout.write(`inputs tried: ${name}: ${inputs}\n`);
+    }
+  });
+}
 
 function count(name: string): void {
   inputsTried.set(name, (inputsTried.get(name) ?? 0) + 1);

@@ -129,7 +129,7 @@ describe.each(secretStoreFixtures)(
     });
 
     // Every input is a write to the fake and a read through the SDK (~0.1 s on a busy machine):
-  // fewer than for a pure parser; the payload parser above takes the full count.
+    // fewer than for a pure parser; the payload parser above takes the full count.
     const runs = proofRuns({ ci: 25, long: 500 });
 
     it('gives back a plain value as stored, or a coded error', async () => {
