@@ -155,4 +155,22 @@ describe('the config file and PERIMETER_* variables, over generated input', () =
       /YAML problem at line 1/,
     );
   });
+
+  it('refuse an alias bomb as a problem of the file, within the bound', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let level = 1; level < 9; level += 1) {
+      levels.push(
+        `${'abcdefghi'[level]}: &${'abcdefghi'[level]} [${Array(10)
+          .fill(`*${'abcdefghi'[level - 1]}`)
+          .join(',')}]`,
+      );
+    }
+    const text = `agent:\n  x:\n${levels.map((line) => `    ${line}`).join('\n')}\n`;
+    const outcome = parsesOrCoded('config: alias bomb', [], () =>
+      readConfig({ env: {}, file: { path: 'c.yaml', text } }, registry),
+    );
+    expect('value' in outcome && outcome.value.problems.map((p) => p.message).join()).toMatch(
+      /aliases/,
+    );
+  });
 });
