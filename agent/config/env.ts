@@ -127,8 +127,17 @@ function describeKind(setting: SettingInfo): string {
   }
 }
 
+/** Most edits between a variable and a setting's variable for a "did you mean". */
+const SUGGEST_DISTANCE = 3;
+
 function suggest(name: string, known: ReadonlyMap<string, SettingInfo>): string {
-  const close = [...known.keys()].filter((candidate) => distance(candidate, name) <= 3);
+  // The length check first: the distance of two names of lengths m and n costs m×n, and a name
+  // of many kilobytes (a mistake, or hostile) would take seconds against every setting.
+  const close = [...known.keys()].filter(
+    (candidate) =>
+      Math.abs(candidate.length - name.length) <= SUGGEST_DISTANCE &&
+      distance(candidate, name) <= SUGGEST_DISTANCE,
+  );
   return close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(' or ')}?)` : '';
 }
 

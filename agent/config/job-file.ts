@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { RunSpec } from '../run/types.ts';
-import { describeYamlError } from './load.ts';
+import { readYamlText } from './yaml-text.ts';
 import { DOCS, problemsError, problemsFromZod } from '../run/problems.ts';
 import type { ConfigProblem } from '../run/problems.ts';
 import {
@@ -73,15 +72,11 @@ export function inspectJobFile(
   text: string,
   newRunId: () => string = generateRunId,
 ): { spec: RunSpec | undefined; problems: ConfigProblem[] } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: false });
-  } catch (error) {
-    return {
-      spec: undefined,
-      problems: [{ path, message: describeYamlError(error, text), see: DOCS.jobFile }],
-    };
+  const reading = readYamlText(text);
+  if ('problem' in reading) {
+    return { spec: undefined, problems: [{ path, message: reading.problem, see: DOCS.jobFile }] };
   }
+  const raw = reading.value;
   const parsed = JobFileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     const problems = problemsFromZod(parsed.error, [], DOCS.jobFile);

@@ -1,4 +1,3 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Connector, SecretStoreDefinition } from '../plugin-api/index.ts';
 import { checkConnectionConfig, checkEndpoints, refProblems } from '../run/connection.ts';
 import type { HostChecker, RefChecker } from '../run/connection.ts';
@@ -8,6 +7,7 @@ import type { ConfigProblem } from '../run/problems.ts';
 import { buildConfigSchema } from './schema.ts';
 import type { AgentConfig } from './schema.ts';
 import { walkSettings } from './walk.ts';
+import { readYamlText } from './yaml-text.ts';
 
 /** Where configuration comes from: the environment and an optional YAML (or JSON) file. */
 export interface ConfigSources {
@@ -57,12 +57,12 @@ const INDEPENDENT_SECTIONS = new Set([
  * of the overlay, so the rest still parses and its semantic checks still run.
  */
 export function readConfig(sources: ConfigSources, registry: Registry): ConfigReading {
-  const schema = buildConfigSchema(registry.stores);
+  const { schema, settings } = schemaOf(registry.stores);
   const problems: ConfigProblem[] = [];
   const fromFile = sources.file
     ? parseConfigText(sources.file.path, sources.file.text, problems)
     : {};
-  const env = envOverlay(sources.env, walkSettings(schema));
+  const env = envOverlay(sources.env, settings);
   problems.push(...env.problems);
   const input = deepMerge(fromFile, env.overlay);
   const parsed = schema.safeParse(input);
@@ -101,6 +101,26 @@ export function readConfig(sources: ConfigSources, registry: Registry): ConfigRe
     omitted,
     problems,
   };
+}
+
+type ConfigSchema = ReturnType<typeof buildConfigSchema>;
+const schemas = new WeakMap<
+  readonly SecretStoreDefinition[],
+  { readonly schema: ConfigSchema; readonly settings: ReturnType<typeof walkSettings> }
+>();
+
+/** The schema of a registry's stores, built once (building it takes tens of milliseconds). */
+function schemaOf(stores: readonly SecretStoreDefinition[]): {
+  readonly schema: ConfigSchema;
+  readonly settings: ReturnType<typeof walkSettings>;
+} {
+  let built = schemas.get(stores);
+  if (built === undefined) {
+    const schema = buildConfigSchema(stores);
+    built = { schema, settings: walkSettings(schema) };
+    schemas.set(stores, built);
+  }
+  return built;
 }
 
 /**
@@ -229,34 +249,24 @@ function parseConfigText(
   text: string,
   problems: ConfigProblem[],
 ): Record<string, unknown> {
-  try {
-    const value: unknown = parseYaml(text, { prettyErrors: false });
-    if (value === null || value === undefined) {
-      return {};
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({
-        path,
-        message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
-        see: DOCS.configuration,
-      });
-      return {};
-    }
-    return value as Record<string, unknown>;
-  } catch (error) {
-    problems.push({ path, message: describeYamlError(error, text), see: DOCS.configuration });
+  const reading = readYamlText(text);
+  if ('problem' in reading) {
+    problems.push({ path, message: reading.problem, see: DOCS.configuration });
     return {};
   }
-}
-
-/** A YAML syntax error by position and code only: the parser's own message quotes the line. */
-export function describeYamlError(error: unknown, text: string): string {
-  if (error instanceof YAMLParseError) {
-    const before = text.slice(0, error.pos[0]).split('\n');
-    const where = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-    return `YAML syntax error at ${where} (${error.code}); fix the file's syntax`;
+  const { value } = reading;
+  if (value === null || value === undefined) {
+    return {};
   }
-  return 'could not be parsed as YAML or JSON';
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({
+      path,
+      message: 'must be a YAML mapping of sections (agent, catalog, connections, ...)',
+      see: DOCS.configuration,
+    });
+    return {};
+  }
+  return value as Record<string, unknown>;
 }
 
 function deepMerge(

@@ -178,6 +178,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
                 runMemoryMb(connector, config.queue, config.policy.connectors[connector.name]),
             }),
         }),
+    redaction: redactor,
   });
   let closing: Promise<void> | undefined;
   return {

@@ -38,8 +38,9 @@ export function registerProxyCredentials(redactor: Redactor, proxyUrl: string | 
   if (password !== '') {
     const user = decodeURIComponent(username);
     const secret = decodeURIComponent(password);
-    redactor.add(secret);
-    redactor.add(`${user}:${secret}`);
+    // Agent settings, not a run's: held for the agent's lifetime.
+    redactor.addLasting(secret);
+    redactor.addLasting(`${user}:${secret}`);
   }
 }
 

@@ -12,7 +12,7 @@ import {
   refineRun,
 } from '../run/spec.ts';
 import type { ScheduledRun, ScheduleSpec } from '../run/spec.ts';
-import { JsonValueSchema, PerimeterError } from '../plugin-api/index.ts';
+import { JsonValueSchema, PerimeterError, nestsDeeperThan } from '../plugin-api/index.ts';
 import type { RunSpec } from '../run/types.ts';
 import { MAX_INSTRUCTION_BYTES, jsonExceeds } from './instruction-size.ts';
 
@@ -189,14 +189,4 @@ function invalidInstruction(raw: unknown, problems: readonly ConfigProblem[]): P
     `${what} has ${problems.length} ${noun}:\n${lines.join('\n')}`,
     { context: { problems: listed.map((problem) => cut(problem.path)) } },
   );
-}
-
-function nestsDeeperThan(value: unknown, levels: number): boolean {
-  if (typeof value !== 'object' || value === null) {
-    return false;
-  }
-  if (levels === 0) {
-    return true;
-  }
-  return Object.values(value).some((child) => nestsDeeperThan(child, levels - 1));
 }

@@ -9,6 +9,7 @@ export * from './http.ts';
 export * from './json.ts';
 export * from './logger.ts';
 export * from './network.ts';
+export * from './secret-ref.ts';
 export * from './secrets.ts';
 export * from './store-client.ts';
 export * from './store-errors.ts';

@@ -18,3 +18,18 @@ export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 
 /** A JSON object. */
 export type JsonObject = Record<string, JsonValue>;
+
+/**
+ * Whether `value` holds objects or arrays more than `levels` deep. Every parser of outside input
+ * checks this before a recursive schema or walk, so that a payload nested thousands deep is
+ * refused with a coded error rather than blowing the stack. Looks no deeper than `levels`.
+ */
+export function nestsDeeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  if (levels === 0) {
+    return true;
+  }
+  return Object.values(value).some((child) => nestsDeeperThan(child, levels - 1));
+}

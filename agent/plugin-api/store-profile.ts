@@ -25,12 +25,14 @@ export function credentialRefSchema(example: string): z.ZodString {
  * or sidecar), because store calls carry bearer tokens and signed headers.
  */
 export function storeUrlSchema(): z.ZodType<string> {
-  return z
-    .url({ protocol: /^https?$/ })
-    .refine(
-      (raw) => raw.startsWith('https:') || isLoopbackHost(new URL(raw).hostname),
-      'must be an https:// URL (plain http only to a loopback address, e.g. a local fake)',
-    );
+  return z.url({ protocol: /^https?$/ }).refine(
+    // The refinement runs even when the URL check failed: URL.parse, not new URL (which throws).
+    (raw) => {
+      const url = URL.parse(raw);
+      return url === null || url.protocol === 'https:' || isLoopbackHost(url.hostname);
+    },
+    'must be an https:// URL (plain http only to a loopback address, e.g. a local fake)',
+  );
 }
 
 /** Timeout of one HTTP request of a store (connect and response), in milliseconds. */

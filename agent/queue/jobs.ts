@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { problemsError, problemsFromZod } from '../run/problems.ts';
-import { JsonValueSchema } from '../plugin-api/index.ts';
+import { JsonValueSchema, nestsDeeperThan } from '../plugin-api/index.ts';
 import { RunSpecSchema, ScheduleFieldsSchema } from '../run/spec.ts';
 import { TallySnapshotSchema } from '../run/tally.ts';
 import type { RunCheckpoint, RunSpec } from '../run/types.ts';
@@ -39,8 +39,15 @@ export const RunJobSchema = z.discriminatedUnion('kind', [
 /** A validated job payload. */
 export type RunJob = z.output<typeof RunJobSchema>;
 
+/** Deepest nesting of a payload (params and cursors included): the schemas recurse. */
+const MAX_JOB_NESTING = 64;
+
 /** Validates a payload; problems throw JOB_INVALID naming each key path (never its value). */
 export function parseRunJob(data: unknown, what: string): RunJob {
+  if (nestsDeeperThan(data, MAX_JOB_NESTING)) {
+    const message = `nests deeper than ${MAX_JOB_NESTING} levels`;
+    throw problemsError('JOB_INVALID', what, [{ path: '(root)', message }]);
+  }
   const parsed = RunJobSchema.safeParse(data);
   if (!parsed.success) {
     throw problemsError('JOB_INVALID', what, problemsFromZod(parsed.error));

@@ -60,6 +60,10 @@ export interface ExecutorDeps extends PrepareDeps {
     prepared: PreparedRun,
     credentials: Readonly<Record<string, SecretValue>>,
   ) => Connector;
+  /** Scopes the secrets a run registers with the log redactor to the run (the Redactor). */
+  readonly redaction?: {
+    scope<T>(runId: string, work: () => Promise<T>): Promise<T>;
+  };
 }
 
 /**
@@ -68,38 +72,40 @@ export interface ExecutorDeps extends PrepareDeps {
  * rejection refresh the secrets once (a rotation) and retry from the last committed checkpoint.
  */
 export function createRunExecutor(deps: ExecutorDeps): RunExecutor {
-  return {
-    async execute(spec: RunSpec, options: ExecuteOptions): Promise<RunResult> {
-      const startedAt = performance.now();
-      const logger = deps.logger.child({ component: 'runtime', runId: spec.runId });
-      let prepared: PreparedRun | undefined;
-      try {
-        prepared = prepareRun(spec, deps);
-        logger.info(
-          { connector: prepared.connector.name, operation: spec.operation },
-          'Run started',
-        );
-        const result = await executePrepared(prepared, options, deps, logger, startedAt);
-        record(deps, prepared, 'succeeded', startedAt);
-        logger.info(
-          {
-            assets: result.assets,
-            batches: result.batches,
-            bytes: result.bytes,
-            durationMs: result.durationMs,
-          },
-          result.awaitingReview === true ? 'Run held for review' : 'Run succeeded',
-        );
-        return result;
-      } catch (error) {
-        const failure = runError(error, options.signal);
-        if (prepared) {
-          record(deps, prepared, outcomeOf(failure), startedAt);
-        }
-        logger.warn(failureFields(failure), 'Run did not succeed');
-        throw failure;
+  const execute = async (spec: RunSpec, options: ExecuteOptions): Promise<RunResult> => {
+    const startedAt = performance.now();
+    const logger = deps.logger.child({ component: 'runtime', runId: spec.runId });
+    let prepared: PreparedRun | undefined;
+    try {
+      prepared = prepareRun(spec, deps);
+      logger.info({ connector: prepared.connector.name, operation: spec.operation }, 'Run started');
+      const result = await executePrepared(prepared, options, deps, logger, startedAt);
+      record(deps, prepared, 'succeeded', startedAt);
+      logger.info(
+        {
+          assets: result.assets,
+          batches: result.batches,
+          bytes: result.bytes,
+          durationMs: result.durationMs,
+        },
+        result.awaitingReview === true ? 'Run held for review' : 'Run succeeded',
+      );
+      return result;
+    } catch (error) {
+      const failure = runError(error, options.signal);
+      if (prepared) {
+        record(deps, prepared, outcomeOf(failure), startedAt);
       }
-    },
+      logger.warn(failureFields(failure), 'Run did not succeed');
+      throw failure;
+    }
+  };
+  return {
+    // A run's secrets are forgotten by the redactor when it ends (another run may still hold them).
+    execute: (spec, options) =>
+      deps.redaction === undefined
+        ? execute(spec, options)
+        : deps.redaction.scope(spec.runId, () => execute(spec, options)),
   };
 }
 

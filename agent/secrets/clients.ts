@@ -84,8 +84,9 @@ export class StoreClients {
       logger: logger.child({ secretStore: profileName }),
       network,
       environment: environment ?? {},
+      // A login token outlives the run that first used the store: held for the agent's lifetime.
       redact: (value) => {
-        redactor.add(value);
+        redactor.addLasting(value);
       },
       resolve: (ref, { signal }) => {
         const chain = [...(this.#chain.getStore() ?? []), profileName];

@@ -1,9 +1,11 @@
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, nestsDeeperThan } from '../plugin-api/index.ts';
 import type { SecretDecoding, SecretSelector } from '../plugin-api/index.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+/** Deepest JSON a selector reads: a selected part is written out again, recursively. */
+const MAX_PAYLOAD_NESTING = 64;
 
 /** What part of a payload a reference reveals, and the canonical reference to name in errors. */
 export interface Extraction {
@@ -63,8 +65,9 @@ function selectorError(extraction: Extraction, problem: string): PerimeterError 
 }
 
 function parseJson(bytes: Buffer, extraction: Extraction): unknown {
+  let document: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    document = JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     // The parser's message quotes the text around the error: never let it out.
     throw selectorError(
@@ -72,6 +75,13 @@ function parseJson(bytes: Buffer, extraction: Extraction): unknown {
       'the value is not JSON; omit the selector to get the whole value',
     );
   }
+  if (nestsDeeperThan(document, MAX_PAYLOAD_NESTING)) {
+    throw selectorError(
+      extraction,
+      `the JSON value nests deeper than ${MAX_PAYLOAD_NESTING} levels; omit the selector to get the whole value`,
+    );
+  }
+  return document;
 }
 
 const MISSING = Symbol('missing');

@@ -33,7 +33,8 @@ const { connectors } = (await import(data.connectorsModule)) as {
   connectors: readonly Connector[];
 };
 const byName = new Map(connectors.map((connector) => [connector.name, connector]));
-// Knows the secrets of every run this thread executed and the auth headers its clients built.
+// Knows the secrets of the run in progress (forgotten when it ends) and the auth headers its
+// clients built.
 const redactor = new Redactor();
 let current: AbortController | undefined;
 
@@ -49,6 +50,10 @@ port.on('message', (message: ToThread) => {
 });
 
 async function runOne(run: StartRun): Promise<void> {
+  await redactor.scope(run.runId, () => runScoped(run));
+}
+
+async function runScoped(run: StartRun): Promise<void> {
   const controller = new AbortController();
   current = controller;
   link.resetCredit();
