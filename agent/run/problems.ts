@@ -43,11 +43,16 @@ export function docForPath(path: readonly PropertyKey[]): string {
   }
 }
 
-/** Renders a key path: `connections.cyera-prod.credentials.secret`, `jobs[2].id`. */
+/**
+ * Renders a key path: `connections.cyera-prod.credentials.secret`, `jobs[2].id`; an empty key
+ * (a YAML line `: x`) as `""`, so the problem still names where it is.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((key, index) =>
-      typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
+      typeof key === 'number'
+        ? `[${key}]`
+        : `${index === 0 ? '' : '.'}${key === '' ? '""' : String(key)}`,
     )
     .join('');
 }
