@@ -119,7 +119,7 @@ export async function startRig(
         intervalMs: 100,
         what: `a final event of ${runIds.join(', ')}`,
       });
-      return new Map(runIds.map((runId) => [runId, finals(runId)[0] as ReceivedEvent]));
+      return new Map(runIds.map((runId) => [runId, finals(runId)[0]!]));
     },
   };
 }

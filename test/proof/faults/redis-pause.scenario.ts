@@ -28,8 +28,9 @@ describe('Redis paused longer than the job lock', () => {
       rig.issue(runIds);
       await waitFor(() => rig.catalog.batches().length >= 2, { timeoutMs: 30_000 });
       const sleeper = new Redis(server.url, { maxRetriesPerRequest: null });
-      defer(async () => {
+      defer(() => {
         sleeper.disconnect();
+        return Promise.resolve();
       });
       await sleeper.call('DEBUG', 'SLEEP', String((LOCK_MS * 2) / 1_000));
       rig.source.restore();
