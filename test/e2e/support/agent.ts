@@ -54,6 +54,8 @@ export async function spawnAgent(options: {
   readonly untilRunning?: boolean;
   /** Another entry file (default: test/helpers/fixture-agent.ts). */
   readonly entry?: string;
+  /** Longest wait for the health server and for "Agent running". @default 20000 */
+  readonly startTimeoutMs?: number;
 }): Promise<AgentProcess> {
   const args = [
     options.entry ?? ENTRY,
@@ -94,12 +96,20 @@ export async function spawnAgent(options: {
         what: `${options.name}: log "${msg}"`,
       },
     );
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const listening = await Promise.race([
-    waitForLog('Health server listening'),
+    waitForLog('Health server listening', {}, startTimeoutMs),
     exited.then(({ code }) => {
       throw new Error(`${options.name} exited with ${String(code)} before listening:\n${output}`);
     }),
-  ]);
+  ]).catch(async (error: unknown) => {
+    // Not left running behind a failed start.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw error;
+  });
   const healthPort = Number(listening['port']);
   const agent: AgentProcess = {
     name: options.name,
@@ -115,7 +125,7 @@ export async function spawnAgent(options: {
     },
   };
   if (options.untilRunning !== false) {
-    await waitForLog('Agent running');
+    await waitForLog('Agent running', {}, startTimeoutMs);
   }
   return agent;
 }

@@ -5,3 +5,4 @@ import './redis-pause.scenario.ts';
 import './catalog.scenario.ts';
 import './control-plane.scenario.ts';
 import './clock-skew.scenario.ts';
+import './source-stall.scenario.ts';

@@ -94,6 +94,8 @@ export async function startRig(
   const agent = await spawnAgent({
     name,
     configPath: writeConfig(config),
+    // A busy machine may take long to load the agent's modules: the start is not the fault.
+    startTimeoutMs: 90_000,
     env: { FIXTURE_SECRET: canary, CP_TOKEN: cp.token, ...options.env },
   });
   defer(() => stopAgent(agent));
