@@ -12,7 +12,7 @@ import type { RunJob } from './jobs.ts';
 import type { ConnectionLeases } from './lease.ts';
 import type { RunLedger } from './ledger.ts';
 import type { QueueSettings } from './settings.ts';
-import { runSignal } from './signals.ts';
+import { LOCK_LOST, runSignal } from './signals.ts';
 import type { WeightedSlots } from './slots.ts';
 import type { EventOutbox, RunEventBody, RunOutcome } from '../run/contract.ts';
 
@@ -122,6 +122,7 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
           },
         },
       });
+      await assertLockHeld(job, token, deps, spec.runId);
       const { runId: _runId, ...outcome } = result;
       if (result.awaitingReview === true) {
         await deps.onHeld?.(spec.runId, prepared);
@@ -131,6 +132,10 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
       await report({ type: 'succeeded', attempt, result: outcome });
       return outcome;
     } catch (error) {
+      if (error instanceof LockLostError) {
+        throw error;
+      }
+      await assertLockHeld(job, token, deps, spec.runId);
       return await settle(toPerimeterError(error), { job, token, spec, attempt, deps, report });
     } finally {
       stop.dispose();
@@ -140,6 +145,39 @@ export function createRunProcessor(deps: ProcessorDeps): RunProcessor {
       await lease.release();
     }
   };
+}
+
+/** This attempt no longer holds the run's lock: another attempt owns the run and its outcome. */
+class LockLostError extends Error {}
+
+/**
+ * Before a final event: is the job's lock still this attempt's? When Redis was paused or away
+ * longer than the lock, BullMQ's stalled check may have handed the run to another attempt, and
+ * two attempts reporting would give the run two final events. A lost lock drops this outcome.
+ */
+async function assertLockHeld(
+  job: Job<RunJob>,
+  token: string | undefined,
+  deps: ProcessorDeps,
+  runId: string,
+): Promise<void> {
+  if (token === undefined) {
+    return;
+  }
+  let held: boolean;
+  try {
+    held = (await job.extendLock(token, deps.settings.lockDurationMs)) === 1;
+  } catch {
+    // Redis unreachable: no one can take the run over meanwhile; the event waits in the outbox.
+    return;
+  }
+  if (!held) {
+    deps.logger.warn(
+      { runId },
+      'Run lock lost; another attempt owns the run, so this attempt reports nothing',
+    );
+    throw new LockLostError(`The lock of run ${runId} was lost`);
+  }
 }
 
 interface Failure {
@@ -155,6 +193,12 @@ async function settle(
   failure: Failure & { readonly token: string | undefined },
 ): Promise<never> {
   const { job, deps, spec } = failure;
+  if (error.code === 'RUN_ABORTED' && error.context['reason'] === LOCK_LOST) {
+    // The lock was not renewed in time but is still ours: carry on from the checkpoint.
+    await job.moveToDelayed(Date.now(), failure.token);
+    deps.logger.warn({ runId: spec.runId }, 'Run lock renewal failed; requeued at its checkpoint');
+    throw new DelayedError();
+  }
   if (error.code === 'RUN_ABORTED' && deps.shutdown.aborted) {
     // Back to the queue at once, without using an attempt; the payload holds the checkpoint.
     await job.moveToDelayed(Date.now(), failure.token);

@@ -30,10 +30,7 @@ export function runSignal(sources: RunSignalSources): RunSignal {
     timeout.abort();
   }, sources.timeoutMs);
   const reasons: [AbortSignal | undefined, () => PerimeterError][] = [
-    [
-      sources.cancel,
-      () => new PerimeterError('RUN_CANCELLED', 'A cancel instruction stopped the run'),
-    ],
+    [sources.cancel, () => cancelReason(sources.cancel)],
     [sources.shutdown, () => shutdownReason(sources.shutdown)],
     [
       timeout.signal,
@@ -70,6 +67,23 @@ export function runSignal(sources: RunSignalSources): RunSignal {
       });
     },
   };
+}
+
+/**
+ * The reason the worker gives BullMQ's job signal when the run's lock could not be renewed: the
+ * lock may have expired (Redis paused or unreachable longer than `queue.lockDurationMs`) and the
+ * run been handed to another attempt, so this one stops at a checkpoint.
+ */
+export const LOCK_LOST = 'lock-lost';
+
+function cancelReason(signal: AbortSignal | undefined): PerimeterError {
+  return signal?.reason === LOCK_LOST
+    ? new PerimeterError(
+        'RUN_ABORTED',
+        'The run lost its queue lock; it stops at a checkpoint and is requeued',
+        { context: { reason: LOCK_LOST } },
+      )
+    : new PerimeterError('RUN_CANCELLED', 'A cancel instruction stopped the run');
 }
 
 function shutdownReason(signal: AbortSignal): PerimeterError {

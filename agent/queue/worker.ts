@@ -8,6 +8,7 @@ import type { RunJob } from './jobs.ts';
 import { backoffDelay, createRunProcessor } from './processor.ts';
 import type { ProcessorDeps } from './processor.ts';
 import { QUEUE_NAME } from './queue.ts';
+import { LOCK_LOST } from './signals.ts';
 import { WeightedSlots } from './slots.ts';
 import type { RedisClient } from './redis.ts';
 import type { RunOutcome } from '../run/contract.ts';
@@ -57,6 +58,11 @@ export function startRunWorker(options: RunWorkerOptions): RunWorker {
     },
   );
   watchWorker(worker, logger);
+  worker.on('lockRenewalFailed', (jobIds) => {
+    // The lock may be gone and the run handed on: stop this attempt at a checkpoint (the
+    // processor then reports nothing unless it still holds the lock).
+    jobIds.forEach((jobId) => worker.cancelJob(jobId, LOCK_LOST));
+  });
   const cancelRun = (runId: string): void => {
     const run = active.get(runId);
     if (run !== undefined && worker.cancelJob(run.jobId, 'cancel')) {

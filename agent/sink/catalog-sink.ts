@@ -148,8 +148,11 @@ class CatalogTransport implements BatchTransport<Buffer> {
       await this.#recordFailure(error, 'catalog.complete', body, summary.assets);
       throw error;
     }
-    await response.dump();
+    const answer = await response.text();
     await this.#record('catalog.complete', body, response.status, summary.assets);
+    if (!answered(answer, (value) => value['complete'] === true)) {
+      throw unusableAnswer(response.status, `the completion of run ${this.#runId}`);
+    }
     this.#logger.info({ ...summary }, 'Catalog run completed');
   }
 
@@ -172,8 +175,13 @@ class CatalogTransport implements BatchTransport<Buffer> {
       endpoint: BATCHES_ENDPOINT,
       retry: false,
     });
-    await response.dump();
+    const answer = await response.text();
     await this.#record('catalog.batch', batch.payload, response.status, batch.assets);
+    // A 2xx counts as stored only with the protocol's answer naming this batch's key: a 200
+    // from a proxy or a broken catalog must not let a run claim assets nobody stored.
+    if (!answered(answer, (value) => value['key'] === idempotencyKey)) {
+      throw unusableAnswer(response.status, `batch ${batch.seq} of run ${this.#runId}`);
+    }
     return response.status === 200 ? 'duplicate' : 'stored';
   }
 
@@ -258,6 +266,25 @@ class CatalogTransport implements BatchTransport<Buffer> {
     const token = await this.#options.token();
     return token === undefined ? {} : { authorization: `Bearer ${token.reveal()}` };
   }
+}
+
+/** Whether a 2xx body is a JSON object that passes `check` (catalog protocol v1 answers). */
+function answered(text: string, check: (value: Record<string, unknown>) => boolean): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && check(value as Record<string, unknown>);
+  } catch {
+    return false;
+  }
+}
+
+/** A 2xx without the protocol's answer: retried like an outage, never taken as stored. */
+function unusableAnswer(status: number, what: string): PerimeterError {
+  return new PerimeterError(
+    'SINK_UNAVAILABLE',
+    `The catalog answered ${status} to ${what} without the protocol's answer (the body names no matching key); it is sent again. Check that catalog.url reaches the catalog itself.`,
+    { retryable: true, context: { status } },
+  );
 }
 
 /** The `reason` label of a retry: the status family, or the kind of network failure. */

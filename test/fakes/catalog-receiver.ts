@@ -172,6 +172,12 @@ async function handleRequest(
   if (fault?.kind === 'slow') {
     await sleep(fault.delayMs);
   }
+  if (fault?.kind === 'garbage') {
+    record(body, 200);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(fault.body ?? '<html>200 OK</html>');
+    return;
+  }
   const answer = faultAnswer(fault) ?? answerRoute(route, request, body, context);
   if (fault?.kind === 'drop') {
     record(body, 'dropped');

@@ -54,7 +54,7 @@ export async function spawnAgent(options: {
   readonly untilRunning?: boolean;
   /** Another entry file (default: test/helpers/fixture-agent.ts). */
   readonly entry?: string;
-  /** How long to wait for it to listen, then to run (default 20 s each). */
+  /** Longest wait for the health server and for "Agent running". @default 20000 */
   readonly startTimeoutMs?: number;
 }): Promise<AgentProcess> {
   const args = [
@@ -96,12 +96,20 @@ export async function spawnAgent(options: {
         what: `${options.name}: log "${msg}"`,
       },
     );
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const listening = await Promise.race([
-    waitForLog('Health server listening', {}, options.startTimeoutMs),
+    waitForLog('Health server listening', {}, startTimeoutMs),
     exited.then(({ code }) => {
       throw new Error(`${options.name} exited with ${String(code)} before listening:\n${output}`);
     }),
-  ]);
+  ]).catch(async (error: unknown) => {
+    // Not left running behind a failed start.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw error;
+  });
   const healthPort = Number(listening['port']);
   const agent: AgentProcess = {
     name: options.name,
@@ -117,7 +125,7 @@ export async function spawnAgent(options: {
     },
   };
   if (options.untilRunning !== false) {
-    await waitForLog('Agent running', {}, options.startTimeoutMs);
+    await waitForLog('Agent running', {}, startTimeoutMs);
   }
   return agent;
 }

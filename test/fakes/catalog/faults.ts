@@ -7,12 +7,15 @@ export type FaultTarget = 'batches' | 'complete' | 'any';
  * - `status`: answers that status with a JSON error (429 and 503 carry `Retry-After` when given);
  * - `slow`: waits `delayMs`, then handles the request normally;
  * - `drop`: destroys the socket, before storing the batch (the catalog never saw it) or after
- *   storing it (the catalog has it but the agent never hears so, and must retry into a duplicate).
+ *   storing it (the catalog has it but the agent never hears so, and must retry into a duplicate);
+ * - `garbage`: answers 200 with a body that is not the protocol's (`body`, default not JSON),
+ *   without storing anything.
  */
 export type CatalogFault = (
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
   | { readonly kind: 'slow'; readonly delayMs: number }
   | { readonly kind: 'drop'; readonly when?: 'before-store' | 'after-store' }
+  | { readonly kind: 'garbage'; readonly body?: string }
 ) & { readonly target?: FaultTarget };
 
 /** Probabilistic faults on batch calls, from a seeded generator so a failing run replays. */
@@ -95,6 +98,8 @@ export function faultLabel(fault: CatalogFault): string {
       return 'slow';
     case 'drop':
       return `drop-${fault.when ?? 'before-store'}`;
+    case 'garbage':
+      return 'garbage';
   }
 }
 

@@ -4,12 +4,15 @@ export type CallName = 'agent' | 'poll' | 'ack' | 'heartbeat' | 'events';
 /**
  * An answer the fake gives instead of (or before) the real one, until it runs out:
  * - `status`: that status with a JSON error (`Retry-After` when given), e.g. 503, 401, 429;
- * - `slow`: waits `delayMs`, then answers normally.
+ * - `slow`: waits `delayMs`, then answers normally;
+ * - `drop-after-store`: handles the call (an event is stored, an ack recorded), then destroys the
+ *   socket instead of answering: the agent never hears so and must send it again.
  * `forMs` bounds it in time, `count` in calls, `calls` to some calls (all by default).
  */
 export type ControlPlaneFault = (
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
   | { readonly kind: 'slow'; readonly delayMs: number }
+  | { readonly kind: 'drop-after-store' }
 ) & {
   readonly forMs?: number;
   readonly count?: number;
@@ -54,7 +57,7 @@ export class FaultPlan {
       return undefined;
     }
     found.remaining -= 1;
-    const label = found.fault.kind === 'status' ? `status${found.fault.status}` : 'slow';
+    const label = found.fault.kind === 'status' ? `status${found.fault.status}` : found.fault.kind;
     this.injected.set(label, (this.injected.get(label) ?? 0) + 1);
     return found.fault;
   }

@@ -55,8 +55,19 @@ async function handle(
     status: 0,
   };
   state.records.requests.push(recorded);
+  const fault = (() => {
+    const route = ROUTES.find((r) =>
+      r.pattern.test(new URL(recorded.path, 'http://fake').pathname),
+    );
+    return route?.method === recorded.method ? state.faults.next(route.call) : undefined;
+  })();
   const answer: Answer = (status, value, headers = {}) => {
     recorded.status = status;
+    if (fault?.kind === 'drop-after-store') {
+      // Handled and stored, but the answer is lost on the way.
+      response.destroy();
+      return;
+    }
     const text =
       value === undefined
         ? ''
@@ -75,7 +86,6 @@ async function handle(
     answer(404, { error: 'no such call' });
     return;
   }
-  const fault = state.faults.next(route.call);
   if (fault?.kind === 'status') {
     const retryAfter: Record<string, string> =
       fault.retryAfterSeconds === undefined
