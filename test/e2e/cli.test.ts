@@ -71,8 +71,14 @@ describe('the perimeter command as a process', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');
     expect(quiet.stdout).toMatch(
-      /^run e2e-run \(fixture extract\) succeeded: 2000 assets in \d+ batches, [\d.]+ KiB, [\d.]+ s -> catalog 127\.0\.0\.1:\d+\n$/,
+      /^run e2e-run \(fixture extract\) succeeded: 2000 assets in \d+ batches, [\d.]+ KiB, [\d.]+ s -> catalog 127\.0\.0\.1:\d+\n/,
     );
+    // Then the counts per kind: what the source said exists (unknown here), extracted, skipped.
+    expect(quiet.stdout.split('\n').slice(1)).toEqual([
+      'KIND         REPORTED  EXTRACTED  SKIPPED',
+      'FixtureItem  -         2000       0',
+      '',
+    ]);
     // Not a terminal: no colour codes.
     expect(quiet.stdout).not.toContain('\u001b[');
     // Asked for: JSON log lines on stderr, each key bound once.
