@@ -51,6 +51,8 @@ export async function openSession(
     readonly logLevel?: string;
     /** Add Node's process metrics (CPU, memory, GC) to the registry: the daemon's /metrics. */
     readonly processMetrics?: boolean;
+    /** `queue.isolation: auto` runs in capped threads: the daemon's worker (RuntimeOptions). */
+    readonly isolateRuns?: boolean;
     readonly job?: SessionJob;
   },
 ): Promise<Session> {
@@ -84,6 +86,7 @@ export async function openSession(
     redactor,
     metrics,
     env: io.env,
+    isolateRuns: options.isolateRuns === true,
     // Without a catalog the session is refused below, with the catalog among the problems.
     ...(options.output === undefined ? {} : { output: options.output }),
     ...(pushes && config.catalog === undefined ? { output: { kind: 'none' } } : {}),

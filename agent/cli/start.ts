@@ -32,6 +32,7 @@ export async function startCommand(args: CliArgs, io: CliIo, registry: Registry)
     // A link-only process runs nothing, so it needs no catalog.
     output: roles.worker ? { kind: 'catalog' } : { kind: 'none' },
     processMetrics: true,
+    isolateRuns: roles.worker,
   });
   try {
     return await runDaemon({

@@ -51,6 +51,12 @@ export interface RuntimeOptions {
     | { readonly kind: 'catalog' }
     | { readonly kind: 'directory'; readonly dir: string }
     | { readonly kind: 'none' };
+  /**
+   * Whether `queue.isolation: auto` runs each run's connector in a capped thread: true for the
+   * daemon (`perimeter start`), whose core the runs share. A one-shot command is its one run, so
+   * under `auto` it keeps the run in its own thread and its memory to one heap.
+   */
+  readonly isolateRuns?: boolean;
 }
 
 /** The assembled pieces that run jobs. */
@@ -219,15 +225,18 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
 }
 
 /**
- * The run threads, when `queue.isolation` is `thread` and the registry names the module its
- * connectors come from (an embedding that passes connectors alone runs them in-process).
+ * The run threads, when `queue.isolation` asks for them (see `isolateRuns`) and the registry
+ * names the module its connectors come from (an embedding that passes connectors alone runs
+ * them in-process).
  */
 function runThreadPool(
   options: RuntimeOptions,
   extraCaPem: string | undefined,
 ): RunThreadPool | undefined {
   const { config, registry } = options;
-  if (config.queue.isolation !== 'thread' || registry.connectorsModule === undefined) {
+  const { isolation } = config.queue;
+  const threads = isolation === 'thread' || (isolation === 'auto' && options.isolateRuns === true);
+  if (!threads || registry.connectorsModule === undefined) {
     return undefined;
   }
   return new RunThreadPool({

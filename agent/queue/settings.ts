@@ -154,10 +154,10 @@ export const QueueSettingsSchema = z
         'Most runs waiting in the queue; a run instruction beyond it is refused with QUEUE_FULL and reported to the control plane.',
       ),
     isolation: z
-      .enum(['thread', 'none'])
-      .default('thread')
+      .enum(['auto', 'thread', 'none'])
+      .default('auto')
       .describe(
-        "thread: each run's connector executes in a worker thread with a heap cap, so a runaway run fails alone (RUN_RESOURCE_EXHAUSTED); none: in the agent's own thread.",
+        "thread: each run's connector executes in a worker thread with a heap cap, so a runaway run fails alone (RUN_RESOURCE_EXHAUSTED); none: in the agent's own thread; auto: thread in the daemon (perimeter start), none in one-shot commands (perimeter run, check, discover), which are their one run.",
       ),
     runMemoryMb: z
       .int()

@@ -11,7 +11,7 @@ import type {
   SecretValue,
 } from '../../plugin-api/index.ts';
 import type { PreparedRun } from '../../run/prepare.ts';
-import { decodeItem, toWire } from './protocol.ts';
+import { toWire } from './protocol.ts';
 import type { FromThread, StartRun, ToThread } from './protocol.ts';
 import type { RunThreadPool, SessionHandlers, ThreadSession } from './pool.ts';
 
@@ -83,9 +83,7 @@ async function* drain(
       if (!Array.isArray(next)) {
         return (next as { value: unknown }).value;
       }
-      for (const item of next) {
-        yield decodeItem(item);
-      }
+      yield* next;
       session.pull();
     }
   } finally {

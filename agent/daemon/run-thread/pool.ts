@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import { PerimeterError } from '../../plugin-api/index.ts';
-import { fromWire } from './protocol.ts';
+import { decodeChunk, fromWire } from './protocol.ts';
 import type { FromThread, StartRun, ThreadData, ToThread } from './protocol.ts';
 
 /** What the core does with a run's messages other than its own events. */
@@ -120,7 +120,7 @@ class RunThread {
           throw message;
         }
         if (message.type === 'events') {
-          return JSON.parse(message.json) as unknown[];
+          return decodeChunk(message.text);
         }
         settled = true;
         if (message.type === 'failed') {

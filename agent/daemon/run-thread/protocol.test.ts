@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAssetLine } from '../../sink/ndjson.ts';
-import { decodeItem, encodeItem } from './protocol.ts';
+import { decodeChunk, encodeChunk, encodeItem } from './protocol.ts';
 
 const asset = {
   typeName: 'CyeraColumn',
@@ -10,7 +10,7 @@ const asset = {
   attributes: { sensitivity: 'Sensitive', note: 'quotes " and \\ and ünïcode' },
 };
 
-const across = (item: unknown): unknown => decodeItem(JSON.parse(encodeItem(item)));
+const across = (item: unknown): unknown => decodeChunk(encodeChunk([encodeItem(item)]))[0];
 
 describe('items crossing from a run thread', () => {
   it('carries an asset as the very line the sink would write', () => {
@@ -40,5 +40,31 @@ describe('items crossing from a run thread', () => {
       { kind: 'datastore', id: 'ds', name: 'Datastore' },
     ];
     expect(events.map(across)).toEqual(events);
+  });
+});
+
+describe('chunks crossing from a run thread', () => {
+  it('keep items in order, whatever their text holds', () => {
+    const items = [
+      { type: 'asset', asset: { ...asset, name: 'tab\there, newline\nthere' } },
+      { type: 'checkpoint', cursor: { after: 'a\tb\nc' } },
+      { type: 'asset', asset },
+    ];
+    const decoded = decodeChunk(encodeChunk(items.map(encodeItem))) as {
+      type: string;
+      asset?: unknown;
+    }[];
+    expect(decoded.map((item) => item.type)).toEqual(['asset', 'checkpoint', 'asset']);
+    expect(decoded[1]).toEqual(items[1]);
+    expect(encodeAssetLine(decoded[0]!.asset, 1_000_000)).toEqual(
+      encodeAssetLine(items[0]!.asset, 1_000_000),
+    );
+    expect(decodeChunk(encodeChunk([]))).toEqual([]);
+  });
+
+  it('refuse an item the core cannot read', () => {
+    expect(() => decodeChunk('Xgarbage')).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }) as Error,
+    );
   });
 });

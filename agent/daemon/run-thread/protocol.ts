@@ -65,10 +65,11 @@ export type ToThread =
 export type FromThread =
   /**
    * Events of `read` (any kind, forwarded as they are) or resources of `discover`, in order, as
-   * one JSON array: they are JSON by contract, and one string crosses the boundary for less CPU
-   * than a structured clone of every object (docs/performance.md, run isolation).
+   * one text of encoded items (`encodeChunk`): they are JSON by contract, and one string crosses
+   * the boundary for less CPU than a structured clone of every object (docs/performance.md, run
+   * isolation).
    */
-  | { readonly type: 'events'; readonly json: string }
+  | { readonly type: 'events'; readonly text: string }
   /** The operation ended: `read`'s return value, `check`'s report, nothing for `discover`. */
   | { readonly type: 'done'; readonly value: unknown; readonly heapUsedMb: number }
   | { readonly type: 'failed'; readonly error: WireError; readonly heapUsedMb: number }
@@ -113,29 +114,44 @@ export function fromWire(wire: WireError): PerimeterError {
 }
 
 /**
- * One item of a chunk as JSON. Any kind of event goes as it is, except an asset, which the thread
- * checks and encodes to its NDJSON line as the sink would (the same function): it crosses as that
- * line plus the fields the core reads, so the core neither parses nor encodes it again.
+ * One item of a chunk as one line of text. Any kind of event goes as it is, as `E` and its JSON,
+ * except an asset, which the thread checks and encodes to its NDJSON line as the sink would (the
+ * same function): it crosses as `A`, the line's size in bytes, the fields the core reads (JSON)
+ * and that line, separated by tabs, so the core neither parses, encodes nor unescapes the line
+ * again. JSON text holds no raw newline or tab, so both separate safely.
  */
 export function encodeItem(item: unknown): string {
   const asset = assetOf(item);
   if (asset === undefined) {
-    return JSON.stringify(item);
+    return `E${JSON.stringify(item)}`;
   }
   const line = encodeAssetLine(asset, Number.POSITIVE_INFINITY);
   const { typeName, qualifiedName, name } = asset as Record<string, unknown>;
-  const fields = JSON.stringify({ typeName, qualifiedName, name });
-  return `{"type":"asset","asset":${fields},"line":${JSON.stringify(line.json)},"bytes":${line.bytes}}`;
+  return `A${String(line.bytes)}\t${JSON.stringify({ typeName, qualifiedName, name })}\t${line.json}`;
 }
 
-/** An item of a parsed chunk as the connector yielded it (an asset carries its encoded line). */
-export function decodeItem(item: unknown): unknown {
-  const encoded = item as { type?: unknown; asset?: object; line?: unknown; bytes?: unknown };
-  if (encoded.type !== 'asset' || typeof encoded.line !== 'string' || encoded.asset === undefined) {
-    return item;
+/** A chunk of encoded items, one per line. */
+export function encodeChunk(items: readonly string[]): string {
+  return items.join('\n');
+}
+
+/** The items of a chunk as the connector yielded them (an asset carries its encoded line). */
+export function decodeChunk(text: string): unknown[] {
+  return text === '' ? [] : text.split('\n').map(decodeItem);
+}
+
+function decodeItem(text: string): unknown {
+  if (text.startsWith('E')) {
+    return JSON.parse(text.slice(1)) as unknown;
   }
-  const bytes = Number(encoded.bytes);
-  return { type: 'asset', asset: withEncodedLine(encoded.asset, { json: encoded.line, bytes }) };
+  const sizeEnd = text.indexOf('\t');
+  const fieldsEnd = text.indexOf('\t', sizeEnd + 1);
+  if (!text.startsWith('A') || sizeEnd < 0 || fieldsEnd < 0) {
+    throw new PerimeterError('INTERNAL', 'A run thread sent an item the core cannot read');
+  }
+  const fields = JSON.parse(text.slice(sizeEnd + 1, fieldsEnd)) as object;
+  const line = { json: text.slice(fieldsEnd + 1), bytes: Number(text.slice(1, sizeEnd)) };
+  return { type: 'asset', asset: withEncodedLine(fields, line) };
 }
 
 function assetOf(item: unknown): unknown {

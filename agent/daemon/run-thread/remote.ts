@@ -48,8 +48,8 @@ export class CoreLink {
     return true;
   }
 
-  /** Sends a chunk (a JSON array), first waiting while `maxInFlight` chunks are unconsumed. */
-  async sendEvents(json: string, maxInFlight: number, signal: AbortSignal): Promise<void> {
+  /** Sends a chunk (`encodeChunk`), first waiting while `maxInFlight` chunks are unconsumed. */
+  async sendEvents(text: string, maxInFlight: number, signal: AbortSignal): Promise<void> {
     while (this.#inFlight >= maxInFlight) {
       signal.throwIfAborted();
       await new Promise<void>((resolve) => {
@@ -64,7 +64,7 @@ export class CoreLink {
     }
     signal.throwIfAborted();
     this.#inFlight += 1;
-    this.post({ type: 'events', json });
+    this.post({ type: 'events', text });
   }
 
   /** A run starts with no chunk outstanding. */

@@ -9,7 +9,7 @@ import { createLogger } from '../../logging/logger.ts';
 import { Redactor } from '../../logging/redactor.ts';
 import { PerimeterError, SecretValue } from '../../plugin-api/index.ts';
 import type { Connector, ConnectorContext } from '../../plugin-api/index.ts';
-import { encodeItem, fromWire, toWire } from './protocol.ts';
+import { encodeChunk, encodeItem, fromWire, toWire } from './protocol.ts';
 import type { StartRun, ThreadData, ToThread } from './protocol.ts';
 import { CoreLink } from './remote.ts';
 
@@ -179,7 +179,7 @@ async function stream(iterable: AsyncIterable<unknown>, signal: AbortSignal): Pr
   let chunkChars = 0;
   let finished = false;
   const send = async (): Promise<void> => {
-    await link.sendEvents(`[${chunk.join(',')}]`, MAX_CHUNKS_IN_FLIGHT, signal);
+    await link.sendEvents(encodeChunk(chunk), MAX_CHUNKS_IN_FLIGHT, signal);
     chunk = [];
     chunkChars = 0;
   };
@@ -193,9 +193,9 @@ async function stream(iterable: AsyncIterable<unknown>, signal: AbortSignal): Pr
         }
         return step.value;
       }
-      const json = encodeItem(step.value);
-      chunk.push(json);
-      chunkChars += json.length;
+      const text = encodeItem(step.value);
+      chunk.push(text);
+      chunkChars += text.length;
       if (chunkChars >= CHUNK_CHARS || (step.value as { type?: unknown }).type === 'checkpoint') {
         await send();
       }
