@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { deferredCleanup } from '../../helpers/cleanup.ts';
 import { findCanary, makeCanary } from '../../helpers/canary.ts';
+import type { VaultFake } from '../../fakes/vault/fake.ts';
 import { vaultStore } from '../../helpers/operator-stores.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { proofRuns } from '../mode.ts';
@@ -9,14 +10,36 @@ import { expectAccountedFor, startRig } from './rig.ts';
 
 const defer = deferredCleanup();
 
-describe('the secret store sealed (503) while runs are issued, then unsealed', () => {
-  it.each(Array.from({ length: proofRuns({ ci: 1, long: 3 }) }, (_, index) => index))(
-    'ends each run accounted for, succeeds on retry once the store is back, and logs no value (round %i)',
-    async (round) => {
+/** How the store is away: Vault sealed (503 to every call), or its port refusing connections. */
+const AWAY = {
+  sealed: {
+    leave: (fake: VaultFake) => {
+      fake.faults.sealed = true;
+      return Promise.resolve();
+    },
+    back: (fake: VaultFake) => {
+      fake.faults.sealed = false;
+      return Promise.resolve();
+    },
+  },
+  refused: {
+    leave: (fake: VaultFake) => fake.unlisten(),
+    back: (fake: VaultFake) => fake.listen(),
+  },
+} as const;
+
+const cases = Array.from({ length: proofRuns({ ci: 1, long: 3 }) }, (_, round) =>
+  (['sealed', 'refused'] as const).map((away) => [away, round] as const),
+).flat();
+
+describe('the secret store away (sealed, or refusing connections) while runs are issued, then back', () => {
+  it.each(cases)(
+    'store %s: ends each run accounted for, succeeds on retry once the store is back, and logs no value (round %i)',
+    async (away, round) => {
       const canary = makeCanary('vault-credential');
       const store = await vaultStore(canary);
       defer(() => store.close());
-      const rig = await startRig(`secret-store-${round}`, defer, {
+      const rig = await startRig(`secret-store-${away}-${round}`, defer, {
         items: 60,
         secret: canary,
         env: store.env,
@@ -32,8 +55,8 @@ describe('the secret store sealed (503) while runs are issued, then unsealed', (
           },
         }),
       });
-      store.fake.faults.sealed = true;
-      const runIds = [`secret-${round}-a`, `secret-${round}-b`];
+      await AWAY[away].leave(store.fake);
+      const runIds = [`secret-${away}-${round}-a`, `secret-${away}-${round}-b`];
       rig.issue(runIds);
       // The store stays away until each run has met it: a failed attempt naming the code.
       const metSealed = (runId: string): boolean =>
@@ -46,9 +69,9 @@ describe('the secret store sealed (503) while runs are issued, then unsealed', (
           );
       await waitFor(() => runIds.every(metSealed), {
         timeoutMs: 30_000,
-        what: 'each run failing an attempt on the sealed store',
+        what: `each run failing an attempt on the ${away} store`,
       });
-      store.fake.faults.sealed = false;
+      await AWAY[away].back(store.fake);
       const first = await expectAccountedFor(rig, runIds);
       // A run the store's absence ended names the retryable code, never another.
       expect(Object.values(first.failed).every((code) => code === 'SECRET_UNAVAILABLE')).toBe(true);
