@@ -140,10 +140,25 @@ function undecided(run: ReviewRun): ReviewRun {
   return run;
 }
 
+/**
+ * Records a decision. A write that fails (a full disk) leaves no partial `decision.json` behind,
+ * so the run stays undecided and the operator can decide again once the cause is fixed.
+ */
 async function writeDecision(dir: string, runId: string, decision: ReviewDecision): Promise<void> {
-  await writeFile(join(dir, runId, 'decision.json'), `${JSON.stringify(decision)}\n`, {
-    flag: 'wx',
-  });
+  const path = join(dir, runId, 'decision.json');
+  try {
+    await writeFile(path, `${JSON.stringify(decision)}\n`, { flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    if (code !== 'EEXIST') {
+      await rm(path, { force: true }).catch(() => undefined);
+    }
+    throw new PerimeterError(
+      'OUTPUT_FAILED',
+      `Could not record the ${decision.decision} decision of run ${runId} in ${path} (${code}); the run is still undecided: fix the cause and decide again (a repeated approval pushes the same batches under the same keys).`,
+      { cause: error, context: { runId, path, code } },
+    );
+  }
 }
 
 async function readManifestOrUndefined(dir: string, runId: string): Promise<ReviewRun | undefined> {

@@ -25,6 +25,8 @@ export type FakeHandler = (request: IncomingMessage, response: ServerResponse) =
 export async function startLoopbackServer(
   handler: FakeHandler,
   tls?: ServerTls,
+  /** A port to listen on again (a fake that stops listening and comes back); 0: any free one. */
+  port = 0,
 ): Promise<LoopbackServer> {
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     handler(request, response).catch(() => {
@@ -41,14 +43,14 @@ export async function startLoopbackServer(
       : createTlsServer({ cert: tls.certPem, key: tls.keyPem }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const bound = typeof address === 'object' && address !== null ? address.port : 0;
   let closed: Promise<void> | undefined;
   return {
-    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
-    port,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${bound}`,
+    port: bound,
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => {

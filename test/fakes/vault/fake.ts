@@ -52,6 +52,10 @@ export interface VaultFake {
   revokeAllTokens(): void;
   /** Back to no faults. */
   restore(): void;
+  /** Stops listening: every connection is refused until `listen()`. */
+  unlisten(): Promise<void>;
+  /** Listens again on the same port (same tokens and secrets). */
+  listen(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,7 +101,7 @@ export async function startVaultFake(options: { tls?: ServerTls } = {}): Promise
     readNamespaces,
     shutdown: shutdown.signal,
   });
-  const server = await startLoopbackServer(handler, options.tls);
+  let server = await startLoopbackServer(handler, options.tls);
   return {
     address: server.url,
     counts,
@@ -137,6 +141,10 @@ export async function startVaultFake(options: { tls?: ServerTls } = {}): Promise
     },
     restore: () => {
       Object.assign(faults, noFaults());
+    },
+    unlisten: () => server.close(),
+    listen: async () => {
+      server = await startLoopbackServer(handler, options.tls, server.port);
     },
     close: async () => {
       shutdown.abort();

@@ -6,3 +6,5 @@ import './catalog.scenario.ts';
 import './control-plane.scenario.ts';
 import './clock-skew.scenario.ts';
 import './source-stall.scenario.ts';
+import './secret-store.scenario.ts';
+import './disk-full.scenario.ts';

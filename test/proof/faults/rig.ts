@@ -41,6 +41,8 @@ export interface RigOptions {
   /** Edits the config before it is written (secret stores, output sinks, skew …). */
   readonly configure?: (config: Record<string, unknown>) => Record<string, unknown>;
   readonly env?: Readonly<Record<string, string>>;
+  /** The source's credential (a canary by default): a scenario that keeps it in a store sets it. */
+  readonly secret?: string;
 }
 
 const FINAL = new Set(['succeeded', 'cancelled', 'awaiting_review']);
@@ -57,7 +59,7 @@ export async function startRig(
   options: RigOptions = {},
 ): Promise<FaultRig> {
   const items = options.items ?? 120;
-  const canary = makeCanary('fixture-secret');
+  const canary = options.secret ?? makeCanary('fixture-secret');
   const source = await startFixtureSource({ items, secret: canary });
   defer(() => source.close());
   const catalog = await startCatalogReceiver();
@@ -127,16 +129,17 @@ export async function startRig(
 }
 
 /**
- * The end state every fault scenario must reach: each run accounted for (succeeded, or failed
- * with a code) with exactly one final event and no gap in its events; each succeeded run's
+ * The end state every fault scenario must reach: each run accounted for (succeeded, held for
+ * review with nothing pushed, or failed with a code) with exactly one final event and no gap in its events; each succeeded run's
  * assets in the catalog exactly once (no conflicting re-send); and the agent ready again.
  */
 export async function expectAccountedFor(
   rig: FaultRig,
   runIds: readonly string[],
-): Promise<{ succeeded: number; failed: Record<string, string> }> {
+): Promise<{ succeeded: number; failed: Record<string, string>; held: string[] }> {
   const finals = await rig.settled(runIds);
   const failed: Record<string, string> = {};
+  const held: string[] = [];
   let succeeded = 0;
   for (const runId of runIds) {
     const events = rig.cp.records.runEvents(runId);
@@ -159,6 +162,10 @@ export async function expectAccountedFor(
       const completes = rig.catalog.completes.filter((call) => call.runId === runId);
       expect(completes.length, `${runId}: complete calls`).toBeGreaterThan(0);
       expect(new Set(completes.map((call) => `${call.assets}/${call.batches}`)).size).toBe(1);
+    } else if (final?.type === 'awaiting_review') {
+      // Held for review: written to the review area, nothing pushed until it is approved.
+      held.push(runId);
+      expect(rig.catalog.batches(runId), `${runId}: held, yet pushed`).toEqual([]);
     } else {
       const code = (final?.['error'] as { code?: unknown } | undefined)?.code;
       expect(final?.type, runId).toBe('failed');
@@ -173,7 +180,7 @@ export async function expectAccountedFor(
     timeoutMs: 20_000,
     what: `${rig.agent.name}: /readyz 200 again`,
   });
-  return { succeeded, failed };
+  return { succeeded, failed, held };
 }
 
 export { stopAgent };
