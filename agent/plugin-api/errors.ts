@@ -170,7 +170,8 @@ export const ERROR_CODES = {
   OUTPUT_FAILED: {
     retryable: false,
     exitCode: 1,
-    action: 'Writing the --output directory failed. Check that it is writable and has free space.',
+    action:
+      'Writing the --output directory or the review area (`review.dir`) failed. Check that it is writable and has free space; a review decision that could not be written leaves the run undecided, so decide again once it can.',
   },
   LEDGER_BROKEN: {
     retryable: false,
