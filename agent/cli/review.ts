@@ -102,6 +102,7 @@ async function approve(
             runId: reviewed.runId,
             batches,
             summary: { assets: reviewed.assets, batches: reviewed.batches, bytes: reviewed.bytes },
+            counts: reviewed.counts,
           },
           io.signal,
         ),

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { PerimeterError, SKIP_REASONS } from '../plugin-api/index.ts';
 import type { ConnectorEvent, SkipReason } from '../plugin-api/index.ts';
 import type {
@@ -8,37 +7,14 @@ import type {
   SkippedObject,
   TallySnapshot,
 } from '../sink/types.ts';
+import {
+  MAX_ID_CHARS,
+  MAX_KIND_CHARS,
+  MAX_LISTED_SKIPS,
+  MAX_MESSAGE_CHARS,
+} from '../sink/counts.ts';
 
-/** Skipped objects listed by id in a run's result; the rest are only counted. */
-export const MAX_LISTED_SKIPS = 100;
-/** Longest kind, id and message kept: a result travels to the control plane and the catalog. */
-const MAX_KIND_CHARS = 128;
-const MAX_ID_CHARS = 256;
-const MAX_MESSAGE_CHARS = 300;
-
-const ReasonSchema = z.enum(SKIP_REASONS as [SkipReason, ...SkipReason[]]);
-const Count = z.int().min(0);
-
-const KindCountsSchema: z.ZodType<KindCounts> = z.strictObject({
-  reported: Count.optional(),
-  extracted: Count,
-  skipped: Count,
-  skippedByReason: z.partialRecord(ReasonSchema, Count).optional(),
-});
-
-const SkippedObjectSchema: z.ZodType<SkippedObject> = z.strictObject({
-  kind: z.string().min(1).max(MAX_KIND_CHARS),
-  id: z.string().max(MAX_ID_CHARS),
-  reason: ReasonSchema,
-  message: z.string().max(MAX_MESSAGE_CHARS),
-});
-
-/** A {@link TallySnapshot} as a checkpoint carries it (in the queue job's payload). */
-export const TallySnapshotSchema: z.ZodType<TallySnapshot> = z.strictObject({
-  kinds: z.record(z.string().min(1).max(MAX_KIND_CHARS), KindCountsSchema),
-  skippedTotal: Count,
-  skipped: z.array(SkippedObjectSchema).max(MAX_LISTED_SKIPS),
-});
+export { MAX_LISTED_SKIPS, TallySnapshotSchema } from '../sink/counts.ts';
 
 interface MutableCounts {
   reported: number | undefined;

@@ -71,6 +71,8 @@ export async function pushReviewedRun(
     readonly runId: string;
     readonly batches: readonly { seq: number; assets: number; bytes: number; ndjson: Buffer }[];
     readonly summary: SinkSummary;
+    /** The extract's counts from its manifest, sent with `complete` as a direct push sends them. */
+    readonly counts?: RunCounts | undefined;
   },
   signal: AbortSignal,
 ): Promise<void> {
@@ -85,7 +87,7 @@ export async function pushReviewedRun(
       signal,
     );
   }
-  await transport.complete(run.summary, signal);
+  await transport.complete(run.summary, signal, run.counts);
 }
 
 /** Posts one run's batches and its completion. */

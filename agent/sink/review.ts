@@ -3,8 +3,10 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PerimeterError } from '../plugin-api/index.ts';
+import { RunCountsSchema } from './counts.ts';
 import { SAFE_RUN_ID } from './directory-sink.ts';
 import type { ManifestFile } from './directory-sink.ts';
+import type { RunCounts } from './types.ts';
 
 /** A batch released after review: its NDJSON exactly as shown. */
 export interface ReviewedBatch {
@@ -22,6 +24,8 @@ export interface ReviewRun {
   readonly batches: number;
   readonly bytes: number;
   readonly files: readonly ManifestFile[];
+  /** The extract's counts (per kind, partial, skipped), as its manifest recorded them. */
+  readonly counts: RunCounts | undefined;
   readonly decision: ReviewDecision | undefined;
 }
 
@@ -47,6 +51,13 @@ const ManifestSchema = z.object({
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
     }),
   ),
+  // The extract's counts: checked as a whole with RunCountsSchema (a run whose counts do not
+  // read is not offered for review, as one whose files do not).
+  kinds: z.unknown().optional(),
+  partial: z.unknown().optional(),
+  skipped: z.unknown().optional(),
+  reconciled: z.unknown().optional(),
+  mismatches: z.unknown().optional(),
 });
 
 const DecisionSchema = z.object({
@@ -167,7 +178,15 @@ async function readManifestOrUndefined(dir: string, runId: string): Promise<Revi
     return undefined;
   }
   const decision = await readJson(join(dir, runId, 'decision.json'), DecisionSchema);
-  return { ...manifest, decision };
+  const { kinds, partial, skipped, reconciled, mismatches, ...rest } = manifest;
+  const counts =
+    kinds === undefined
+      ? undefined
+      : RunCountsSchema.safeParse({ kinds, partial, skipped, reconciled, mismatches });
+  if (counts?.success === false) {
+    return undefined;
+  }
+  return { ...rest, counts: counts?.data, decision };
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {

@@ -170,6 +170,16 @@ describe('review before the first push', () => {
     const direct = await extract(world, 'rv-second');
     expect(direct).toMatchObject({ type: 'succeeded', result: { assets: 230 } });
     expect(world.catalog.batches('rv-second')).toHaveLength(3);
+    // The approved run's complete call carries its counts, as the direct push's does.
+    const completeOf = (runId: string): unknown =>
+      world.catalog.completes.find((c) => c.runId === runId);
+    expect(completeOf('rv-first')).toMatchObject({
+      assets: 230,
+      counts: { partial: false, reconciled: true, kinds: { FixtureItem: { extracted: 230 } } },
+    });
+    expect((completeOf('rv-first') as { counts: unknown }).counts).toEqual(
+      (completeOf('rv-second') as { counts: unknown }).counts,
+    );
     expect((await world.cli('review', 'list')).stdout).not.toContain('rv-second');
     const completed = (await world.cli('runs', 'list', '--state', 'completed', '--json')).stdout;
     expect(JSON.parse(completed)).toEqual([expect.objectContaining({ runId: 'rv-second' })]);
