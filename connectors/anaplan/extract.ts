@@ -6,6 +6,7 @@ import type { AnaplanConfig, AnaplanParams } from './config.ts';
 import { cursorJson, parseCursor } from './cursor.ts';
 import type { AnaplanCursor } from './cursor.ts';
 import {
+  ANAPLAN_TYPES,
   SYSTEM_DIMENSIONS,
   dimensionToAsset,
   lineItemToAsset,
@@ -59,6 +60,9 @@ async function* extractWith(
   for (const { workspace, models } of await select(client, ctx.params, ctx.logger)) {
     if (!done.workspaceIds.has(workspace.id)) {
       yield { type: 'asset', asset: workspaceToAsset(tenant, workspace) };
+      // Anaplan's count of the workspace's models in the selection: each ends as an asset or a
+      // skip, so the run's model counts reconcile. Once per workspace, before its checkpoint.
+      yield { type: 'reported', kind: ANAPLAN_TYPES.model, total: models.length };
       done.workspaceIds.add(workspace.id);
       yield checkpoint(done);
     }

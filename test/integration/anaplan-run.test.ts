@@ -75,7 +75,7 @@ describe('perimeter run with Anaplan models the user may not open', () => {
     const result = await cli('run', 'job.yaml');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/run anaplan-partial \(anaplan extract\) succeeded \(partial\)/);
-    expect(result.stdout).toMatch(/AnaplanModel +- +2 +2\n/);
+    expect(result.stdout).toMatch(/AnaplanModel +4 +2 +2\n/);
     expect(result.stdout).toContain('partial: 2 skipped');
     for (const id of forbidden)
       expect(result.stdout).toMatch(new RegExp(`AnaplanModel +${id} +forbidden`));
@@ -85,7 +85,9 @@ describe('perimeter run with Anaplan models the user may not open', () => {
       partial: true,
       reconciled: true,
       skipped: { total: 2, truncated: false },
-      kinds: { AnaplanModel: { extracted: 2, skipped: 2, skippedByReason: { forbidden: 2 } } },
+      kinds: {
+        AnaplanModel: { reported: 4, extracted: 2, skipped: 2, skippedByReason: { forbidden: 2 } },
+      },
     });
     const items = (complete?.counts?.['skipped'] as { items: { id: string }[] }).items;
     expect(items.map((item) => item.id).sort()).toEqual([...forbidden].sort());
