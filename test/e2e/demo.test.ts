@@ -31,6 +31,9 @@ describe('npm run demo (the README first command)', () => {
     expect(out).toMatch(
       /demo-cyral +succeeded +\d+ assets .*; partial, \d+ skipped \(.*CyralPolicy [0-9a-f]+.*\), counts reconciled/,
     );
+    expect(out).toMatch(
+      /demo-anaplan +succeeded +\d+ assets .*; partial, 1 skipped \(AnaplanModel [0-9A-Fa-f]+\), counts reconciled/,
+    );
     expect(out).toMatch(/demo-cyral-check +succeeded +token obtained; 8 repositories visible/);
     expect(out).toMatch(/demo-anaplan-hourly\.\d{13} +succeeded +\d+ assets/);
     // What the catalog received per connector, each run completed.

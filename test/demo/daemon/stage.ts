@@ -58,10 +58,12 @@ const DEMO_SIZES: StageSizes = {
   cyral: { sidecars: 3, repos: 8 },
   anaplan: {
     workspaces: 1,
-    modelsPerWorkspace: 2,
+    modelsPerWorkspace: 3,
     modulesPerModel: 10,
     lineItemsPerModule: 100,
     archived: 1,
+    // A model the demo's user may not open: the run ends partial, naming it.
+    forbidden: 1,
   },
 };
 
