@@ -26,6 +26,19 @@ export interface AgentRunJob {
   readonly queue?: Record<string, unknown>;
 }
 
+/** A Cyera extract of the whole simulator whose `info` (url, clientId, secret) is given. */
+export function cyeraJob(info: Record<string, unknown>): AgentRunJob {
+  return {
+    connector: 'cyera',
+    connection: {
+      baseUrl: info['url'],
+      credentials: { clientId: 'env://CYERA_CLIENT_ID', secret: 'env://CYERA_SECRET' },
+    },
+    env: { CYERA_CLIENT_ID: String(info['clientId']), CYERA_SECRET: String(info['secret']) },
+    allowHosts: [new URL(String(info['url'])).host],
+  };
+}
+
 const LAUNCHER = fileURLToPath(new URL('../bin/perimeter.js', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./peak-rss.ts', import.meta.url));
 

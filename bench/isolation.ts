@@ -8,7 +8,7 @@
 //   node bench/isolation.ts [--columns N] [--rounds N]
 //
 // Nothing here is asserted.
-import { measureAgentRun } from './agent-run.ts';
+import { cyeraJob, measureAgentRun } from './agent-run.ts';
 import type { AgentRunFigures } from './agent-run.ts';
 import { startService } from './services.ts';
 
@@ -40,21 +40,8 @@ try {
     for (const mode of order) {
       const catalog = await startService('catalog');
       try {
-        const info = source.info;
         const run = await measureAgentRun(
-          {
-            connector: 'cyera',
-            connection: {
-              baseUrl: info['url'],
-              credentials: { clientId: 'env://CYERA_CLIENT_ID', secret: 'env://CYERA_SECRET' },
-            },
-            env: {
-              CYERA_CLIENT_ID: String(info['clientId']),
-              CYERA_SECRET: String(info['secret']),
-            },
-            allowHosts: [new URL(String(info['url'])).host],
-            queue: { isolation: mode },
-          },
+          { ...cyeraJob(source.info), queue: { isolation: mode } },
           String(catalog.info['url']),
           `bench-isolation-${mode}-${round}`,
         );

@@ -10,7 +10,7 @@
 //
 // Nothing here is asserted; figures go to docs/benchmarks.md by hand.
 import { writeFileSync } from 'node:fs';
-import { measureAgentRun } from './agent-run.ts';
+import { cyeraJob, measureAgentRun } from './agent-run.ts';
 import type { AgentRunFigures, AgentRunJob } from './agent-run.ts';
 import { runBareClient, startService } from './services.ts';
 import type { BareFigures, ServiceProcess } from './services.ts';
@@ -47,15 +47,7 @@ function cyeraCase(columns: number): BenchCase {
     size: { columns },
     unit: 'column',
     rounds,
-    job: (info) => ({
-      connector: 'cyera',
-      connection: {
-        baseUrl: info['url'],
-        credentials: { clientId: 'env://CYERA_CLIENT_ID', secret: 'env://CYERA_SECRET' },
-      },
-      env: { CYERA_CLIENT_ID: String(info['clientId']), CYERA_SECRET: String(info['secret']) },
-      allowHosts: [new URL(String(info['url'])).host],
-    }),
+    job: cyeraJob,
   };
 }
 
