@@ -14,6 +14,7 @@ import { cyeraJob, measureAgentRun } from './agent-run.ts';
 import type { AgentRunFigures, AgentRunJob } from './agent-run.ts';
 import { runBareClient, startService } from './services.ts';
 import type { BareFigures, ServiceProcess } from './services.ts';
+import { median } from './stats.ts';
 
 interface BenchCase {
   readonly name: string;
@@ -143,14 +144,6 @@ async function agentRound(
   } finally {
     await catalog.close();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** The figures of one case, medians over its rounds. */

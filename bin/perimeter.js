@@ -9,7 +9,8 @@
 // costs RSS and cache misses: docs/performance.md), and an old space of 128 MiB (or a quarter of
 // a smaller container memory limit), so memory stays flat however long the run: V8 otherwise
 // lets a busy heap grow towards gigabytes before it collects. A flag given in NODE_OPTIONS or on
-// the node command line wins (docs/performance.md).
+// the node command line wins (docs/performance.md). `--version` and `--help` only print, so they
+// run in the first process as it is.
 /* global URL, process */
 import { existsSync } from 'node:fs';
 
@@ -38,7 +39,17 @@ function oldSpaceMiB() {
   return Math.max(MIN_OLD_SPACE_MIB, Math.min(OLD_SPACE_MIB, quarter));
 }
 
-const flags = missingHeapFlags();
+/** `--version` and `--help` print a line or a page: starting V8 a second time would double their cost. */
+function onlyPrints(argv) {
+  return (
+    argv.length === 0 ||
+    argv[0] === 'help' ||
+    argv[0] === 'version' ||
+    argv.some((arg) => ['--version', '-v', '--help', '-h'].includes(arg))
+  );
+}
+
+const flags = onlyPrints(process.argv.slice(2)) ? [] : missingHeapFlags();
 if (flags.length > 0 && typeof process.execve === 'function') {
   const node = process.execPath;
   process.execve(

@@ -22,6 +22,7 @@ import type { InstructionTarget } from '../run/contract.ts';
 import { VERSION } from '../version.ts';
 import type { Runtime } from './assemble.ts';
 import { Lifecycle, describeStop } from './lifecycle.ts';
+import { startIdleMemoryRelease } from './idle-memory.ts';
 import { startLinkSide } from './link-side.ts';
 
 /** What the daemon is built from (config, logger, metrics and runtime come from the session). */
@@ -163,6 +164,11 @@ async function buildDaemon(
       timeoutMs: config.queue.shutdownGraceMs + DEADLINE_MARGIN_MS - 1_000,
     });
     board.attach({ activeRuns: () => worker.active() });
+    const idleMemory = startIdleMemoryRelease({ isBusy: () => worker.active().length > 0 });
+    lifecycle.onClose('idle-memory', () => {
+      idleMemory.close();
+      return Promise.resolve();
+    });
   }
   return { healthPort: port, target: side.target, lifecycle };
 }

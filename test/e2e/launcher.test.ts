@@ -25,19 +25,24 @@ interface Probe {
   readonly heapMiB: number;
 }
 
+/**
+ * Launches the agent; `args` default to an unknown command, which starts the agent proper (heap
+ * settings and all) and exits 2 at once, touching neither Redis nor the network.
+ */
 async function launch(
   env: Record<string, string> = {},
-): Promise<{ probes: Probe[]; stdout: string }> {
+  args: readonly string[] = ['no-such-command'],
+): Promise<{ probes: Probe[]; stdout: string; stderr: string }> {
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
-    ['--import', probe, LAUNCHER, '--version'],
+    ['--import', probe, LAUNCHER, ...args],
     { env: { PATH: process.env['PATH'] ?? '', ...env } },
-  );
+  ).catch((error: unknown) => error as { stdout: string; stderr: string });
   const probes = stderr
     .split('\n')
     .filter((line) => line.startsWith('PROBE '))
     .map((line) => JSON.parse(line.slice('PROBE '.length)) as Probe);
-  return { probes, stdout };
+  return { probes, stdout, stderr };
 }
 
 afterAll(() => {
@@ -46,8 +51,8 @@ afterAll(() => {
 
 describe('bin/perimeter.js', () => {
   it('starts the agent with its own heap settings, in the same process, when none are given', async () => {
-    const { probes, stdout } = await launch();
-    expect(stdout).toMatch(/^perimeter \d/);
+    const { probes, stderr } = await launch();
+    expect(stderr).toContain('unknown command "no-such-command"');
     // One process ran to its end: the first image was replaced, not left as a parent.
     expect(probes).toHaveLength(1);
     expect(probes[0]?.execArgv).toEqual(
@@ -63,4 +68,19 @@ describe('bin/perimeter.js', () => {
     expect(probes[0]?.execArgv.join(' ')).not.toContain('--max-old-space-size');
     expect(probes[0]?.heapMiB).toBeGreaterThan(300);
   });
+
+  it.each([
+    { args: ['--version'] },
+    { args: ['--help'] },
+    { args: ['run', '--help'] },
+    { args: ['version'] },
+  ])(
+    'answers $args in the first process: printing needs no heap settings, and a second V8 would double its cost',
+    async ({ args }) => {
+      const { probes, stdout } = await launch({}, args);
+      expect(stdout).toMatch(/perimeter/);
+      expect(probes).toHaveLength(1);
+      expect(probes[0]?.execArgv.join(' ')).not.toContain('--max-semi-space-size');
+    },
+  );
 });
