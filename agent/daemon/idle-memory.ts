@@ -39,7 +39,7 @@ export interface IdleMemoryRelease {
 }
 
 const DEFAULT_CHECK_INTERVAL_MS = 10_000;
-const MIB = 2 ** 20;
+const MIB = 1024 * 1024;
 /** A young generation larger than this (V8 starts at 1 MiB per semi-space) has grown. */
 const YOUNG_FLOOR_BYTES = 2 * MIB;
 /** Old space growth since the last release that is worth a collection. */
