@@ -28,6 +28,21 @@ const CATALOG = { url: 'https://catalog.example.com' };
 const REDIS = { url: 'redis://redis.perimeter.svc:6379' };
 
 describe('an install the chart refuses', () => {
+  it.each([
+    ['768Mi', { concurrency: 4 }],
+    ['1G', { concurrency: 5 }],
+    ['1073741824', { concurrency: 6 }],
+  ])('accepts runs that fit a %s limit', (memory, worker) => {
+    expect(() =>
+      renderChart([], {
+        catalog: CATALOG,
+        redis: REDIS,
+        worker,
+        combined: { resources: { limits: { memory } } },
+      }),
+    ).not.toThrow();
+  });
+
   it('names every missing must-have at once: the catalog and a Redis', () => {
     const refusal = chartRefusal([]);
     expect(refusal).toContain('Perimeter cannot be installed with these values:');
@@ -75,6 +90,20 @@ describe('an install the chart refuses', () => {
       'KEDA on Prometheus without its address',
       { topology: 'split', autoscaling: { keda: { enabled: true, trigger: 'prometheus' } } },
       'autoscaling.keda.prometheus.serverAddress is required',
+    ],
+    [
+      'more run memory than the combined pod may hold',
+      { redis: REDIS, worker: { concurrency: 6 } },
+      "(6 × 128 + 200 = 968 MiB) exceeds the combined pod's memory limit (768 MiB)",
+    ],
+    [
+      'more run memory than a worker pod may hold (limit in Gi)',
+      {
+        redis: REDIS,
+        topology: 'split',
+        worker: { runMemoryMb: 512, resources: { limits: { memory: '2Gi' } } },
+      },
+      "(4 × 512 + 200 = 2248 MiB) exceeds the worker pod's memory limit (2048 MiB)",
     ],
   ])('refuses %s with a sentence saying what to do', (_name, values, message) => {
     const refusal = chartRefusal([], { catalog: CATALOG, ...values });

@@ -66,7 +66,10 @@ describe('the Helm chart', () => {
   });
 
   it('renders the split topology: one link and scalable workers with a disruption budget', () => {
-    const manifests = render({ topology: 'split', worker: { replicas: 3, concurrency: 8 } });
+    const manifests = render({
+      topology: 'split',
+      worker: { replicas: 3, concurrency: 8, resources: { limits: { memory: '1536Mi' } } },
+    });
     const byName = new Map(deployments(manifests).map((d) => [d.metadata.name, d]));
     expect([...byName.keys()].sort()).toEqual(['acme-perimeter-link', 'acme-perimeter-worker']);
     expect(podOf(byName.get('acme-perimeter-link')!).spec.containers[0]!.args).toEqual([
@@ -93,10 +96,12 @@ describe('the Helm chart', () => {
       );
     const name = envName(['queue', 'runMemoryMb']);
     const split = new Map(
-      deployments(render({ topology: 'split', worker: { runMemoryMb: 300 } })).map((d) => [
-        d.metadata.name,
-        env(d),
-      ]),
+      deployments(
+        render({
+          topology: 'split',
+          worker: { runMemoryMb: 300, resources: { limits: { memory: '1536Mi' } } },
+        }),
+      ).map((d) => [d.metadata.name, env(d)]),
     );
     expect(split.get('acme-perimeter-worker')?.[name]).toBe('300');
     expect(split.get('acme-perimeter-link')?.[name]).toBeUndefined();

@@ -40,7 +40,27 @@ missing value together, before anything reaches the cluster (a pod would only cr
 {{- if hasKey $v.config "review" -}}
 {{- $problems = append $problems "config.review is set by the chart: use the review values (mode, connections, existingClaim), which also mount the review area." -}}
 {{- end -}}
+{{- $workerPod := ternary $v.combined $v.worker (eq $v.topology "combined") -}}
+{{- $limit := include "perimeter.mebibytes" (dig "resources" "limits" "memory" "" $workerPod) -}}
+{{- $needed := add (mul $v.worker.concurrency $v.worker.runMemoryMb) 200 -}}
+{{- if and $limit (gt (int64 $needed) (int64 $limit)) -}}
+{{- $problems = append $problems (printf "worker.concurrency × worker.runMemoryMb + 200 MiB for the agent (%d × %d + 200 = %d MiB) exceeds the %s pod's memory limit (%s MiB): the kernel would kill the pod, every run in it with it, before a run reaches its own cap. Lower worker.concurrency or worker.runMemoryMb, or raise %s.resources.limits.memory." (int64 $v.worker.concurrency) (int64 $v.worker.runMemoryMb) (int64 $needed) (ternary "combined" "worker" (eq $v.topology "combined")) $limit (ternary "combined" "worker" (eq $v.topology "combined"))) -}}
+{{- end -}}
 {{- if $problems -}}
 {{- fail (printf "\n\nPerimeter cannot be installed with these values:\n  - %s\nSee the chart's values.yaml and docs/operations.md.\n" (join "\n  - " $problems)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A Kubernetes memory quantity in whole MiB ("768Mi", "1Gi", "800M", "1G", "536870912"); empty when
+there is none or its suffix is one a memory limit does not use.
+*/}}
+{{- define "perimeter.mebibytes" -}}
+{{- $q := toString . -}}
+{{- $units := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "" 1 -}}
+{{- $match := regexFind "^[0-9]+" $q -}}
+{{- $suffix := trimPrefix $match $q -}}
+{{- if and $match (hasKey $units $suffix) -}}
+{{- div (mul (int64 $match) (get $units $suffix)) 1048576 -}}
 {{- end -}}
 {{- end -}}
