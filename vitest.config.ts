@@ -20,6 +20,7 @@ export default defineConfig({
             'test/conformance/**/*.test.ts',
             'test/docs/**/*.test.ts',
             'test/proof/properties/**/*.test.ts',
+            'test/proof/load/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },

@@ -57,7 +57,13 @@ export interface CatalogCheck {
 }
 
 /** Checks the catalog against the succeeded runs. */
-export function checkCatalog(catalog: CatalogReceiver, runs: readonly RunOutcome[]): CatalogCheck {
+export function checkCatalog(
+  catalog: Pick<
+    CatalogReceiver,
+    'assetCounts' | 'batches' | 'completes' | 'conflicts' | 'duplicates'
+  >,
+  runs: readonly RunOutcome[],
+): CatalogCheck {
   const succeeded = runs.filter((run) => run.outcome === 'succeeded');
   const runsOf = new Map<string, number>();
   for (const run of succeeded) {
