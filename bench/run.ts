@@ -6,7 +6,8 @@
 // CPU seconds per column of each and their ratio (CPU, not wall time: robust to a busy machine),
 // wall throughput and its ratio, and the agent's peak RSS. docs/performance.md explains it.
 //
-//   node bench/run.ts [--quick] [--rounds N] [--json FILE] [--cyera COLUMNS] [--cyral COLUMNS] (those cases alone)
+//   node bench/run.ts [--quick] [--rounds N] [--json FILE] [--cyera COLUMNS] [--cyral COLUMNS] [--anaplan LINE_ITEMS]
+//   (the cases named alone)
 //
 // Nothing here is asserted; figures go to docs/benchmarks.md by hand.
 import { writeFileSync } from 'node:fs';
@@ -96,11 +97,13 @@ function cyralCase(columns: number): BenchCase {
 
 const onlyCyera = flag('--cyera');
 const onlyCyral = flag('--cyral');
+const onlyAnaplan = flag('--anaplan');
 const CASES: readonly BenchCase[] =
-  onlyCyera !== undefined || onlyCyral !== undefined
+  onlyCyera !== undefined || onlyCyral !== undefined || onlyAnaplan !== undefined
     ? [
         ...(onlyCyera === undefined ? [] : [cyeraCase(Number(onlyCyera))]),
         ...(onlyCyral === undefined ? [] : [cyralCase(Number(onlyCyral))]),
+        ...(onlyAnaplan === undefined ? [] : [anaplanCase(Number(onlyAnaplan))]),
       ]
     : quick
       ? [cyeraCase(100_000)]

@@ -8,7 +8,7 @@ import type { Logger } from './logger.ts';
 /**
  * Why an object was skipped: the source forbade it (`forbidden`), no longer has it (`notFound`,
  * e.g. a stale id), answered something unusable (`invalid`) or took longer than its per-object
- * timeout (`timeout`, see {@link runAtMost}).
+ * timeout (`timeout`, see `streamAtMost` in timing.ts).
  */
 export type SkipReason = 'forbidden' | 'notFound' | 'invalid' | 'timeout';
 

@@ -5,6 +5,7 @@ import {
   backoffDelayMs,
   runAtMost,
   sleep,
+  streamAtMost,
   waitAtMost,
 } from './timing.ts';
 
@@ -155,5 +156,103 @@ describe('runAtMost', () => {
     run.abort(new Error('cancelled'));
     await expect(aborted).rejects.toThrow('cancelled');
     await expect(runAtMost(() => Promise.reject(new Error('bad')), 2_000)).rejects.toThrow('bad');
+  });
+});
+
+describe('streamAtMost', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Items at 1 s intervals of the source's time, each read under the given signal. */
+  async function* slowItems(signal: AbortSignal, count: number): AsyncGenerator<number> {
+    for (let item = 1; item <= count; item += 1) {
+      await sleep(1_000, { signal });
+      yield item;
+    }
+  }
+
+  /** Drains the stream, holding each item `holdMs` (the caller's time: a catalog push). */
+  async function drain(
+    stream: AsyncGenerator<number, { readonly timedOut: boolean }>,
+    holdMs: number,
+  ): Promise<{ items: number[]; timedOut: boolean }> {
+    const items: number[] = [];
+    for (;;) {
+      const next = await stream.next();
+      if (next.done === true) {
+        return { items, timedOut: next.value.timedOut };
+      }
+      items.push(next.value);
+      await sleep(holdMs);
+    }
+  }
+
+  it('hands each item on as it is read, and counts only the source time against the limit', async () => {
+    // 5 items of 1 s each within 5.5 s, although the caller holds each for 10 s.
+    const done = drain(
+      streamAtMost((signal) => slowItems(signal, 5), 5_500),
+      10_000,
+    );
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(done).resolves.toEqual({ items: [1, 2, 3, 4, 5], timedOut: false });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stops a slow object when its source time runs out, aborting the read in flight', async () => {
+    let itemsSignal: AbortSignal | undefined;
+    const done = drain(
+      streamAtMost((signal) => {
+        itemsSignal = signal;
+        return slowItems(signal, 100);
+      }, 3_500),
+      0,
+    );
+    await vi.advanceTimersByTimeAsync(4_000);
+    await expect(done).resolves.toEqual({ items: [1, 2, 3], timedOut: true });
+    expect(itemsSignal?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("rejects with the run's abort reason and with the items' own error", async () => {
+    const run = new AbortController();
+    const aborted = drain(
+      streamAtMost((signal) => slowItems(signal, 100), 60_000, { signal: run.signal }),
+      0,
+    );
+    await vi.advanceTimersByTimeAsync(2_500);
+    run.abort(new Error('cancelled'));
+    await expect(aborted).rejects.toThrow('cancelled');
+    // eslint-disable-next-line require-yield
+    async function* failing(): AsyncGenerator<number> {
+      await Promise.resolve();
+      throw new Error('bad page');
+    }
+    await expect(
+      drain(
+        streamAtMost(() => failing(), 60_000),
+        0,
+      ),
+    ).rejects.toThrow('bad page');
+  });
+
+  it('closes the items when the caller stops early, so their cleanup runs', async () => {
+    let closed = false;
+    async function* items(): AsyncGenerator<number> {
+      try {
+        yield await Promise.resolve(1);
+        yield 2;
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const item of streamAtMost(() => items(), 60_000)) {
+      expect(item).toBe(1);
+      break;
+    }
+    expect(closed).toBe(true);
   });
 });

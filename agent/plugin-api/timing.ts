@@ -206,3 +206,62 @@ export async function runAtMost<T>(
     parent?.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * Streams one object's items for at most `timeoutMs` of the source's time, where
+ * {@link runAtMost} would hold them all until the object is done: only the time spent waiting
+ * for the next item counts, not the time the caller holds one (a slow catalog push does not
+ * make a source object time out). The items get a signal that aborts when the time runs out or
+ * `options.signal` aborts, so the reads stop too; the return value says whether the time ran out
+ * (what was yielded before stays yielded: the connector decides what that means for the
+ * object). An abort of `options.signal` rejects with its reason; the items' own error rejects.
+ * Memory stays that of one item however large the object.
+ */
+export async function* streamAtMost<T>(
+  items: (signal: AbortSignal) => AsyncIterable<T>,
+  timeoutMs: number,
+  options: WaitOptions = {},
+): AsyncGenerator<T, { readonly timedOut: boolean }> {
+  const { clock = systemClock } = options;
+  const controller = new AbortController();
+  const parent = options.signal;
+  const onAbort = (): void => {
+    controller.abort(parent?.reason);
+  };
+  parent?.addEventListener('abort', onAbort, { once: true });
+  let iterator: AsyncIterator<T> | undefined;
+  let finished = false;
+  let pending: Promise<IteratorResult<T>> | undefined;
+  try {
+    parent?.throwIfAborted();
+    iterator = items(controller.signal)[Symbol.asyncIterator]();
+    let leftMs = timeoutMs;
+    for (;;) {
+      const startedMs = clock.now();
+      pending = iterator.next();
+      const outcome = await waitAtMost(pending, Math.max(0, leftMs), options);
+      if (outcome.timedOut) {
+        controller.abort(new Error(`Timed out after ${String(timeoutMs)} ms`));
+        return { timedOut: true };
+      }
+      pending = undefined;
+      leftMs -= clock.now() - startedMs;
+      if (outcome.value.done === true) {
+        finished = true;
+        return { timedOut: false };
+      }
+      yield outcome.value.value;
+    }
+  } finally {
+    parent?.removeEventListener('abort', onAbort);
+    if (pending !== undefined || controller.signal.aborted) {
+      // A read is in flight (timed out, or the run aborted): it ends with the abort; closing the
+      // generator waits for it, which a read that ignores its signal would make endless.
+      pending?.catch(() => undefined);
+      void iterator?.return?.().catch(() => undefined);
+    } else if (!finished) {
+      // The caller stopped early, or a read failed: close the items' generator.
+      await iterator?.return?.().catch(() => undefined);
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { runAtMost } from '../../agent/plugin-api/index.ts';
+import { streamAtMost } from '../../agent/plugin-api/index.ts';
 import type { ConnectorContext, ConnectorEvent, Logger } from '../../agent/plugin-api/index.ts';
 import { AnaplanClient } from './client.ts';
 import type { Readable } from './client.ts';
@@ -123,9 +123,11 @@ export async function select(
 }
 
 /**
- * One model within `modelTimeoutMs`: its reads run under a signal of their own and its events
- * are held until it is done, so a model too slow to finish yields nothing but one `skipped`
- * event (reason `timeout`) and the run goes on with the next.
+ * One model within `modelTimeoutMs` of the source's time: its reads run under a signal of their
+ * own and its parts stream through as they are read, so memory stays flat however large the
+ * model. The model's own asset comes last: a model too slow to finish has no asset, one
+ * `skipped` event (reason `timeout`) names it, and the parts read before the time ran out stay
+ * sent (counted, like every part, not reconciled). The run goes on with the next model.
  */
 async function* modelWithin(
   client: AnaplanClient,
@@ -133,33 +135,22 @@ async function* modelWithin(
   model: Model,
   skips: SkipLedger,
 ): AsyncGenerator<ConnectorEvent> {
-  const own = new SkipLedger(ctx.logger);
   const timeoutMs = ctx.config.modelTimeoutMs;
-  const outcome = await runAtMost(
-    async (signal) => {
-      const events: ConnectorEvent[] = [];
-      const modelClient = client.forObject(signal);
-      for await (const event of extractModel(modelClient, ctx.config.tenant, model, own)) {
-        events.push(event);
-      }
-      return events;
-    },
+  const outcome = yield* streamAtMost(
+    (signal) => extractModel(client.forObject(signal), ctx.config.tenant, model, skips),
     timeoutMs,
     { signal: ctx.signal },
   );
   if (outcome.timedOut) {
     skips.timedOut({ workspaceId: model.currentWorkspaceId, modelId: model.id }, timeoutMs);
-    return;
   }
-  yield* outcome.value;
-  skips.adopt(own);
 }
 
 /**
  * One model: an archived one is reported with its state and not opened; one the user cannot
- * open (404) is skipped (no asset: a `skipped` event names it). Otherwise its lists, system dimensions,
- * versions, modules, views and line items follow, each readable part as far as the user's role
- * allows (versions and the calendar need Workspace Administrator).
+ * open (404) is skipped (no asset: a `skipped` event names it). Otherwise its lists, system
+ * dimensions, versions, modules, views and line items, each readable part as far as the user's
+ * role allows (versions and the calendar need Workspace Administrator), then the model itself.
  */
 async function* extractModel(
   client: AnaplanClient,
@@ -177,7 +168,6 @@ async function* extractModel(
     skips.record('model', path, lists.status);
     return;
   }
-  yield { type: 'asset', asset: modelToAsset(tenant, model, true) };
   const listObjects = await collect(lists.value);
   const scope: ModelScope = { tenant, ...path, listIds: new Set(listObjects.map((l) => l.id)) };
   yield* listAssets(client, scope, listObjects, skips);
@@ -204,6 +194,7 @@ async function* extractModel(
   for await (const item of lineItems ?? []) {
     yield { type: 'asset', asset: lineItemToAsset(scope, item) };
   }
+  yield { type: 'asset', asset: modelToAsset(tenant, model, true) };
 }
 
 async function* listAssets(

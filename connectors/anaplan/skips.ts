@@ -66,14 +66,6 @@ export class SkipLedger {
     return this.#pending.splice(0);
   }
 
-  /** Takes over the skips of one model's own ledger once that model is done. */
-  adopt(other: SkipLedger): void {
-    for (const [kind, count] of other.#counts) {
-      this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + count);
-    }
-    this.#pending.push(...other.drain());
-  }
-
   /** Skipped counts per kind. */
   counts(): Readonly<Partial<Record<SkipKind, number>>> {
     return Object.fromEntries(this.#counts);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flattenChunks, runAtMost } from '../../agent/plugin-api/index.ts';
+import { flattenChunks, streamAtMost } from '../../agent/plugin-api/index.ts';
 import type { Clock, ConnectorEvent, JsonValue, Logger } from '../../agent/plugin-api/index.ts';
 import { CyralClient } from './client.ts';
 import { policyAssets, tenantAssets } from './governance.ts';
@@ -134,21 +134,21 @@ function* checkpoint(skipped: SkipTally, cursor: Cursor): Generator<ConnectorEve
 }
 
 /**
- * One repository within `repositoryTimeoutMs`: its reads run under a signal of their own and
- * its events are held until it is done, so a repository too slow to finish yields nothing but
- * one `skipped` event (reason `timeout`) and the run goes on with the next.
+ * One repository within `repositoryTimeoutMs` of the source's time: its reads run under a signal
+ * of their own and are all made before its first asset, so a repository too slow to be read
+ * yields nothing but one `skipped` event (reason `timeout`) and the run goes on with the next.
+ * Its assets then stream through in chunks (memory stays that of the data map being read).
  */
 async function* repositoryWithin(scope: RunScope, repo: RepoEntry): AsyncGenerator<EventChunk> {
   const { ctx } = scope;
   const ownSkips = new SkipTally(ctx.logger);
   const timeoutMs = ctx.config.repositoryTimeoutMs;
-  const outcome = await runAtMost(
-    async (signal) => {
-      const chunks: EventChunk[] = [];
-      const own = { ...scope, client: scope.client.forObject(signal), skipped: ownSkips };
-      for await (const chunk of repositoryAssets(own, repo)) chunks.push(chunk);
-      return chunks;
-    },
+  const outcome = yield* streamAtMost(
+    (signal) =>
+      repositoryAssets(
+        { ...scope, client: scope.client.forObject(signal), skipped: ownSkips },
+        repo,
+      ),
     timeoutMs,
     { signal: ctx.signal, clock: scope.clock },
   );
@@ -162,7 +162,6 @@ async function* repositoryWithin(scope: RunScope, repo: RepoEntry): AsyncGenerat
     );
     return;
   }
-  yield* outcome.value;
   scope.skipped.adopt(ownSkips);
 }
 
