@@ -85,6 +85,9 @@ function cyralCase(columns: number): BenchCase {
       connection: {
         baseUrl: info['url'],
         credentials: { clientId: 'env://CYRAL_CLIENT_ID', clientSecret: 'env://CYRAL_SECRET' },
+        // The simulator has no rate limit: the connector's default budget (10 requests/s, about
+        // 7 per repository) would make the wall time the budget's, not the agent's work.
+        rateLimit: { requestsPerSecond: 1_000, burst: 1_000 },
       },
       env: {
         CYRAL_CLIENT_ID: String(info['clientId']),

@@ -80,3 +80,46 @@ describe('prepareRun', () => {
     expect(missing.message).toContain('1 problem:');
   });
 });
+
+describe('an inline connection with a rateLimit', () => {
+  const budget = { requestsPerSecond: 50, burst: 60 };
+
+  it('gives a local job file its own request budget, apart from the connector settings', () => {
+    const prepared = prepareRun(spec({ ...twoHosts, rateLimit: budget }), deps(['127.0.0.1:*']));
+    expect(prepared.rateLimit).toEqual(budget);
+    expect(prepared.connectionKey).toBe(
+      prepareRun(spec(twoHosts), deps(['127.0.0.1:*'])).connectionKey,
+    );
+  });
+
+  it('refuses a malformed one with JOB_INVALID naming the key', () => {
+    const { code, message } = failure(() =>
+      prepareRun(
+        spec({ ...twoHosts, rateLimit: { requestsPerSecond: -1 } }),
+        deps(['127.0.0.1:*']),
+      ),
+    );
+    expect(code).toBe('JOB_INVALID');
+    expect(message).toContain('connection.rateLimit');
+  });
+
+  it('refuses one from the control plane: the budget is the operator’s to set', () => {
+    const { code, message } = failure(() =>
+      prepareRun(
+        { ...spec({ ...twoHosts, rateLimit: budget }), origin: 'controlPlane' },
+        {
+          ...deps(['127.0.0.1:*']),
+          config: {
+            connections: ConnectionsSchema.parse({}),
+            policy: PolicySettingsSchema.parse({
+              allowInlineConnections: true,
+              connectors: { fixture: { allowHosts: ['127.0.0.1:*'] } },
+            }),
+          },
+        },
+      ),
+    );
+    expect(code).toBe('POLICY_DENIED');
+    expect(message).toContain('rateLimit');
+  });
+});

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RateLimitSchema } from './settings.ts';
 import type { RunSettings } from './settings.ts';
 import { checkConnectionConfig, checkEndpoints } from './connection.ts';
 import { DOCS, problemsError, problemsFromZod } from './problems.ts';
@@ -200,10 +201,43 @@ function locateConnection(
       },
     );
   }
-  const { connector, config: settings } = spec.connection;
+  const { connector, config: inline } = spec.connection;
+  const { rateLimit, ...settings } = inline;
   const digest = createHash('sha256')
     .update(JSON.stringify([connector, settings]))
     .digest('hex')
     .slice(0, 16);
-  return { connectorName: connector, settings, connectionKey: `inline:${connector}:${digest}` };
+  return {
+    connectorName: connector,
+    settings: settings as JsonObject,
+    connectionKey: `inline:${connector}:${digest}`,
+    rateLimit: inlineRateLimit(spec, rateLimit),
+  };
+}
+
+/**
+ * An inline connection's `rateLimit`: a local job file may set its source's budget, as a
+ * connection under `connections` does; an instruction may not, since the budget protects the
+ * source from the agent and is the operator's to set.
+ */
+function inlineRateLimit(spec: RunSpec, value: unknown): RateLimit | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (spec.origin === 'controlPlane') {
+    throw new PerimeterError(
+      'POLICY_DENIED',
+      "An instruction may not set a connection's rateLimit: the operator sets it under `connections`",
+      { context: { runId: spec.runId } },
+    );
+  }
+  const parsed = RateLimitSchema.safeParse(value);
+  if (!parsed.success) {
+    throw problemsError(
+      'JOB_INVALID',
+      `Run ${spec.runId}`,
+      problemsFromZod(parsed.error, ['connection', 'rateLimit'], DOCS.connections),
+    );
+  }
+  return parsed.data;
 }
