@@ -24,7 +24,7 @@ export function renderConnectorsDoc(connectors: readonly Connector[]): string[] 
     'endpoint origin), shared in Redis by every run and replica; a 429 pauses it for `Retry-After`',
     'and halves it for 30 s. Without it, the connector default below applies (see',
     'docs/decisions.md, "Source request budgets"). An instruction from the control plane may not',
-    'set one (`POLICY_DENIED`): the budget protects the source and is the operator\'s to set.',
+    "set one (`POLICY_DENIED`): the budget protects the source and is the operator's to set.",
     '',
     ...connectors.flatMap(connectorSection),
   ];
