@@ -32,6 +32,8 @@ import { removeFileTempDirs } from '../test/helpers/temp-dir.ts';
 const RUNS = Number(process.env['DISPATCH_RUNS'] ?? 2_000);
 const RATE = Number(process.env['DISPATCH_RATE'] ?? 50);
 const CONCURRENCY = Number(process.env['DISPATCH_CONCURRENCY'] ?? 8);
+/** `queue.isolation` of the agent; its default (a thread per run in the daemon) when unset. */
+const ISOLATION = process.env['DISPATCH_ISOLATION'];
 const AGENT_ID = 'bench-dispatch';
 /** Runs before the measured phases, enough to start every run thread. */
 const WARMUP_RUNS = CONCURRENCY * 2;
@@ -192,7 +194,7 @@ try {
       sourceUrl: source.url,
       agentId: AGENT_ID,
       runsPerConnection: CONCURRENCY,
-      queue: { concurrency: CONCURRENCY },
+      queue: { concurrency: CONCURRENCY, ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }) },
       controlPlane: {
         url: cp.url,
         agentToken: 'env://CP_TOKEN',
