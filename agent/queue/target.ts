@@ -39,11 +39,23 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
   const { queue, ledger, outbox, logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const enqueue = async (runId: string, payload: RunJob): Promise<'queued' | 'duplicate'> => {
-    if (!(await ledger.markSeen(runId))) {
+    // The id is marked and the queue counted in one round trip (the count of a duplicate is
+    // wasted); a run marked but not queued is forgotten again below, whatever failed.
+    const [marked, counted] = await Promise.allSettled([
+      ledger.markSeen(runId),
+      waitingRuns(queue, options.maxWaitingRuns),
+    ]);
+    if (marked.status === 'rejected') {
+      throw marked.reason;
+    }
+    if (!marked.value) {
       return 'duplicate';
     }
     try {
-      await refuseWhenFull(queue, runId, options.maxWaitingRuns);
+      if (counted.status === 'rejected') {
+        throw counted.reason;
+      }
+      refuseWhenFull(runId, counted.value, options.maxWaitingRuns);
       await outbox.append(runId, { type: 'queued' });
       await queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId });
     } catch (error) {
@@ -113,17 +125,14 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
   };
 }
 
+/** Runs waiting in the queue, when a most is set (`queue.maxWaitingRuns`). */
+async function waitingRuns(queue: RunQueue, max: number | undefined): Promise<number> {
+  return max === undefined ? 0 : queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
+}
+
 /** Throws QUEUE_FULL when `max` runs already wait, so a flood cannot fill Redis. */
-async function refuseWhenFull(
-  queue: RunQueue,
-  runId: string,
-  max: number | undefined,
-): Promise<void> {
-  if (max === undefined) {
-    return;
-  }
-  const waiting = await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
-  if (waiting >= max) {
+function refuseWhenFull(runId: string, waiting: number, max: number | undefined): void {
+  if (max !== undefined && waiting >= max) {
     throw new PerimeterError(
       'QUEUE_FULL',
       `Run ${runId} was refused: ${waiting} runs already wait in the queue, the most \`queue.maxWaitingRuns\` (${max}) allows.`,
