@@ -194,7 +194,10 @@ try {
       sourceUrl: source.url,
       agentId: AGENT_ID,
       runsPerConnection: CONCURRENCY,
-      queue: { concurrency: CONCURRENCY, ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }) },
+      queue: {
+        concurrency: CONCURRENCY,
+        ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
+      },
       controlPlane: {
         url: cp.url,
         agentToken: 'env://CP_TOKEN',
