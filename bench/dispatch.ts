@@ -1,6 +1,7 @@
 // Dispatch cost: control-plane instructions through link → queue → `started`, against bare
 // BullMQ adding and processing no-op jobs on the same Redis, in the same run.
-//   node bench/dispatch.ts      (DISPATCH_RUNS, DISPATCH_RATE, DISPATCH_CONCURRENCY to change)
+//   node bench/dispatch.ts      (DISPATCH_RUNS, DISPATCH_RATE, DISPATCH_CONCURRENCY and
+//                                 DISPATCH_ISOLATION, thread or none, to change)
 //
 // One agent process (`start`, link and worker in one, the fixture connector) polls a fake
 // control plane; every run reads one fixture item and pushes it to a catalog receiver. Two phases
@@ -12,7 +13,8 @@
 //     the issue to the last `started`.
 // Before them, CONCURRENCY × 2 instructions at once warm the agent up (its run threads start on
 // the first runs) and are not measured. The agent's CPU seconds (/proc/PID/stat) over both
-// phases give its CPU per run. Set
+// phases give its CPU per run; this process's own (the fake control plane, the fixture source
+// and the catalog receiver, which every run calls) is reported beside it. Set
 // DISPATCH_AGENT_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) to profile the agent: they
 // are given to node before the entry, so its run threads write profiles of their own too.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -222,9 +224,11 @@ try {
   // each), which is start-up, not dispatch.
   await agentPhase(cp, 'warmup', 0, WARMUP_RUNS);
   const cpuBefore = cpuSeconds(pid);
+  const harnessBefore = process.cpuUsage();
   const paced = await agentPhase(cp, 'paced', RATE);
   const burst = await agentPhase(cp, 'burst', 0);
   const cpu = cpuSeconds(pid) - cpuBefore;
+  const harness = process.cpuUsage(harnessBefore);
   const agentFigures = summary(paced, burst);
   const result = {
     runs: RUNS,
@@ -232,6 +236,8 @@ try {
     concurrency: CONCURRENCY,
     bare,
     agent: { ...agentFigures, cpuMsPerRun: Number(((cpu * 1_000) / (2 * RUNS)).toFixed(1)) },
+    // This process: the fake control plane, the fixture source and the catalog receiver.
+    harnessCpuMsPerRun: Number(((harness.user + harness.system) / 1_000 / (2 * RUNS)).toFixed(1)),
     rateRatio: Number((agentFigures['runsPerSecond']! / bare['runsPerSecond']!).toFixed(3)),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
