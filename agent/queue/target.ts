@@ -51,17 +51,34 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
     if (!marked.value) {
       return 'duplicate';
     }
+    let appended: PromiseSettledResult<void>;
     try {
       if (counted.status === 'rejected') {
         throw counted.reason;
       }
       refuseWhenFull(runId, counted.value, options.maxWaitingRuns);
-      await outbox.append(runId, { type: 'queued' });
-      await queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId });
+      // One round trip for both. The outbox and the queue share one connection (`main`,
+      // setup.ts) and the append is written to it first (BullMQ sends its add script a few
+      // microtasks later), so Redis records `queued` before the job exists, hence before any
+      // `started` of it.
+      const [append, add] = await Promise.allSettled([
+        outbox.append(runId, { type: 'queued' }),
+        queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId }),
+      ]);
+      if (add.status === 'rejected') {
+        throw add.reason;
+      }
+      appended = append;
     } catch (error) {
       // Forget the id again, so the instruction's redelivery (it was not acknowledged) retries.
       await ledger.forget(runId).catch(() => undefined);
       throw error;
+    }
+    if (appended.status === 'rejected') {
+      // The run is queued, so its id stays known (forgotten, a redelivery could queue it again
+      // once its job is trimmed); only its `queued` event is lost, as a worker's failed append
+      // loses that event and not the run.
+      logger.warn({ runId, err: appended.reason }, 'Run event could not be recorded');
     }
     logger.info({ runId }, 'Run queued');
     return 'queued';
