@@ -1,6 +1,7 @@
 // Dispatch cost: control-plane instructions through link → queue → `started`, against bare
 // BullMQ adding and processing no-op jobs on the same Redis, in the same run.
-//   node bench/dispatch.ts      (DISPATCH_RUNS, DISPATCH_RATE, DISPATCH_CONCURRENCY to change)
+//   node bench/dispatch.ts      (DISPATCH_RUNS, DISPATCH_RATE, DISPATCH_CONCURRENCY and
+//                                 DISPATCH_ISOLATION, thread or none, to change)
 //
 // One agent process (`start`, link and worker in one, the fixture connector) polls a fake
 // control plane; every run reads one fixture item and pushes it to a catalog receiver. Two phases
@@ -10,8 +11,12 @@
 //     BullMQ: from `add` to the processor being called);
 //   - burst: DISPATCH_RUNS instructions issued at once; runs/s is their count over the time from
 //     the issue to the last `started`.
-// The agent's CPU seconds (/proc/PID/stat) over both phases give its CPU per run. Set
-// DISPATCH_AGENT_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) to profile the agent.
+// Before them, CONCURRENCY × 2 instructions at once warm the agent up (its run threads start on
+// the first runs) and are not measured. The agent's CPU seconds (/proc/PID/stat) over both
+// phases give its CPU per run; this process's own (the fake control plane, the fixture source
+// and the catalog receiver, which every run calls) is reported beside it. Set
+// DISPATCH_AGENT_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) to profile the agent: they
+// are given to node before the entry, so its run threads write profiles of their own too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
@@ -29,7 +34,11 @@ import { removeFileTempDirs } from '../test/helpers/temp-dir.ts';
 const RUNS = Number(process.env['DISPATCH_RUNS'] ?? 2_000);
 const RATE = Number(process.env['DISPATCH_RATE'] ?? 50);
 const CONCURRENCY = Number(process.env['DISPATCH_CONCURRENCY'] ?? 8);
+/** `queue.isolation` of the agent; its default (a thread per run in the daemon) when unset. */
+const ISOLATION = process.env['DISPATCH_ISOLATION'];
 const AGENT_ID = 'bench-dispatch';
+/** Runs before the measured phases, enough to start every run thread. */
+const WARMUP_RUNS = CONCURRENCY * 2;
 const TICK_MS = 20;
 const TICKS_PER_SECOND = 100;
 
@@ -134,10 +143,15 @@ function startedAt(cp: FakeControlPlane): Map<string, number> {
   return times;
 }
 
-async function agentPhase(cp: FakeControlPlane, label: string, rate: number): Promise<Phase> {
+async function agentPhase(
+  cp: FakeControlPlane,
+  label: string,
+  rate: number,
+  runs = RUNS,
+): Promise<Phase> {
   const issuedAt = new Map<string, number>();
   const start = Date.now();
-  await issuePaced(RUNS, rate, (index) => {
+  await issuePaced(runs, rate, (index) => {
     const runId = `${label}-${String(index).padStart(5, '0')}`;
     issuedAt.set(runId, Date.now());
     cp.issue([cp.signer.sign(runDraft({ runId, connectionId: 'fx' }))], AGENT_ID);
@@ -155,7 +169,7 @@ async function agentPhase(cp: FakeControlPlane, label: string, rate: number): Pr
     const rows = ids.map((id) => ({ id, issued: issuedAt.get(id), started: started.get(id) }));
     writeFileSync(`${timesFile}.${label}.json`, JSON.stringify(rows));
   }
-  return { latenciesMs: latencies, runsPerSecond: (RUNS * 1_000) / (lastStarted - start) };
+  return { latenciesMs: latencies, runsPerSecond: (runs * 1_000) / (lastStarted - start) };
 }
 
 function summary(phaseLatency: Phase, phaseRate: Phase): Record<string, number> {
@@ -182,7 +196,10 @@ try {
       sourceUrl: source.url,
       agentId: AGENT_ID,
       runsPerConnection: CONCURRENCY,
-      queue: { concurrency: CONCURRENCY },
+      queue: {
+        concurrency: CONCURRENCY,
+        ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
+      },
       controlPlane: {
         url: cp.url,
         agentToken: 'env://CP_TOKEN',
@@ -199,14 +216,19 @@ try {
     env: {
       FIXTURE_SECRET: 'bench-dispatch-secret',
       CP_TOKEN: cp.token,
-      ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
     },
+    ...(nodeOptions === undefined ? {} : { nodeArgs: nodeOptions.split(/\s+/).filter(Boolean) }),
   });
   const pid = agent.child.pid ?? 0;
+  // Not measured: the first runs start the run threads (a fresh isolate loading the connectors
+  // each), which is start-up, not dispatch.
+  await agentPhase(cp, 'warmup', 0, WARMUP_RUNS);
   const cpuBefore = cpuSeconds(pid);
+  const harnessBefore = process.cpuUsage();
   const paced = await agentPhase(cp, 'paced', RATE);
   const burst = await agentPhase(cp, 'burst', 0);
   const cpu = cpuSeconds(pid) - cpuBefore;
+  const harness = process.cpuUsage(harnessBefore);
   const agentFigures = summary(paced, burst);
   const result = {
     runs: RUNS,
@@ -214,6 +236,8 @@ try {
     concurrency: CONCURRENCY,
     bare,
     agent: { ...agentFigures, cpuMsPerRun: Number(((cpu * 1_000) / (2 * RUNS)).toFixed(1)) },
+    // This process: the fake control plane, the fixture source and the catalog receiver.
+    harnessCpuMsPerRun: Number(((harness.user + harness.system) / 1_000 / (2 * RUNS)).toFixed(1)),
     rateRatio: Number((agentFigures['runsPerSecond']! / bare['runsPerSecond']!).toFixed(3)),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

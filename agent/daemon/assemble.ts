@@ -14,7 +14,7 @@ import type { Connector, SecretStoreNetwork } from '../plugin-api/index.ts';
 import { createFileLedgerStore } from '../ledger/file-store.ts';
 import { createOutboundLedger } from '../ledger/ledger.ts';
 import type { LedgerStore, OutboundLedger } from '../ledger/ledger.ts';
-import { createSecretResolver } from '../secrets/resolver.ts';
+import { createSecretResolver, resolveWithin } from '../secrets/resolver.ts';
 import type { SecretResolver } from '../secrets/resolver.ts';
 import {
   catalogDestinationPolicy,
@@ -268,6 +268,9 @@ function batchingOf(catalog: NonNullable<AgentConfig['catalog']>): Partial<Batch
   return { batchMaxAssets, batchMaxBytes, checkpointMinAssets, maxInFlightBatches };
 }
 
+/** Longest read of the catalog token, made before every catalog call. */
+const TOKEN_TIMEOUT_MS = 30_000;
+
 /** The sink of commands that never extract: opening it is a programming error. */
 const refusingSink: Sink = {
   open: () => {
@@ -333,9 +336,7 @@ function catalogSinkOptions(
     settings: catalog,
     http: sinkHttpClient(catalogDestinationPolicy(catalog)),
     token: async () =>
-      tokenRef === undefined
-        ? undefined
-        : resolver.resolve(tokenRef, { signal: AbortSignal.timeout(30_000) }),
+      tokenRef === undefined ? undefined : resolveWithin(resolver, tokenRef, TOKEN_TIMEOUT_MS),
     // The catalog sink binds `component: 'sink'` itself.
     logger: options.logger,
     metrics: options.metrics,

@@ -5,6 +5,7 @@ import { controlPlaneDestinationPolicy, readClientCert } from '../link/settings.
 import type { ControlPlaneSettings } from '../link/settings.ts';
 import type { HeartbeatBody, Link } from '../link/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { resolveWithin } from '../secrets/resolver.ts';
 import type { QueueSide } from './setup.ts';
 import type { Runtime } from './assemble.ts';
 
@@ -37,10 +38,7 @@ export function startLinkSide(options: LinkSideOptions): Link {
     settings,
     agentId: options.agentId,
     http,
-    token: () =>
-      runtime.resolver.resolve(settings.agentToken, {
-        signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
-      }),
+    token: () => resolveWithin(runtime.resolver, settings.agentToken, TOKEN_TIMEOUT_MS),
     target: options.side.target,
     outbox: options.side.outbox,
     ledger: createRedisInstructionLedger({

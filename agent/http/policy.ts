@@ -114,7 +114,27 @@ function hostHint(domain: ErrorDomain): string {
   }
 }
 
+/**
+ * Parsed patterns by text: every request of every client checks its host against them, and a
+ * run's policy names the same few hosts again and again. Cleared when full, as inline
+ * connections from the control plane may name any number of hosts over time.
+ */
+const parsedPatterns = new Map<string, HostPattern | string>();
+const MAX_PARSED_PATTERNS = 1_000;
+
 function parseHostPattern(text: string): HostPattern | string {
+  let parsed = parsedPatterns.get(text);
+  if (parsed === undefined) {
+    if (parsedPatterns.size >= MAX_PARSED_PATTERNS) {
+      parsedPatterns.clear();
+    }
+    parsed = parseHostPatternText(text);
+    parsedPatterns.set(text, parsed);
+  }
+  return parsed;
+}
+
+function parseHostPatternText(text: string): HostPattern | string {
   const pattern = text.trim().toLowerCase();
   const bracketed = /^(\[[^\]]+\])(?::([^:]*))?$/.exec(pattern);
   const plain = /^([^:[\]]+)(?::([^:]*))?$/.exec(pattern);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { PerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, runAtMost } from '../plugin-api/index.ts';
 import type { BodyLine, HttpResponse } from '../plugin-api/index.ts';
 import { abortedError, tooLargeError, transportError } from './error-map.ts';
 import type { FailureContext } from './error-map.ts';
@@ -27,13 +27,21 @@ const DISCARD_LIMIT_BYTES = 64 * 1024;
 /** A server that stalls mid-body must not hold a discard for the whole body timeout. */
 const DISCARD_TIMEOUT_MS = 1_000;
 
-/** Discards a body: reads a little so the socket can be reused, never waits long, never throws. */
+/**
+ * Discards a body: reads a little so the socket can be reused, never waits long, never throws.
+ * The bound is a timer cleared once the body is read (runAtMost), not `AbortSignal.timeout`: that
+ * one cannot be cleared, and every discard (each ack and event post) would leave a timer behind
+ * that later builds a DOMException for nobody.
+ */
 export async function discardBody(
   body: ResponseOptions['body'],
   signal: AbortSignal,
 ): Promise<void> {
-  const bounded = AbortSignal.any([signal, AbortSignal.timeout(DISCARD_TIMEOUT_MS)]);
-  await body.dump({ limit: DISCARD_LIMIT_BYTES, signal: bounded }).catch(() => undefined);
+  await runAtMost(
+    (bounded) => body.dump({ limit: DISCARD_LIMIT_BYTES, signal: bounded }),
+    DISCARD_TIMEOUT_MS,
+    { signal },
+  ).catch(() => undefined);
 }
 
 /** Wraps an accepted undici response: capped reads, schema validation, streamed lines. */

@@ -99,6 +99,15 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(() => canonicalJson(deep)).toThrow(/deeper than 64/);
   });
 
+  it('names the key path of a refused value, members and indexes from the root', () => {
+    expect(() => canonicalJson({ run: { params: [1, { n: Number.NaN }] } })).toThrow(
+      expect.objectContaining({
+        message: 'The instruction at $.run.params[1].n is not a finite number.',
+        context: { problems: ['$.run.params[1].n'] },
+      }),
+    );
+  });
+
   it('refuses values that are not JSON', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
     expect(() => canonicalJson({ n: 1n })).toThrow(/bigint/);

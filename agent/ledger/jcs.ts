@@ -15,84 +15,91 @@ const MAX_DEPTH = 64;
  * that are not JSON, nesting deeper than 64.
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out, '$', 0);
-  return out.join('');
+  return write(value, [], 0);
 }
 
-function write(value: unknown, out: string[], path: string, depth: number): void {
+/**
+ * Where the value being written sits: member names and array indexes from the root. Kept as a
+ * stack and spelled out (`$.run.params[2]`) only when a value is refused, so that signing and
+ * ledger hashing build no path string per member.
+ */
+type Path = (string | number)[];
+
+function write(value: unknown, path: Path, depth: number): string {
   if (depth > MAX_DEPTH) {
     throw notCanonical(path, `nests deeper than ${MAX_DEPTH} levels`);
   }
   if (value === null || typeof value === 'boolean') {
-    out.push(String(value));
-    return;
+    return String(value);
   }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw notCanonical(path, 'is not a finite number');
     }
     // ECMAScript's Number-to-String is the serialisation RFC 8785 §3.2.2.3 prescribes; -0 → "0".
-    out.push(String(value));
-    return;
+    return String(value);
   }
   if (typeof value === 'string') {
-    out.push(quote(value, path));
-    return;
+    return quote(value, path);
   }
   if (Array.isArray(value)) {
-    writeArray(value, out, path, depth);
-    return;
+    return writeArray(value, path, depth);
   }
   if (typeof value === 'object') {
-    writeObject(value as Record<string, unknown>, out, path, depth);
-    return;
+    return writeObject(value as Record<string, unknown>, path, depth);
   }
   throw notCanonical(path, `is a ${typeof value}, not a JSON value`);
 }
 
-function writeArray(items: readonly unknown[], out: string[], path: string, depth: number): void {
-  out.push('[');
-  items.forEach((item, index) => {
+function writeArray(items: readonly unknown[], path: Path, depth: number): string {
+  let out = '[';
+  for (let index = 0; index < items.length; index += 1) {
     if (index > 0) {
-      out.push(',');
+      out += ',';
     }
-    write(item, out, `${path}[${index}]`, depth + 1);
-  });
-  out.push(']');
+    path.push(index);
+    out += write(items[index], path, depth + 1);
+    path.pop();
+  }
+  return `${out}]`;
 }
 
-function writeObject(
-  object: Record<string, unknown>,
-  out: string[],
-  path: string,
-  depth: number,
-): void {
+function writeObject(object: Record<string, unknown>, path: Path, depth: number): string {
   // Array.prototype.sort without a comparator compares UTF-16 code units: the order §3.2.3 asks.
   const names = Object.keys(object)
     .filter((name) => object[name] !== undefined)
     .sort();
-  out.push('{');
-  names.forEach((name, index) => {
-    if (index > 0) {
-      out.push(',');
+  let out = '{';
+  for (const name of names) {
+    if (out.length > 1) {
+      out += ',';
     }
-    out.push(quote(name, path), ':');
-    write(object[name], out, `${path}.${name}`, depth + 1);
-  });
-  out.push('}');
+    out += `${quote(name, path)}:`;
+    path.push(name);
+    out += write(object[name], path, depth + 1);
+    path.pop();
+  }
+  return `${out}}`;
 }
 
-function quote(text: string, path: string): string {
+function quote(text: string, path: Path): string {
   if (!text.isWellFormed()) {
     throw notCanonical(path, 'holds a lone surrogate, which is not valid Unicode');
   }
   return JSON.stringify(text);
 }
 
-function notCanonical(path: string, problem: string): PerimeterError {
+function spell(path: Path): string {
+  return path.reduce<string>(
+    (text, step) => (typeof step === 'number' ? `${text}[${step}]` : `${text}.${step}`),
+    '$',
+  );
+}
+
+function notCanonical(path: Path, problem: string): PerimeterError {
   // The path is cut short: member names come from the sender and may be long.
-  const where = path.length > 120 ? `${path.slice(0, 120)}…` : path;
+  const full = spell(path);
+  const where = full.length > 120 ? `${full.slice(0, 120)}…` : full;
   return new PerimeterError('INSTRUCTION_INVALID', `The instruction at ${where} ${problem}.`, {
     context: { problems: [where] },
   });

@@ -17,6 +17,7 @@ import type { OutboundLedger } from '../ledger/ledger.ts';
 import { runLoop } from './loop.ts';
 import type { LoopOptions } from './loop.ts';
 import { pollTurn } from './poller.ts';
+import type { AcksInFlight } from './poller.ts';
 import { freshnessMs, readPinnedKey } from './settings.ts';
 import type { ControlPlaneSettings } from './settings.ts';
 import { LinkTracker } from './tracker.ts';
@@ -149,8 +150,9 @@ function startLoops(options: LinkOptions, parts: LinkParts, signal: AbortSignal)
   const backoff = options.settings.backoff;
   const loop = (call: LoopOptions['call'], turn: () => Promise<number>): Promise<void> =>
     runLoop({ call, signal, backoff, random, clock, tracker, turn });
+  const acks: AcksInFlight = { previous: Promise.resolve() };
   return [
-    loop('poll', () => pollTurn({ api, accept, tracker, logger, intervals, signal })),
+    loop('poll', () => pollTurn({ api, accept, tracker, logger, intervals, signal, acks })),
     loop('heartbeat', async () => {
       const body = await raceAbort(options.heartbeat(), signal);
       const reply = await api.heartbeat(body, signal);

@@ -20,14 +20,22 @@ export interface PollDeps {
   readonly logger: Logger;
   readonly intervals: Intervals;
   readonly signal: AbortSignal;
+  /** The acks of the previous turn still in flight (one per poll loop, kept across turns). */
+  readonly acks: AcksInFlight;
+}
+
+/** The acks one turn left in flight: the next turn polls without waiting for them. */
+export interface AcksInFlight {
+  previous: Promise<unknown>;
 }
 
 /**
  * One long-poll: waits for instructions, then judges each in order and acknowledges it. An ack
- * is sent as soon as its instruction is judged and not waited for before the next is judged
- * (acks only record a verdict already applied, so their order does not matter); the turn ends
- * once every ack has settled. Throws only when the poll itself failed; a bad instruction or a
- * failed ack never ends the turn.
+ * is sent as soon as its instruction is judged and not waited for before the next is judged,
+ * nor before the next poll (acks only record a verdict already applied, so their order does
+ * not matter): a turn ends once the acks of the turn before it have settled, so at most two
+ * turns' acks are ever in flight. Throws only when the poll itself failed; a bad instruction or
+ * a failed ack never ends the turn.
  */
 export async function pollTurn(deps: PollDeps): Promise<number> {
   const startedMs = performance.now();
@@ -51,7 +59,9 @@ export async function pollTurn(deps: PollDeps): Promise<number> {
       acks.push(ack);
     }
   }
-  await Promise.all(acks);
+  const previous = deps.acks.previous;
+  deps.acks.previous = Promise.all(acks);
+  await previous;
   return instructions.length === 0 ? Math.max(0, MIN_EMPTY_POLL_MS - elapsedMs) : 0;
 }
 

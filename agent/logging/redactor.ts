@@ -37,7 +37,12 @@ interface Compiled {
 
 /** One registered value: its forms and who holds it. */
 interface Entry {
-  readonly forms: SecretForms | LongSecret;
+  /**
+   * Computed when the patterns are next compiled, not when the value is registered: a run
+   * thread registers its credentials and tokens at every run and most runs write no line there,
+   * so most values are never needed in their encoded forms.
+   */
+  forms: SecretForms | LongSecret | undefined;
   /** Registered outside any run (agent settings, store login tokens): never forgotten. */
   lasting: boolean;
   /** The runs in progress that registered it. */
@@ -131,8 +136,7 @@ export class Redactor implements RunRedaction {
     let entry = this.#entries.get(value);
     if (entry === undefined) {
       entry = {
-        forms:
-          value.length > MAX_PATTERN_SECRET_LENGTH ? new LongSecret(value) : secretForms(value),
+        forms: undefined,
         lasting: false,
         holders: new Set(),
       };
@@ -163,7 +167,10 @@ export class Redactor implements RunRedaction {
   #compile(): { readonly long: readonly LongSecret[]; readonly groups: readonly Compiled[] } {
     const long: LongSecret[] = [];
     const short: [string, SecretForms][] = [];
-    for (const [value, { forms }] of this.#entries) {
+    for (const [value, entry] of this.#entries) {
+      entry.forms ??=
+        value.length > MAX_PATTERN_SECRET_LENGTH ? new LongSecret(value) : secretForms(value);
+      const { forms } = entry;
       if (forms instanceof LongSecret) {
         long.push(forms);
       } else {

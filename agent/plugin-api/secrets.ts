@@ -21,9 +21,15 @@ export class SecretValue {
     return this.#bytes.toString('utf8');
   }
 
-  /** The value as bytes (binary secrets, certificates). A copy: zero-fill it after use. */
+  /**
+   * The value as bytes (binary secrets, certificates). A copy: zero-fill it after use. It has
+   * memory of its own, never a slice of Node's shared buffer pool, so posting it to a run thread
+   * copies these bytes alone, not the pool around them (other values the process held).
+   */
   revealBytes(): Buffer {
-    return Buffer.from(this.#bytes);
+    const copy = Buffer.alloc(this.#bytes.length);
+    this.#bytes.copy(copy);
+    return copy;
   }
 
   /** Overwrites the bytes held (best effort: strings already derived from it stay in the heap). */

@@ -6,23 +6,24 @@ import { PerimeterError } from '../plugin-api/index.ts';
 import type { RedisClient } from './redis.ts';
 
 /**
- * Appends one sealed entry if the head is still the one it was sealed after (compare and set),
- * then drops entries older than the cutoff from the front, keeping the last dropped one's head
- * as the anchor so the remaining chain still verifies. Returns {1} or {0, currentHead}.
- * KEYS: entries list, head, anchor. ARGV: expected head, entry, new head, cutoff time (ISO),
- * empty head, most entries to drop.
+ * Appends sealed entries (one or a batch, chained in order) if the head is still the one the
+ * first was sealed after (compare and set), then drops entries older than the cutoff from the
+ * front, keeping the last dropped one's head as the anchor so the remaining chain still
+ * verifies. Returns {1} or {0, currentHead}.
+ * KEYS: entries list, head, anchor. ARGV: expected head, new head (the last entry's), cutoff
+ * time (ISO), empty head, most entries to drop, then the entries.
  */
 const APPEND_SCRIPT = `
-local head = redis.call('GET', KEYS[2]) or ARGV[5]
+local head = redis.call('GET', KEYS[2]) or ARGV[4]
 if head ~= ARGV[1] then return {0, head} end
-redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3])
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 6))
+redis.call('SET', KEYS[2], ARGV[2])
 local dropped = 0
-while dropped < tonumber(ARGV[6]) do
+while dropped < tonumber(ARGV[5]) do
   local first = redis.call('LINDEX', KEYS[1], 0)
   if not first then break end
   local ok, entry = pcall(cjson.decode, first)
-  if not ok or type(entry) ~= 'table' or type(entry.time) ~= 'string' or entry.time >= ARGV[4] then break end
+  if not ok or type(entry) ~= 'table' or type(entry.time) ~= 'string' or entry.time >= ARGV[3] then break end
   redis.call('LPOP', KEYS[1])
   redis.call('SET', KEYS[3], string.format('%d', entry.seq) .. ':' .. tostring(entry.hash))
   dropped = dropped + 1
@@ -32,8 +33,13 @@ return {1}
 
 /** Appends racing with other processes retry this often before giving up. */
 const MAX_APPEND_ATTEMPTS = 100;
-/** Entries dropped by retention per append, so one append never does unbounded work. */
+/**
+ * Entries dropped by retention per append besides one per entry appended, so one append never
+ * does unbounded work and retention keeps pace with batches.
+ */
 const MAX_DROPPED_PER_APPEND = 50;
+/** Most entries appended by one script call (the rest wait for the next call). */
+const MAX_BATCH = 64;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The Redis ledger: the chain of record, shared by every process of the agent. */
@@ -61,15 +67,19 @@ export function createRedisLedgerStore(options: {
     const text = await client.get(key);
     return text === null ? EMPTY_HEAD : (parseHead(text) ?? unreadable(key));
   };
-  // Appends of this process go one at a time, each sealed after the head the previous one left:
-  // concurrent sends (acks, event posts) would otherwise race each other's compare-and-set and
-  // retry. Another process moving the head is still caught by the compare-and-set.
+  // Appends of this process go one call at a time, each sealed after the head the previous one
+  // left: concurrent sends (acks, event posts) would otherwise race each other's compare-and-set
+  // and retry. Records that arrive while a call is in flight wait for the next one, which seals
+  // and appends them together (group commit): one Redis call for many records under load.
+  // Another process moving the head is still caught by the compare-and-set.
   let known: ChainHead | undefined;
-  let tail: Promise<unknown> = Promise.resolve();
-  const appendNow = async (draft: LedgerDraft): Promise<LedgerEntry> => {
+  const waiting: Waiting[] = [];
+  let flushing = false;
+  const appendBatch = async (drafts: readonly LedgerDraft[]): Promise<LedgerEntry[]> => {
     let head = known ?? (await readHead(keys.head));
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt += 1) {
-      const entry = sealEntry(draft, head);
+      const entries = sealAfter(drafts, head);
+      const last = entries.at(-1) ?? head;
       const cutoff = new Date(now() - options.retentionDays * DAY_MS).toISOString();
       const [appended, current] = (await client.eval(
         APPEND_SCRIPT,
@@ -78,15 +88,15 @@ export function createRedisLedgerStore(options: {
         keys.head,
         keys.anchor,
         formatHead(head),
-        serializeEntry(entry),
-        formatHead(entry),
+        formatHead(last),
         cutoff,
         formatHead(EMPTY_HEAD),
-        MAX_DROPPED_PER_APPEND,
+        MAX_DROPPED_PER_APPEND + entries.length,
+        ...entries.map(serializeEntry),
       )) as [number, string?];
       if (appended === 1) {
-        known = entry;
-        return entry;
+        known = last;
+        return entries;
       }
       head = parseHead(current ?? '') ?? unreadable(keys.head);
     }
@@ -96,15 +106,35 @@ export function createRedisLedgerStore(options: {
       { retryable: true },
     );
   };
+  const flush = async (): Promise<void> => {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, MAX_BATCH);
+      try {
+        const entries = await appendBatch(batch.map((item) => item.draft));
+        entries.forEach((entry, index) => {
+          batch[index]?.resolve(entry);
+        });
+      } catch (error) {
+        // A failed append forgets the head it assumed; the next one reads it again.
+        known = undefined;
+        batch.forEach((item) => {
+          item.reject(error);
+        });
+      }
+    }
+    flushing = false;
+  };
   return {
     head: () => readHead(keys.head),
     append(draft) {
-      const appended = tail.then(() => appendNow(draft));
-      // A failed append forgets the head it assumed; the next one reads it again.
-      tail = appended.catch(() => {
-        known = undefined;
+      return new Promise<LedgerEntry>((resolve, reject) => {
+        waiting.push({ draft, resolve, reject });
+        if (!flushing) {
+          // From the next microtask, so records made in the same turn go in one call.
+          flushing = true;
+          queueMicrotask(() => void flush());
+        }
       });
-      return appended;
     },
     async read() {
       const replies = await client
@@ -126,6 +156,25 @@ export function createRedisLedgerStore(options: {
       };
     },
   };
+}
+
+/** A record waiting for the next append call. */
+interface Waiting {
+  readonly draft: LedgerDraft;
+  resolve(entry: LedgerEntry): void;
+  reject(error: unknown): void;
+}
+
+/** Seals drafts one after the other, the first after `head`. */
+function sealAfter(drafts: readonly LedgerDraft[], head: ChainHead): LedgerEntry[] {
+  const entries: LedgerEntry[] = [];
+  let previous = head;
+  for (const draft of drafts) {
+    const entry = sealEntry(draft, previous);
+    entries.push(entry);
+    previous = entry;
+  }
+  return entries;
 }
 
 function unreadable(key: string): never {

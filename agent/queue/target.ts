@@ -39,17 +39,46 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
   const { queue, ledger, outbox, logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const enqueue = async (runId: string, payload: RunJob): Promise<'queued' | 'duplicate'> => {
-    if (!(await ledger.markSeen(runId))) {
+    // The id is marked and the queue counted in one round trip (the count of a duplicate is
+    // wasted); a run marked but not queued is forgotten again below, whatever failed.
+    const [marked, counted] = await Promise.allSettled([
+      ledger.markSeen(runId),
+      waitingRuns(queue, options.maxWaitingRuns),
+    ]);
+    if (marked.status === 'rejected') {
+      throw marked.reason;
+    }
+    if (!marked.value) {
       return 'duplicate';
     }
+    let appended: PromiseSettledResult<void>;
     try {
-      await refuseWhenFull(queue, runId, options.maxWaitingRuns);
-      await outbox.append(runId, { type: 'queued' });
-      await queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId });
+      if (counted.status === 'rejected') {
+        throw counted.reason;
+      }
+      refuseWhenFull(runId, counted.value, options.maxWaitingRuns);
+      // One round trip for both. The outbox and the queue share one connection (`main`,
+      // setup.ts) and the append is written to it first (BullMQ sends its add script a few
+      // microtasks later), so Redis records `queued` before the job exists, hence before any
+      // `started` of it.
+      const [append, add] = await Promise.allSettled([
+        outbox.append(runId, { type: 'queued' }),
+        queue.add(RUN_JOB_NAME, payload, { ...options.jobOptions, jobId: runId }),
+      ]);
+      if (add.status === 'rejected') {
+        throw add.reason;
+      }
+      appended = append;
     } catch (error) {
       // Forget the id again, so the instruction's redelivery (it was not acknowledged) retries.
       await ledger.forget(runId).catch(() => undefined);
       throw error;
+    }
+    if (appended.status === 'rejected') {
+      // The run is queued, so its id stays known (forgotten, a redelivery could queue it again
+      // once its job is trimmed); only its `queued` event is lost, as a worker's failed append
+      // loses that event and not the run.
+      logger.warn({ runId, err: appended.reason }, 'Run event could not be recorded');
     }
     logger.info({ runId }, 'Run queued');
     return 'queued';
@@ -113,17 +142,14 @@ export function createInstructionTarget(options: InstructionTargetOptions): Inst
   };
 }
 
+/** Runs waiting in the queue, when a most is set (`queue.maxWaitingRuns`). */
+async function waitingRuns(queue: RunQueue, max: number | undefined): Promise<number> {
+  return max === undefined ? 0 : queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
+}
+
 /** Throws QUEUE_FULL when `max` runs already wait, so a flood cannot fill Redis. */
-async function refuseWhenFull(
-  queue: RunQueue,
-  runId: string,
-  max: number | undefined,
-): Promise<void> {
-  if (max === undefined) {
-    return;
-  }
-  const waiting = await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
-  if (waiting >= max) {
+function refuseWhenFull(runId: string, waiting: number, max: number | undefined): void {
+  if (max !== undefined && waiting >= max) {
     throw new PerimeterError(
       'QUEUE_FULL',
       `Run ${runId} was refused: ${waiting} runs already wait in the queue, the most \`queue.maxWaitingRuns\` (${max}) allows.`,

@@ -79,6 +79,40 @@ describe('prepareRun', () => {
     expect(missing.message).toContain('connection.credentials.secret: missing;');
     expect(missing.message).toContain('1 problem:');
   });
+
+  it('checks a configured connection once for all its runs, and an inline one every time', () => {
+    const checkedRefs: string[] = [];
+    const named: PrepareDeps = {
+      ...deps(['127.0.0.1:*']),
+      config: {
+        connections: ConnectionsSchema.parse({ fx: { connector: 'fixture', ...twoHosts } }),
+        policy: PolicySettingsSchema.parse({
+          connectors: { fixture: { allowHosts: ['127.0.0.1:*'] } },
+        }),
+      },
+      checkRef: (ref) => {
+        checkedRefs.push(ref);
+      },
+    };
+    const byId = (runId: string, params: JsonObject): RunSpec => ({
+      runId,
+      operation: 'extract',
+      params,
+      origin: 'controlPlane',
+      connectionId: 'fx',
+    });
+    const first = prepareRun(byId('run-1', {}), named);
+    const second = prepareRun(byId('run-2', {}), named);
+    expect(second.policy).toEqual(first.policy);
+    expect(checkedRefs).toEqual(['env://FIXTURE_SECRET']);
+    // The params are the run's own: checked every time.
+    expect(failure(() => prepareRun(byId('run-3', { unknown: 1 }), named)).code).toBe(
+      'JOB_INVALID',
+    );
+    prepareRun({ ...spec(twoHosts), origin: 'local' }, named);
+    prepareRun({ ...spec(twoHosts), origin: 'local' }, named);
+    expect(checkedRefs).toHaveLength(3);
+  });
 });
 
 describe('an inline connection with a rateLimit', () => {

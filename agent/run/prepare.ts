@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { RateLimitSchema } from './settings.ts';
 import type { RunSettings } from './settings.ts';
 import { checkConnectionConfig, checkEndpoints } from './connection.ts';
+import type { CheckedConnection } from './connection.ts';
 import { DOCS, problemsError, problemsFromZod } from './problems.ts';
 import type { ConfigProblem } from './problems.ts';
 import { isHostAllowed } from '../http/policy.ts';
@@ -109,25 +110,71 @@ function checkRun(spec: RunSpec, connector: Connector, settings: JsonObject, dep
   const allowRefs = inlineFromControlPlane
     ? (deps.config.policy.connectors[connector.name]?.inlineSecretRefs ?? [])
     : undefined;
-  const path =
-    spec.connectionId !== undefined ? ['connections', spec.connectionId] : ['connection'];
+  const connection =
+    spec.connectionId === undefined
+      ? checkConnection(connector, settings, { path: ['connection'], allowRefs, deps })
+      : checkNamedConnection(spec.connectionId, connector, settings, deps);
+  const problems = [...connection.problems];
+  const params = connector.paramsSchema.safeParse(spec.params);
+  if (!params.success) {
+    problems.push(...problemsFromZod(params.error, ['params'], DOCS.connector(connector.name)));
+  }
+  return { ...connection, problems, params: params.data, allowRefs };
+}
+
+/** A connection checked against its connector and the permitted hosts. */
+type ConnectionCheck = CheckedConnection & { readonly outside: ConfigProblem[] };
+
+function checkConnection(
+  connector: Connector,
+  settings: JsonObject,
+  options: {
+    readonly path: readonly PropertyKey[];
+    readonly allowRefs: readonly string[] | undefined;
+    readonly deps: PrepareDeps;
+  },
+): ConnectionCheck {
+  const { path, allowRefs, deps } = options;
   const checked = checkConnectionConfig(connector, settings, {
     path,
     checkRef: (ref: string) => {
       deps.checkRef(ref, allowRefs);
     },
   });
-  const problems = [...checked.problems];
-  const params = connector.paramsSchema.safeParse(spec.params);
-  if (!params.success) {
-    problems.push(...problemsFromZod(params.error, ['params'], DOCS.connector(connector.name)));
-  }
   const permitted = permittedHosts(connector, deps.config);
   const outside = checkEndpoints(connector, checked.endpoints, {
     path,
     isHostAllowed: (url) => isHostAllowed(permitted, url),
   });
-  return { ...checked, problems, outside, params: params.data, allowRefs };
+  return { ...checked, outside };
+}
+
+/**
+ * The checks of the configuration's connections, per set of deps: they depend on the
+ * configuration alone (settings, references and their profiles, policy), not on the run, so a
+ * connection is checked once rather than at every step of every run (the link, the worker and
+ * the executor each prepare the run). Runs with an inline connection are checked every time.
+ */
+const namedChecks = new WeakMap<PrepareDeps, Map<string, ConnectionCheck>>();
+
+function checkNamedConnection(
+  connectionId: string,
+  connector: Connector,
+  settings: JsonObject,
+  deps: PrepareDeps,
+): ConnectionCheck {
+  let checks = namedChecks.get(deps);
+  if (checks === undefined) {
+    checks = new Map();
+    namedChecks.set(deps, checks);
+  }
+  let check = checks.get(connectionId);
+  if (check === undefined) {
+    const path = ['connections', connectionId];
+    check = checkConnection(connector, settings, { path, allowRefs: undefined, deps });
+    checks.set(connectionId, check);
+  }
+  return check;
 }
 
 /**

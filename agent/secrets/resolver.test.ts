@@ -1,8 +1,10 @@
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { findCanary, makeCanary } from '../../test/helpers/canary.ts';
 import { rejectionOf as rejection, thrownBy as thrown } from '../../test/helpers/matchers.ts';
 import { setupResolver } from '../../test/helpers/resolver-harness.ts';
+import { SecretValue } from '../plugin-api/index.ts';
+import { resolveWithin } from './resolver.ts';
 
 describe('SecretResolver.check', () => {
   it('reports the scheme, profile, canonical locator, version and selector without a read', () => {
@@ -254,5 +256,44 @@ describe('SecretResolver.probe', () => {
     // A probe that waited for the store would succeed after 5 s: only the timeout rejects it.
     store.probeDelayMs = 5_000;
     expect((await rejection(resolver.probe('mem', { signal }))).message).toContain('within 30 ms');
+  });
+});
+
+describe('resolveWithin', () => {
+  it('gives the value, and leaves no timer behind once it is there', async () => {
+    const { resolver, store } = setupResolver();
+    store.put('app/token', 'the-token-value');
+    expect((await resolveWithin(resolver, 'mem://app/token', 30_000)).reveal()).toBe(
+      'the-token-value',
+    );
+    const instant = { resolve: () => Promise.resolve(new SecretValue('instant-value')) };
+    vi.useFakeTimers();
+    try {
+      expect((await resolveWithin(instant, 'mem://app/token', 30_000)).reveal()).toBe(
+        'instant-value',
+      );
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('fails as SECRET_UNAVAILABLE when the store does not answer in time, and stops the read', async () => {
+    let readSignal: AbortSignal | undefined;
+    const hanging = {
+      resolve: (_ref: string, options: { readonly signal: AbortSignal }) => {
+        readSignal = options.signal;
+        return new Promise<never>(() => undefined);
+      },
+    };
+    vi.useFakeTimers();
+    try {
+      const pending = rejection(resolveWithin(hanging, 'mem://app/token', 30_000));
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect((await pending).code).toBe('SECRET_UNAVAILABLE');
+      expect(readSignal?.aborted).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

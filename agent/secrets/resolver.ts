@@ -1,6 +1,6 @@
 import type { Redactor } from '../logging/redactor.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { PerimeterError, SecretValue, isPerimeterError } from '../plugin-api/index.ts';
+import { PerimeterError, SecretValue, isPerimeterError, runAtMost } from '../plugin-api/index.ts';
 import type { Logger, SecretStoreDefinition, SecretStoreNetwork } from '../plugin-api/index.ts';
 import { SecretCache } from './cache.ts';
 import { StoreClients } from './clients.ts';
@@ -83,6 +83,28 @@ export interface SecretResolver {
   listProfiles(): readonly SecretProfileInfo[];
   /** Aborts reads in flight, wipes the cache and closes every store client. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Resolves a reference within `timeoutMs`: for a token read before every call to the control
+ * plane or the catalog. The bound is a timer cleared once the value is there (runAtMost), not
+ * `AbortSignal.timeout`, which cannot be cleared and would leave a timer per call behind that
+ * later builds a DOMException for nobody. SECRET_UNAVAILABLE when the time runs out.
+ */
+export async function resolveWithin(
+  resolver: Pick<SecretResolver, 'resolve'>,
+  ref: string,
+  timeoutMs: number,
+): Promise<SecretValue> {
+  const outcome = await runAtMost((signal) => resolver.resolve(ref, { signal }), timeoutMs);
+  if (outcome.timedOut) {
+    throw new PerimeterError(
+      'SECRET_UNAVAILABLE',
+      `The secret store did not answer within ${timeoutMs} ms`,
+      { context: { timeoutMs } },
+    );
+  }
+  return outcome.value;
 }
 
 /** Builds the resolver. No store client is created and no network call made until first use. */

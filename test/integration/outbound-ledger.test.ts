@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createOutboundLedger } from '../../agent/ledger/ledger.ts';
+import { createOutboundLedger, draftOf } from '../../agent/ledger/ledger.ts';
 import type { OutboundRequest } from '../../agent/ledger/ledger.ts';
 import type { LedgerEntry } from '../../agent/ledger/entry.ts';
 import { verifyChain } from '../../agent/ledger/verify.ts';
@@ -64,7 +64,7 @@ describe('the Redis outbound ledger', () => {
     }
   });
 
-  it('appends concurrent records of one process one after the other, one compare-and-set each', async () => {
+  it('appends concurrent records of one process in batches, one compare-and-set per batch', async () => {
     const keyPrefix = prefix();
     const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
@@ -74,12 +74,24 @@ describe('the Redis outbound ledger', () => {
         store: createRedisLedgerStore({ client, prefix: keyPrefix, retentionDays: 30 }),
         logger: silent,
       });
-      await Promise.all(Array.from({ length: 30 }, (_, n) => ledger.record(heartbeat(n))));
-      // Racing appends would each retry after the others moved the head.
-      expect(evals).toHaveBeenCalledTimes(30);
+      // 100 records in one turn: two calls (at most 64 entries each), never a retry.
+      await Promise.all(Array.from({ length: 100 }, (_, n) => ledger.record(heartbeat(n))));
+      expect(evals).toHaveBeenCalledTimes(2);
+      // One record alone, then five while its call is in flight: the five share the next call.
+      const first = ledger.record(heartbeat(100));
+      await vi.waitFor(() => {
+        expect(evals).toHaveBeenCalledTimes(3);
+      });
+      await Promise.all([first, ...[1, 2, 3, 4, 5].map((n) => ledger.record(heartbeat(100 + n)))]);
+      expect(evals).toHaveBeenCalledTimes(4);
       expect(gets).toHaveBeenCalledTimes(1);
       const store = createRedisLedgerStore({ client: redis, prefix: keyPrefix, retentionDays: 30 });
-      expect(verifyChain(await store.read())).toMatchObject({ ok: true, entries: 30 });
+      const chain = await store.read();
+      const bodies = chain.entries.map((line) => (JSON.parse(line) as LedgerEntry).sha256);
+      expect(bodies).toEqual(
+        Array.from({ length: 106 }, (_, n) => draftOf(heartbeat(n), 0).sha256),
+      );
+      expect(verifyChain(chain)).toMatchObject({ ok: true, entries: 106, head: { seq: 106 } });
     } finally {
       await client.quit();
     }

@@ -37,6 +37,29 @@ const byName = new Map(connectors.map((connector) => [connector.name, connector]
 // clients built.
 const redactor = new Redactor();
 let current: AbortController | undefined;
+/**
+ * The thread's root logger per level, made once: a pino root costs more to build (its
+ * redaction paths compiled, its call sites read) than a whole small run. Runs only differ by
+ * their child bindings.
+ */
+const loggers = new Map<string, PinoLogger>();
+
+function rootLogger(level: string): PinoLogger {
+  let logger = loggers.get(level);
+  if (logger === undefined) {
+    logger = createLogger({
+      level: level as 'info',
+      redactor,
+      destination: {
+        write: (line: string) => {
+          link.post({ type: 'log', line });
+        },
+      },
+    });
+    loggers.set(level, logger);
+  }
+  return logger;
+}
 
 port.on('message', (message: ToThread) => {
   if (link.receive(message)) {
@@ -58,15 +81,7 @@ async function runScoped(run: StartRun): Promise<void> {
   current = controller;
   link.resetCredit();
   const credentials = unwrapCredentials(run);
-  const logger = createLogger({
-    level: run.logLevel as 'info',
-    redactor,
-    destination: {
-      write: (line: string) => {
-        link.post({ type: 'log', line });
-      },
-    },
-  });
+  const logger = rootLogger(run.logLevel);
   try {
     const connector = byName.get(run.connector);
     if (connector === undefined) {

@@ -54,10 +54,16 @@ export async function spawnAgent(options: {
   readonly untilRunning?: boolean;
   /** Another entry file (default: test/helpers/fixture-agent.ts). */
   readonly entry?: string;
+  /**
+   * Node options before the entry (e.g. `--cpu-prof`): unlike NODE_OPTIONS, run threads inherit
+   * them too.
+   */
+  readonly nodeArgs?: readonly string[];
   /** Longest wait for the health server and for "Agent running". @default 20000 */
   readonly startTimeoutMs?: number;
 }): Promise<AgentProcess> {
   const args = [
+    ...(options.nodeArgs ?? []),
     options.entry ?? ENTRY,
     'start',
     '--config',
