@@ -6,6 +6,7 @@ import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { RunThreadPool } from '../../agent/daemon/run-thread/pool.ts';
 import type { SessionHandlers, ThreadSession } from '../../agent/daemon/run-thread/pool.ts';
 import type { FromThread, StartRun, ToThread } from '../../agent/daemon/run-thread/protocol.ts';
+import { EncodedAssets } from '../../agent/sink/ndjson.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { makeCanary } from '../helpers/canary.ts';
@@ -71,7 +72,10 @@ function fixtureRun(source: FixtureSource, secret: string, params: object = {}):
   };
 }
 
-/** Consumes a session to its end: every item, and what the operation returned. */
+/**
+ * Consumes a session to its end: every item, each asset of an encoded block as the asset event
+ * its line stands for, and what the operation returned.
+ */
 async function drain(session: ThreadSession): Promise<{ items: unknown[]; value: unknown }> {
   const items: unknown[] = [];
   for (;;) {
@@ -80,9 +84,16 @@ async function drain(session: ThreadSession): Promise<{ items: unknown[]; value:
       session.end();
       return { items, value: (next as { value: unknown }).value };
     }
-    items.push(...(next as readonly unknown[]));
+    for (const item of next as readonly unknown[]) {
+      items.push(...(item instanceof EncodedAssets ? assetEvents(item) : [item]));
+    }
     session.pull();
   }
+}
+
+function assetEvents(block: EncodedAssets): unknown[] {
+  const lines = Buffer.from(block.lines).toString('utf8').split('\n').slice(0, -1);
+  return lines.map((line) => ({ type: 'asset', asset: JSON.parse(line) as unknown }));
 }
 
 async function source(items: number, secret: string): Promise<FixtureSource> {
