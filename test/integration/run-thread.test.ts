@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalBudgetStore } from '../../agent/http/budget.ts';
@@ -144,6 +145,26 @@ describe('the run thread pool', () => {
     expect(threads.size).toEqual({ idle: 0, busy: 0 });
     const after = await drain(threads.start(fixtureRun(fixture, secret), 48, serving([])));
     expect(after.items).toHaveLength(11);
+  });
+
+  it('caps a thread at its own heap limits, not at the heap flags the agent was started with', async () => {
+    // What bin/perimeter.js gives the agent's own heap, here set late: V8 reads these flags
+    // when it creates an isolate, as it will for the thread.
+    setFlagsFromString('--max-old-space-size=300');
+    setFlagsFromString('--max-semi-space-size=1');
+    const secret = makeCanary('thread-secret');
+    const fixture = await source(1, secret);
+    const check: StartRun = {
+      ...fixtureRun(fixture, secret),
+      connector: 'hog',
+      operation: 'check',
+      settings: {},
+      credentials: {},
+      policy: { allowedHosts: [], allowedCalls: [] },
+    };
+    const { value } = await drain(openPool().start(check, 64, serving([])));
+    // 64 MiB of old generation and the young generation of three 8 MiB semi-spaces.
+    expect(value).toEqual({ summary: 'heap limit 88 MiB' });
   });
 
   it('ends a run within a second of an abort, with the abort as its error', async () => {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import { PerimeterError } from '../../plugin-api/index.ts';
 import { decodeChunk } from './chunks.ts';
+import { runThreadLimits } from './heap.ts';
 import { fromWire } from './protocol.ts';
 import type { FromThread, StartRun, ThreadData, ToThread } from './protocol.ts';
 
@@ -46,7 +47,7 @@ class RunThread {
     this.memoryMb = memoryMb;
     this.#worker = new Worker(ENTRY, {
       workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+      resourceLimits: runThreadLimits(memoryMb),
       // The core's environment holds values a connector has no business reading.
       env: {},
       stdout: false,
