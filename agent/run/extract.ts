@@ -1,4 +1,5 @@
-import type { Connector, ConnectorContext } from '../plugin-api/index.ts';
+import type { Connector, ConnectorContext, ConnectorEvent } from '../plugin-api/index.ts';
+import { EncodedAssets } from '../sink/ndjson.ts';
 import type { RunCounts, Sink, SinkSummary } from '../sink/types.ts';
 import { iterateUntilAborted } from './abort.ts';
 import { RunTally } from './tally.ts';
@@ -30,7 +31,8 @@ export type ExtractSummary = SinkSummary & RunCounts;
  * checkpoint. A checkpoint is handed to the sink, which commits it once every earlier batch is
  * acknowledged. Only a stream that ended normally, with the signal still quiet, is completed,
  * with the counts; anything else aborts the sink run, so an aborted run never claims to be
- * complete.
+ * complete. A connector hosted in a run thread (agent/daemon/run-thread/) yields its assets as
+ * {@link EncodedAssets}, already checked and encoded there, which go to the sink as they are.
  */
 export async function extract<C, P>(
   connector: Connector,
@@ -48,14 +50,21 @@ export async function extract<C, P>(
   });
   try {
     let sinceProgress = 0;
-    for await (const event of iterateUntilAborted(connector.read(ctx), ctx.signal)) {
-      tally.count(event);
-      if (event.type === 'asset') {
-        await run.write(event.asset);
-        sinceProgress += 1;
-      } else if (event.type === 'checkpoint') {
-        await run.checkpoint(event.cursor, tally.snapshot());
-        sinceProgress = PROGRESS_EVERY_EVENTS;
+    const events = connector.read(ctx) as AsyncIterable<ConnectorEvent | EncodedAssets>;
+    for await (const event of iterateUntilAborted(events, ctx.signal)) {
+      if (event instanceof EncodedAssets) {
+        tally.countEncoded(event);
+        await run.writeEncoded(event);
+        sinceProgress += event.count;
+      } else {
+        tally.count(event);
+        if (event.type === 'asset') {
+          await run.write(event.asset);
+          sinceProgress += 1;
+        } else if (event.type === 'checkpoint') {
+          await run.checkpoint(event.cursor, tally.snapshot());
+          sinceProgress = PROGRESS_EVERY_EVENTS;
+        }
       }
       if (sinceProgress >= PROGRESS_EVERY_EVENTS) {
         sinceProgress = 0;

@@ -13,6 +13,7 @@ import {
   MAX_LISTED_SKIPS,
   MAX_MESSAGE_CHARS,
 } from '../sink/counts.ts';
+import type { EncodedAssets } from '../sink/ndjson.ts';
 
 export { MAX_LISTED_SKIPS, TallySnapshotSchema } from '../sink/counts.ts';
 
@@ -62,6 +63,13 @@ export class RunTally {
         return;
       case 'checkpoint':
         return;
+    }
+  }
+
+  /** Counts the assets of a block a run thread encoded, as `count` counts each asset event. */
+  countEncoded(block: EncodedAssets): void {
+    for (let index = 0; index < block.count; index += 1) {
+      this.#of(block.typeNameAt(index)).extracted += 1;
     }
   }
 

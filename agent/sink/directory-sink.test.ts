@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { syntheticAsset } from '../../test/fakes/catalog/assets.ts';
+import { encodedAssets, syntheticAsset } from '../../test/fakes/catalog/assets.ts';
 import { captureLogs } from '../../test/helpers/capture-logs.ts';
 import { batchFileName, createDirectorySink } from './directory-sink.ts';
 import type { Manifest } from './directory-sink.ts';
@@ -34,6 +34,39 @@ function readManifest(dir: string): Manifest {
 }
 
 describe('createDirectorySink', () => {
+  it('writes assets a run thread encoded into the same files, and lets their lines go once written', async () => {
+    const assets = Array.from({ length: 10 }, (_, index) => syntheticAsset(index));
+    const byAsset = tempDir('out');
+    const sink = createDirectorySink({
+      directory: byAsset,
+      batching,
+      logger: captureLogs().logger,
+    });
+    const run = sink.open(runOptions());
+    for (const asset of assets) {
+      await run.write(asset);
+    }
+    await run.complete();
+    const encoded = tempDir('out');
+    const holds = { taken: 0, open: 0 };
+    const other = createDirectorySink({
+      directory: encoded,
+      batching,
+      logger: captureLogs().logger,
+    });
+    const blocks = other.open(runOptions());
+    await blocks.writeEncoded(encodedAssets(assets.slice(0, 6), holds));
+    await blocks.writeEncoded(encodedAssets(assets.slice(6), holds));
+    await blocks.complete();
+    await Promise.all([sink.close(), other.close()]);
+    for (let seq = 0; seq < 3; seq += 1) {
+      const file = (dir: string): string =>
+        readFileSync(join(dir, 'run-dir', batchFileName(seq)), 'utf8');
+      expect(file(encoded)).toBe(file(byAsset));
+    }
+    expect(holds).toEqual({ taken: 4, open: 0 });
+  });
+
   it('writes each batch as plain NDJSON and a manifest with counts and hashes on complete', async () => {
     const dir = tempDir('out');
     const sink = createDirectorySink({ directory: dir, batching, logger: captureLogs().logger });

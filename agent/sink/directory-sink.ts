@@ -192,20 +192,30 @@ class DirectoryTransport implements BatchTransport<FilePayload> {
 /** Plain NDJSON in memory (at most batchMaxBytes), hashed as it fills. */
 class FileBody implements BatchBody<FilePayload> {
   readonly #lines: Buffer[] = [];
+  readonly #releases: (() => void)[] = [];
   readonly #hash = createHash('sha256');
 
-  append(lines: Buffer): Promise<void> {
+  append(lines: Buffer, release?: () => void): Promise<void> {
     this.#lines.push(lines);
     this.#hash.update(lines);
+    if (release !== undefined) {
+      this.#releases.push(release);
+    }
     return Promise.resolve();
   }
 
   finish(): Promise<FilePayload> {
-    return Promise.resolve({ data: Buffer.concat(this.#lines), sha256: this.#hash.digest('hex') });
+    const data = Buffer.concat(this.#lines);
+    // The file's data is a copy: the lines appended may be reused now.
+    this.#releases.splice(0).forEach((release) => {
+      release();
+    });
+    return Promise.resolve({ data, sha256: this.#hash.digest('hex') });
   }
 
   discard(): void {
     this.#lines.length = 0;
+    this.#releases.length = 0;
   }
 }
 

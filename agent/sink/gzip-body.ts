@@ -27,8 +27,19 @@ export class GzipBody implements BatchBody<Buffer> {
     });
   }
 
-  async append(lines: Buffer): Promise<void> {
-    this.#gzip.write(lines);
+  async append(lines: Buffer, release?: () => void): Promise<void> {
+    // A write's callback runs once zlib has taken the chunk in (deflate copies its input into
+    // its own window); after an error it may still be read, so it is not released then.
+    this.#gzip.write(
+      lines,
+      release === undefined
+        ? undefined
+        : (error) => {
+            if (error === undefined || error === null) {
+              release();
+            }
+          },
+    );
     // zlib compresses on a pool thread: the run goes on encoding while it does, and waits only
     // once this much is queued, which bounds the memory of a fast producer.
     if (this.#gzip.writableLength > MAX_QUEUED_BYTES) {

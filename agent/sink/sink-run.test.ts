@@ -1,7 +1,7 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ManualTransport } from '../../test/fakes/catalog/manual-transport.ts';
-import { syntheticAsset } from '../../test/fakes/catalog/assets.ts';
+import { encodedAssets, syntheticAsset } from '../../test/fakes/catalog/assets.ts';
 import { captureLogs } from '../../test/helpers/capture-logs.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { PerimeterError } from '../plugin-api/index.ts';
@@ -145,6 +145,50 @@ describe('BatchingSinkRun batching', () => {
     const { run } = openRun({ batching: { batchMaxBytes: 1024 } });
     const big = { ...syntheticAsset(1), attributes: { note: 'y'.repeat(2000) } };
     await expect(run.write(big)).rejects.toMatchObject({ code: 'ASSET_TOO_LARGE' });
+  });
+});
+
+describe('BatchingSinkRun with assets a run thread encoded', () => {
+  const assets = Array.from({ length: 40 }, (_, index) => syntheticAsset(index));
+  const batching = { batchMaxAssets: 7, batchMaxBytes: 2048 };
+
+  it('cuts the very batches, under the same seq numbers, that writing each asset cuts', async () => {
+    const one = openRun({ autoAck: true, batching });
+    for (const asset of assets) {
+      await one.run.write(asset);
+    }
+    await one.run.checkpoint('after-40');
+    const byAsset = await one.run.complete();
+    const blocks = openRun({ autoAck: true, batching });
+    for (let from = 0; from < assets.length; from += 9) {
+      await blocks.run.writeEncoded(encodedAssets(assets.slice(from, from + 9)));
+    }
+    await blocks.run.checkpoint('after-40');
+    expect(await blocks.run.complete()).toEqual(byAsset);
+    const batches = (
+      sent: readonly { seq: number; assets: number; bytes: number; lines: readonly string[] }[],
+    ) => sent.map(({ seq, assets: count, bytes, lines }) => ({ seq, count, bytes, lines }));
+    expect(batches(blocks.transport.sent)).toEqual(batches(one.transport.sent));
+    expect(one.transport.sent.length).toBeGreaterThan(assets.length / 7);
+    expect(blocks.commits).toEqual(one.commits);
+  });
+
+  it('lets every body it handed lines to release them, and takes no hold once done', async () => {
+    const { run, transport } = openRun({ autoAck: true, batching });
+    const holds = { taken: 0, open: 0 };
+    await run.writeEncoded(encodedAssets(assets.slice(0, 20), holds));
+    await run.complete();
+    expect(transport.sent.length).toBeGreaterThan(2);
+    expect(holds).toEqual({ taken: transport.sent.length, open: 0 });
+  });
+
+  it('refuses an encoded asset larger than batchMaxBytes with ASSET_TOO_LARGE, naming its type', async () => {
+    const { run } = openRun({ batching: { batchMaxBytes: 1024 } });
+    const big = { ...syntheticAsset(1), attributes: { note: 'y'.repeat(2000) } };
+    await expect(run.writeEncoded(encodedAssets([syntheticAsset(0), big]))).rejects.toMatchObject({
+      code: 'ASSET_TOO_LARGE',
+      context: { typeName: 'CyeraTable' },
+    });
   });
 });
 

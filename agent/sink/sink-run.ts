@@ -3,7 +3,8 @@ import { PerimeterError, toPerimeterError, waitAtMost } from '../plugin-api/inde
 import type { Asset, JsonValue, Logger } from '../plugin-api/index.ts';
 import { CommitTracker } from './commit-tracker.ts';
 import { checkpointDecision, endsBeforeLine } from './cut-rules.ts';
-import { encodeAssetLine } from './ndjson.ts';
+import { LineBuffer, assetTooLarge, encodeAssetLine } from './ndjson.ts';
+import type { EncodedAssets } from './ndjson.ts';
 import type { BatchingSettings } from './settings.ts';
 import type {
   BatchBody,
@@ -39,7 +40,6 @@ type RunState = 'open' | 'completing' | 'completed' | 'aborted';
  * many bytes: one body call (and one Buffer) per line costs more than encoding the line.
  */
 const CHUNK_BYTES = 64 * 1024;
-const NEWLINE = 0x0a;
 
 interface Totals {
   assets: number;
@@ -61,9 +61,8 @@ export class BatchingSinkRun<P> implements SinkRun {
   /** Seq of the batch being filled. */
   #seq: number;
   #body: BatchBody<P> | undefined;
-  /** Lines of the batch being filled not yet handed to its body: `#chunkUsed` bytes of `#chunk`. */
-  #chunk: Buffer | undefined;
-  #chunkUsed = 0;
+  /** Lines of the batch being filled not yet handed to its body. */
+  readonly #chunk = new LineBuffer(2 * CHUNK_BYTES);
   #pending: Totals = { assets: 0, bytes: 0 };
   /** Totals of every batch sealed so far (resumed part included): what a checkpoint carries. */
   readonly #sealed: Totals;
@@ -99,12 +98,45 @@ export class BatchingSinkRun<P> implements SinkRun {
       if (endsBeforeLine(this.#pending, line.bytes, this.#deps.batching)) {
         await this.#cut();
       }
-      this.#put(line.json, line.bytes);
+      this.#chunk.put(line.json, line.bytes);
       this.#pending.assets += 1;
       this.#pending.bytes += line.bytes;
-      if (this.#chunkUsed >= CHUNK_BYTES) {
+      if (this.#chunk.bytes >= CHUNK_BYTES) {
         await this.#flushChunk();
       }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Adds assets a run thread already checked and encoded, as they are: the same cut rules and
+   * size limit as `write`, line by line, but the lines go to the batch body in runs of whole
+   * lines, without being copied or parsed.
+   */
+  async writeEncoded(block: EncodedAssets): Promise<void> {
+    this.#enter('write');
+    try {
+      const { batching } = this.#deps;
+      let start = 0;
+      let end = 0;
+      for (let index = 0; index < block.lineBytes.length; index += 1) {
+        const bytes = block.lineBytes[index] ?? 0;
+        if (bytes > batching.batchMaxBytes) {
+          // The assets before it are written, as `write` would have written them.
+          await this.#appendLines(block, start, end);
+          throw assetTooLarge(block.typeNameAt(index), bytes, batching.batchMaxBytes);
+        }
+        if (endsBeforeLine(this.#pending, bytes, batching)) {
+          await this.#appendLines(block, start, end);
+          start = end;
+          await this.#cut();
+        }
+        end += bytes;
+        this.#pending.assets += 1;
+        this.#pending.bytes += bytes;
+      }
+      await this.#appendLines(block, start, end);
     } finally {
       this.#busy = false;
     }
@@ -160,8 +192,7 @@ export class BatchingSinkRun<P> implements SinkRun {
   async #abort(): Promise<void> {
     const wasCompleted = this.#state === 'completed';
     this.#state = 'aborted';
-    this.#chunk = undefined;
-    this.#chunkUsed = 0;
+    this.#chunk.take();
     this.#body?.discard();
     this.#body = undefined;
     if (wasCompleted) {
@@ -217,7 +248,7 @@ export class BatchingSinkRun<P> implements SinkRun {
 
   /** Ends the batch being filled and hands it to the transport once there is room. */
   async #cut(): Promise<void> {
-    if (this.#chunkUsed > 0) {
+    if (this.#chunk.bytes > 0) {
       await this.#flushChunk();
     }
     const body = this.#body;
@@ -235,27 +266,28 @@ export class BatchingSinkRun<P> implements SinkRun {
     this.#dispatch({ ...meta, payload });
   }
 
-  /** Writes one line (`bytes` long with its newline) at the end of the chunk, growing it if need be. */
-  #put(json: string, bytes: number): void {
-    const needed = this.#chunkUsed + bytes;
-    if (this.#chunk === undefined || this.#chunk.length < needed) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * CHUNK_BYTES, needed));
-      this.#chunk?.copy(grown, 0, 0, this.#chunkUsed);
-      this.#chunk = grown;
-    }
-    this.#chunkUsed += this.#chunk.write(json, this.#chunkUsed, 'utf8');
-    this.#chunk[this.#chunkUsed] = NEWLINE;
-    this.#chunkUsed += 1;
-  }
-
   /** Hands the lines gathered so far to the body of the batch being filled. */
   async #flushChunk(): Promise<void> {
     this.#body ??= this.#deps.transport.createBody(this.#seq);
-    // The body may keep the chunk (zlib reads it later): a new one is started, never reused.
-    const chunk = this.#chunk?.subarray(0, this.#chunkUsed) ?? Buffer.alloc(0);
-    this.#chunk = undefined;
-    this.#chunkUsed = 0;
-    await this.#body.append(chunk);
+    // The body may keep the chunk (zlib reads it later): LineBuffer starts a new one.
+    await this.#body.append(this.#chunk.take());
+  }
+
+  /**
+   * Hands the block's lines from byte `start` to `end` to the body as they are, after the lines
+   * gathered before them; the body releases them once read.
+   */
+  async #appendLines(block: EncodedAssets, start: number, end: number): Promise<void> {
+    if (end === start) {
+      return;
+    }
+    if (this.#chunk.bytes > 0) {
+      await this.#flushChunk();
+    }
+    this.#body ??= this.#deps.transport.createBody(this.#seq);
+    const { lines } = block;
+    const part = Buffer.from(lines.buffer, lines.byteOffset + start, end - start);
+    await this.#body.append(part, block.hold());
   }
 
   async #waitForRoom(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Asset, JsonValue, SkipReason } from '../plugin-api/index.ts';
+import type { EncodedAssets } from './ndjson.ts';
 
 /** One kind's counts in a run's result (agent/run/tally.ts builds them). */
 export interface KindCounts {
@@ -110,6 +111,11 @@ export interface SinkRun {
    * an earlier batch failed for good.
    */
   write(asset: Asset): Promise<void>;
+  /**
+   * Adds assets a run thread checked and encoded (`encodeAssetLine`), as `write` would add each,
+   * in order: the same cut rules, size limit and backpressure.
+   */
+  writeEncoded(block: EncodedAssets): Promise<void>;
   /** The connector's checkpoint after everything written so far. */
   checkpoint(cursor: JsonValue, tally?: TallySnapshot): Promise<void>;
   /**
@@ -131,8 +137,12 @@ export type BatchOutcome = 'stored' | 'duplicate' | 'written';
 
 /** The body of the batch being filled, in the transport's own encoding. */
 export interface BatchBody<P> {
-  /** Adds whole NDJSON lines, each with its newline: one line or a chunk of many. */
-  append(lines: Buffer): Promise<void>;
+  /**
+   * Adds whole NDJSON lines, each with its newline: one line or a chunk of many. The body may
+   * keep `lines` until it has read them; it then calls `release`, if given, once, and the caller
+   * may reuse their memory. A body that fails or is discarded may never call it.
+   */
+  append(lines: Buffer, release?: () => void): Promise<void>;
   /** Ends the body and returns what the transport sends. Called at most once. */
   finish(): Promise<P>;
   /** Drops the body without sending it. */

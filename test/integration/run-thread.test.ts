@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalBudgetStore } from '../../agent/http/budget.ts';
@@ -6,6 +7,7 @@ import { PerimeterError } from '../../agent/plugin-api/index.ts';
 import { RunThreadPool } from '../../agent/daemon/run-thread/pool.ts';
 import type { SessionHandlers, ThreadSession } from '../../agent/daemon/run-thread/pool.ts';
 import type { FromThread, StartRun, ToThread } from '../../agent/daemon/run-thread/protocol.ts';
+import { EncodedAssets } from '../../agent/sink/ndjson.ts';
 import { startFixtureSource } from '../fakes/fixture/source.ts';
 import type { FixtureSource } from '../fakes/fixture/source.ts';
 import { makeCanary } from '../helpers/canary.ts';
@@ -71,7 +73,10 @@ function fixtureRun(source: FixtureSource, secret: string, params: object = {}):
   };
 }
 
-/** Consumes a session to its end: every item, and what the operation returned. */
+/**
+ * Consumes a session to its end: every item, each asset of an encoded block as the asset event
+ * its line stands for, and what the operation returned.
+ */
 async function drain(session: ThreadSession): Promise<{ items: unknown[]; value: unknown }> {
   const items: unknown[] = [];
   for (;;) {
@@ -80,9 +85,16 @@ async function drain(session: ThreadSession): Promise<{ items: unknown[]; value:
       session.end();
       return { items, value: (next as { value: unknown }).value };
     }
-    items.push(...(next as readonly unknown[]));
+    for (const item of next as readonly unknown[]) {
+      items.push(...(item instanceof EncodedAssets ? assetEvents(item) : [item]));
+    }
     session.pull();
   }
+}
+
+function assetEvents(block: EncodedAssets): unknown[] {
+  const lines = Buffer.from(block.lines).toString('utf8').split('\n').slice(0, -1);
+  return lines.map((line) => ({ type: 'asset', asset: JSON.parse(line) as unknown }));
 }
 
 async function source(items: number, secret: string): Promise<FixtureSource> {
@@ -133,6 +145,26 @@ describe('the run thread pool', () => {
     expect(threads.size).toEqual({ idle: 0, busy: 0 });
     const after = await drain(threads.start(fixtureRun(fixture, secret), 48, serving([])));
     expect(after.items).toHaveLength(11);
+  });
+
+  it('caps a thread at its own heap limits, not at the heap flags the agent was started with', async () => {
+    // What bin/perimeter.js gives the agent's own heap, here set late: V8 reads these flags
+    // when it creates an isolate, as it will for the thread.
+    setFlagsFromString('--max-old-space-size=300');
+    setFlagsFromString('--max-semi-space-size=1');
+    const secret = makeCanary('thread-secret');
+    const fixture = await source(1, secret);
+    const check: StartRun = {
+      ...fixtureRun(fixture, secret),
+      connector: 'hog',
+      operation: 'check',
+      settings: {},
+      credentials: {},
+      policy: { allowedHosts: [], allowedCalls: [] },
+    };
+    const { value } = await drain(openPool().start(check, 64, serving([])));
+    // 64 MiB of old generation and the young generation of three 8 MiB semi-spaces.
+    expect(value).toEqual({ summary: 'heap limit 88 MiB' });
   });
 
   it('ends a run within a second of an abort, with the abort as its error', async () => {

@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import { PerimeterError } from '../../plugin-api/index.ts';
-import { decodeChunk, fromWire } from './protocol.ts';
+import { decodeChunk } from './chunks.ts';
+import { runThreadLimits } from './heap.ts';
+import { fromWire } from './protocol.ts';
 import type { FromThread, StartRun, ThreadData, ToThread } from './protocol.ts';
 
 /** What the core does with a run's messages other than its own events. */
@@ -45,7 +47,7 @@ class RunThread {
     this.memoryMb = memoryMb;
     this.#worker = new Worker(ENTRY, {
       workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+      resourceLimits: runThreadLimits(memoryMb),
       // The core's environment holds values a connector has no business reading.
       env: {},
       stdout: false,
@@ -92,6 +94,9 @@ class RunThread {
     const queue: (FromThread | PerimeterError)[] = [];
     let waiting: ((message: FromThread | PerimeterError) => void) | undefined;
     let settled = false;
+    // The chunk being handed on, and the lines' memory read by now, to go back with the next pull.
+    let releaseChunk: (() => void) | undefined;
+    const freed: ArrayBuffer[] = [];
     this.#inbox = (message) => {
       if (waiting === undefined) {
         queue.push(message);
@@ -120,7 +125,9 @@ class RunThread {
           throw message;
         }
         if (message.type === 'events') {
-          return decodeChunk(message.text);
+          const { items, release } = decodeChunk(message.chunk, (buffer) => freed.push(buffer));
+          releaseChunk = release;
+          return items;
         }
         settled = true;
         if (message.type === 'failed') {
@@ -131,7 +138,10 @@ class RunThread {
         return { value: (message as { value: unknown }).value };
       },
       pull: () => {
-        this.post({ type: 'pull' });
+        releaseChunk?.();
+        releaseChunk = undefined;
+        const buffers = freed.splice(0);
+        this.post({ type: 'pull', buffers }, buffers);
       },
       abort: (reason) => {
         if (!settled) {
@@ -173,9 +183,9 @@ class RunThread {
     this.#inbox = undefined;
   }
 
-  post(message: ToThread): void {
+  post(message: ToThread, transfer: readonly ArrayBuffer[] = []): void {
     if (this.#alive) {
-      this.#worker.postMessage(message);
+      this.#worker.postMessage(message, transfer);
     }
   }
 

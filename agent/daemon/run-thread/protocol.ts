@@ -2,7 +2,7 @@ import { ERROR_CODES, PerimeterError, toPerimeterError } from '../../plugin-api/
 import type { ErrorCode, ErrorContext, JsonValue, RateLimit } from '../../plugin-api/index.ts';
 import type { DestinationPolicy } from '../../http/types.ts';
 import type { HttpSettings } from '../../http/settings.ts';
-import { encodeAssetLine, withEncodedLine } from '../../sink/ndjson.ts';
+import type { WireChunk } from './chunks.ts';
 
 /**
  * The messages between the agent's core and a run thread. One run at a time per thread; every
@@ -50,8 +50,11 @@ export interface WireError {
 /** Core → thread. */
 export type ToThread =
   | { readonly type: 'start'; readonly run: StartRun }
-  /** The core consumed a chunk of events: the thread may send one more. */
-  | { readonly type: 'pull' }
+  /**
+   * The core consumed a chunk of events: the thread may send one more. `buffers`: the lines'
+   * memory of earlier chunks, read by now, for the thread to fill again (transferred).
+   */
+  | { readonly type: 'pull'; readonly buffers?: readonly ArrayBuffer[] }
   | { readonly type: 'abort'; readonly reason: WireError }
   | {
       readonly type: 'budgetReply';
@@ -65,11 +68,10 @@ export type ToThread =
 export type FromThread =
   /**
    * Events of `read` (any kind, forwarded as they are) or resources of `discover`, in order, as
-   * one text of encoded items (`encodeChunk`): they are JSON by contract, and one string crosses
-   * the boundary for less CPU than a structured clone of every object (docs/performance.md, run
+   * one {@link WireChunk} whose lines are transferred, not copied (docs/performance.md, run
    * isolation).
    */
-  | { readonly type: 'events'; readonly text: string }
+  | { readonly type: 'events'; readonly chunk: WireChunk }
   /** The operation ended: `read`'s return value, `check`'s report, nothing for `discover`. */
   | { readonly type: 'done'; readonly value: unknown; readonly heapUsedMb: number }
   | { readonly type: 'failed'; readonly error: WireError; readonly heapUsedMb: number }
@@ -111,52 +113,4 @@ export function fromWire(wire: WireError): PerimeterError {
     context: wire.context,
     ...(wire.retryAfterMs === undefined ? {} : { retryAfterMs: wire.retryAfterMs }),
   });
-}
-
-/**
- * One item of a chunk as one line of text. Any kind of event goes as it is, as `E` and its JSON,
- * except an asset, which the thread checks and encodes to its NDJSON line as the sink would (the
- * same function): it crosses as `A`, the line's size in bytes, the fields the core reads (JSON)
- * and that line, separated by tabs, so the core neither parses, encodes nor unescapes the line
- * again. JSON text holds no raw newline or tab, so both separate safely.
- */
-export function encodeItem(item: unknown): string {
-  const asset = assetOf(item);
-  if (asset === undefined) {
-    return `E${JSON.stringify(item)}`;
-  }
-  const line = encodeAssetLine(asset, Number.POSITIVE_INFINITY);
-  const { typeName, qualifiedName, name } = asset as Record<string, unknown>;
-  return `A${String(line.bytes)}\t${JSON.stringify({ typeName, qualifiedName, name })}\t${line.json}`;
-}
-
-/** A chunk of encoded items, one per line. */
-export function encodeChunk(items: readonly string[]): string {
-  return items.join('\n');
-}
-
-/** The items of a chunk as the connector yielded them (an asset carries its encoded line). */
-export function decodeChunk(text: string): unknown[] {
-  return text === '' ? [] : text.split('\n').map(decodeItem);
-}
-
-function decodeItem(text: string): unknown {
-  if (text.startsWith('E')) {
-    return JSON.parse(text.slice(1)) as unknown;
-  }
-  const sizeEnd = text.indexOf('\t');
-  const fieldsEnd = text.indexOf('\t', sizeEnd + 1);
-  if (!text.startsWith('A') || sizeEnd < 0 || fieldsEnd < 0) {
-    throw new PerimeterError('INTERNAL', 'A run thread sent an item the core cannot read');
-  }
-  const fields = JSON.parse(text.slice(sizeEnd + 1, fieldsEnd)) as object;
-  const line = { json: text.slice(fieldsEnd + 1), bytes: Number(text.slice(1, sizeEnd)) };
-  return { type: 'asset', asset: withEncodedLine(fields, line) };
-}
-
-function assetOf(item: unknown): unknown {
-  const event = item as { type?: unknown; asset?: unknown } | null;
-  return typeof event === 'object' && event !== null && event.type === 'asset'
-    ? event.asset
-    : undefined;
 }

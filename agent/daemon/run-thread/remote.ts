@@ -3,7 +3,11 @@ import type { BudgetStore, Reservation } from '../../http/budget.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import { PerimeterError } from '../../plugin-api/index.ts';
 import { fromWire } from './protocol.ts';
+import type { ChunkEncoder } from './chunks.ts';
 import type { FromThread, ToThread } from './protocol.ts';
+
+/** Buffers kept for reuse: as many as chunks may be in flight, and a few being read. */
+const MAX_FREE_BUFFERS = 16;
 
 /**
  * The thread's side of what stays in the core: the request budget (the core holds the Redis
@@ -16,18 +20,25 @@ export class CoreLink {
   #nextId = 0;
   #inFlight = 0;
   #onCredit: (() => void) | undefined;
+  /** Lines buffers the core gave back, to fill again. */
+  readonly #free: ArrayBuffer[] = [];
 
   constructor(port: MessagePort) {
     this.#port = port;
   }
 
-  post(message: FromThread): void {
-    this.#port.postMessage(message);
+  post(message: FromThread, transfer: readonly ArrayBuffer[] = []): void {
+    this.#port.postMessage(message, transfer);
   }
 
   /** Handles the core's replies; returns false for messages that are not the link's. */
   receive(message: ToThread): boolean {
     if (message.type === 'pull') {
+      for (const buffer of message.buffers ?? []) {
+        if (this.#free.length < MAX_FREE_BUFFERS) {
+          this.#free.push(buffer);
+        }
+      }
       this.#inFlight = Math.max(0, this.#inFlight - 1);
       this.#onCredit?.();
       return true;
@@ -48,8 +59,8 @@ export class CoreLink {
     return true;
   }
 
-  /** Sends a chunk (`encodeChunk`), first waiting while `maxInFlight` chunks are unconsumed. */
-  async sendEvents(text: string, maxInFlight: number, signal: AbortSignal): Promise<void> {
+  /** Sends a chunk (`ChunkEncoder`), first waiting while `maxInFlight` chunks are unconsumed. */
+  async sendEvents(encoder: ChunkEncoder, maxInFlight: number, signal: AbortSignal): Promise<void> {
     while (this.#inFlight >= maxInFlight) {
       signal.throwIfAborted();
       await new Promise<void>((resolve) => {
@@ -64,8 +75,21 @@ export class CoreLink {
     }
     signal.throwIfAborted();
     this.#inFlight += 1;
-    this.post({ type: 'events', text });
+    const { chunk, transfer } = encoder.take();
+    this.post({ type: 'events', chunk }, transfer);
   }
+
+  /**
+   * A Buffer of at least `bytes` for a chunk's lines: one the core gave back when it is large
+   * enough, else a new one. Reusing them keeps the core's heap from counting every chunk as new
+   * external memory, which makes V8 collect its old generation again and again.
+   */
+  readonly allocate = (bytes: number): Buffer => {
+    const reused = this.#free.pop();
+    return reused !== undefined && reused.byteLength >= bytes
+      ? Buffer.from(reused)
+      : Buffer.allocUnsafeSlow(bytes);
+  };
 
   /** A run starts with no chunk outstanding. */
   resetCredit(): void {

@@ -9,16 +9,17 @@ import { createLogger } from '../../logging/logger.ts';
 import { Redactor } from '../../logging/redactor.ts';
 import { PerimeterError, SecretValue } from '../../plugin-api/index.ts';
 import type { Connector, ConnectorContext } from '../../plugin-api/index.ts';
-import { encodeChunk, encodeItem, fromWire, toWire } from './protocol.ts';
+import { ChunkEncoder } from './chunks.ts';
+import { fromWire, toWire } from './protocol.ts';
 import type { StartRun, ThreadData, ToThread } from './protocol.ts';
 import { CoreLink } from './remote.ts';
 
 /**
- * Characters of JSON per chunk; a checkpoint closes its chunk at once so the sink can commit it.
- * Measured (docs/performance.md): chunks past V8's regular object size (128 KiB) are allocated
- * and freed as pages of their own, which cost more system time than the messages they save.
+ * Bytes of NDJSON per chunk; a checkpoint closes its chunk at once so the sink can commit it.
  */
-const CHUNK_CHARS = 32_768;
+const CHUNK_BYTES = 64 * 1024;
+/** Room for the line that takes a chunk past its size, so a buffer is rarely grown. */
+const CHUNK_BUFFER_BYTES = CHUNK_BYTES + CHUNK_BYTES / 2;
 /** Chunks sent and not yet consumed by the core. */
 const MAX_CHUNKS_IN_FLIGHT = 8;
 const MIB = 1024 * 1024;
@@ -190,29 +191,21 @@ function contextOf(
 /** Forwards every item in chunks, whatever its kind; returns the iterator's return value. */
 async function stream(iterable: AsyncIterable<unknown>, signal: AbortSignal): Promise<unknown> {
   const iterator = iterable[Symbol.asyncIterator]();
-  let chunk: string[] = [];
-  let chunkChars = 0;
+  const chunk = new ChunkEncoder(CHUNK_BUFFER_BYTES, link.allocate);
   let finished = false;
-  const send = async (): Promise<void> => {
-    await link.sendEvents(encodeChunk(chunk), MAX_CHUNKS_IN_FLIGHT, signal);
-    chunk = [];
-    chunkChars = 0;
-  };
   try {
     for (;;) {
       const step = await iterator.next();
       if (step.done === true) {
         finished = true;
-        if (chunk.length > 0) {
-          await send();
+        if (!chunk.empty) {
+          await link.sendEvents(chunk, MAX_CHUNKS_IN_FLIGHT, signal);
         }
         return step.value;
       }
-      const text = encodeItem(step.value);
-      chunk.push(text);
-      chunkChars += text.length;
-      if (chunkChars >= CHUNK_CHARS || (step.value as { type?: unknown }).type === 'checkpoint') {
-        await send();
+      chunk.add(step.value);
+      if (chunk.size >= CHUNK_BYTES || (step.value as { type?: unknown }).type === 'checkpoint') {
+        await link.sendEvents(chunk, MAX_CHUNKS_IN_FLIGHT, signal);
       }
     }
   } finally {

@@ -1,4 +1,5 @@
 import type { Asset } from '../../../agent/plugin-api/index.ts';
+import { EncodedAssets, encodeAssetLine } from '../../../agent/sink/ndjson.ts';
 
 /**
  * A deterministic asset for position `index` of a synthetic stream: a CyeraTable under a few
@@ -25,4 +26,35 @@ export function syntheticAsset(index: number, options: { readonly prefix?: strin
         }
       : {}),
   };
+}
+
+/** Holds taken on a block's lines, and how many of them are not released yet. */
+export interface HoldCount {
+  taken: number;
+  open: number;
+}
+
+/**
+ * `assets` as a run thread hands them to the core: checked, encoded and back to back, counting
+ * in `holds` the holds batch bodies take on their lines.
+ */
+export function encodedAssets(
+  assets: readonly Asset[],
+  holds: HoldCount = { taken: 0, open: 0 },
+): EncodedAssets {
+  const lines = assets.map((asset) => encodeAssetLine(asset, Number.POSITIVE_INFINITY));
+  const typeNames = [...new Set(assets.map((asset) => asset.typeName))];
+  return new EncodedAssets({
+    lines: Buffer.from(lines.map((line) => `${line.json}\n`).join('')),
+    lineBytes: Uint32Array.from(lines.map((line) => line.bytes)),
+    typeIndex: Uint32Array.from(assets.map((asset) => typeNames.indexOf(asset.typeName))),
+    typeNames,
+    hold: () => {
+      holds.taken += 1;
+      holds.open += 1;
+      return () => {
+        holds.open -= 1;
+      };
+    },
+  });
 }

@@ -34,8 +34,10 @@ export class ManualTransport implements BatchTransport<readonly string[]> {
   createBody(): BatchBody<readonly string[]> {
     const lines: string[] = [];
     return {
-      append: (chunk) => {
+      append: (chunk, release) => {
         lines.push(...chunk.toString('utf8').replace(/\n$/, '').split('\n'));
+        // Read (copied) at once: the chunk's memory may be reused.
+        release?.();
         return Promise.resolve();
       },
       finish: () => Promise.resolve(lines),
