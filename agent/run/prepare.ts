@@ -256,7 +256,7 @@ function locateConnection(
     .slice(0, 16);
   return {
     connectorName: connector,
-    settings: settings as JsonObject,
+    settings: settings,
     connectionKey: `inline:${connector}:${digest}`,
     rateLimit: inlineRateLimit(spec, rateLimit),
   };
