@@ -11,6 +11,7 @@
 import { cyeraJob, measureAgentRun } from './agent-run.ts';
 import type { AgentRunFigures } from './agent-run.ts';
 import { startService } from './services.ts';
+import { median } from './stats.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -20,14 +21,6 @@ const flag = (name: string): string | undefined => {
 const columns = Number(flag('--columns') ?? 1_000_000);
 const rounds = Number(flag('--rounds') ?? 3);
 const MODES = ['thread', 'none'] as const;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
 
 const source = await startService('cyera', { columns });
 const figures = new Map<string, (AgentRunFigures & { assets: number })[]>(
