@@ -19,8 +19,11 @@
 // are given to node before the entry, so its run threads write profiles of their own too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Agent, request } from 'undici';
 import { spawnAgent, stopAgent, writeConfig } from '../test/e2e/support/agent.ts';
 import type { AgentProcess } from '../test/e2e/support/agent.ts';
 import { e2eConfig } from '../test/e2e/support/config.ts';
@@ -40,6 +43,16 @@ const AGENT_ID = 'bench-dispatch';
 /** Runs before the measured phases, enough to start every run thread. */
 const WARMUP_RUNS = CONCURRENCY * 2;
 const TICK_MS = 20;
+/**
+ * The fewest HTTP requests one dispatched run makes under docs/protocol (the instruction's
+ * poll is shared by up to 100 and not counted): its ack, one post of its events (all of them in
+ * one, fewer than the agent makes: it posts `started` as soon as the run starts), one source
+ * read (no login) and the catalog's batch and `complete`.
+ */
+const FLOOR_REQUESTS_PER_RUN = 5;
+/** The issue's targets, printed beside the figures. */
+const TARGET_P50_MS = 25;
+const TARGET_RATE_RATIO = 0.5;
 const TICKS_PER_SECOND = 100;
 
 interface Phase {
@@ -90,9 +103,60 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs = 600_000
   }
 }
 
-// ---- bare BullMQ ----
+// ---- bare BullMQ, and the protocol's floor ----
 
-async function barePhase(rate: number): Promise<Phase> {
+/** Before each job's processor returns: nothing (bare BullMQ) or the floor's HTTP requests. */
+type JobWork = () => Promise<void>;
+
+async function noWork(): Promise<void> {
+  await Promise.resolve();
+}
+
+/**
+ * The floor's server, in a process of its own (as the fakes are for the agent, so client and
+ * server do not share an event loop): answers every request with an empty 200, prints its port.
+ */
+const FLOOR_SERVER = `
+const server = require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+    res.end('{}');
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+/** Starts the floor's server and gives `work`, the floor's requests of one job, made to it. */
+async function startFloorServer(): Promise<{ work: JobWork; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const origin = `http://127.0.0.1:${line.toString('utf8').trim()}`;
+  const dispatcher = new Agent({ connections: CONCURRENCY * 2 });
+  const body = JSON.stringify({ events: [{ type: 'started', at: new Date().toISOString() }] });
+  return {
+    async work() {
+      for (let call = 0; call < FLOOR_REQUESTS_PER_RUN; call += 1) {
+        const answer = await request(`${origin}/v1/call`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+          dispatcher,
+        });
+        await answer.body.text();
+      }
+    },
+    async close() {
+      await dispatcher.close();
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function barePhase(rate: number, work: JobWork = noWork): Promise<Phase> {
   const prefix = uniquePrefix('bench-dispatch-bare');
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -105,7 +169,7 @@ async function barePhase(rate: number): Promise<Phase> {
     async (job) => {
       lastStart = performance.now();
       latencies.push(lastStart - (addedAt.get(job.id ?? '') ?? lastStart));
-      await Promise.resolve();
+      await work();
     },
     { connection: workerConnection, prefix, concurrency: CONCURRENCY },
   );
@@ -180,6 +244,43 @@ function summary(phaseLatency: Phase, phaseRate: Phase): Record<string, number> 
   };
 }
 
+function printTable(result: {
+  bare: Record<string, number>;
+  agent: Record<string, number>;
+  rateRatio: number;
+  floor: { runsPerSecond: number; rateRatio: number; clientCpuMsPerRun: number };
+}): void {
+  const { agent, bare, floor } = result;
+  const verdict = (met: boolean): string => (met ? 'met' : 'not met');
+  const rows = [
+    ['', 'agent', 'limit', '', 'bare BullMQ', 'protocol floor'],
+    [
+      'p50 issue → started (ms)',
+      agent['p50Ms'],
+      `≤ ${String(TARGET_P50_MS)}`,
+      verdict(agent['p50Ms']! <= TARGET_P50_MS),
+      bare['p50Ms'],
+      '',
+    ],
+    ['p99 (ms)', agent['p99Ms'], '', '', bare['p99Ms'], ''],
+    ['runs/s (burst)', agent['runsPerSecond'], '', '', bare['runsPerSecond'], floor.runsPerSecond],
+    [
+      'rate ÷ bare',
+      result.rateRatio,
+      `≥ ${String(TARGET_RATE_RATIO)}`,
+      verdict(result.rateRatio >= TARGET_RATE_RATIO),
+      1,
+      floor.rateRatio,
+    ],
+    ['CPU per run (ms)', agent['cpuMsPerRun'], '', '', '', floor.clientCpuMsPerRun],
+  ];
+  for (const row of rows) {
+    process.stdout.write(
+      `${row.map((cell, i) => String(cell).padEnd(i === 0 ? 26 : 14)).join('')}\n`,
+    );
+  }
+}
+
 const source = await startFixtureSource({ items: 1, secret: 'bench-dispatch-secret' });
 const catalog = await startCatalogReceiver();
 const cp = await startFakeControlPlane({ leaseMs: 600_000 });
@@ -188,6 +289,10 @@ const prefix = uniquePrefix('bench-dispatch');
 let agent: AgentProcess | undefined;
 try {
   const bare = summary(await barePhase(RATE), await barePhase(0));
+  const floorServer = await startFloorServer();
+  const floorCpuBefore = process.cpuUsage();
+  const floorBurst = await barePhase(0, floorServer.work).finally(floorServer.close);
+  const floorCpu = process.cpuUsage(floorCpuBefore);
   const configPath = writeConfig(
     e2eConfig({
       redisUrl: REDIS_URL,
@@ -239,8 +344,16 @@ try {
     // This process: the fake control plane, the fixture source and the catalog receiver.
     harnessCpuMsPerRun: Number(((harness.user + harness.system) / 1_000 / (2 * RUNS)).toFixed(1)),
     rateRatio: Number((agentFigures['runsPerSecond']! / bare['runsPerSecond']!).toFixed(3)),
+    floor: {
+      requestsPerRun: FLOOR_REQUESTS_PER_RUN,
+      runsPerSecond: Number(floorBurst.runsPerSecond.toFixed(1)),
+      rateRatio: Number((floorBurst.runsPerSecond / bare['runsPerSecond']!).toFixed(3)),
+      // BullMQ and the HTTP client of the floor's side (its server's CPU is not counted).
+      clientCpuMsPerRun: Number(((floorCpu.user + floorCpu.system) / 1_000 / RUNS).toFixed(2)),
+    },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  printTable(result);
 } finally {
   const logFile = process.env['DISPATCH_AGENT_LOG'];
   if (logFile !== undefined && agent !== undefined) {

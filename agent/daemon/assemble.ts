@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import { createLocalBudgetStore, createRequestBudget } from '../http/budget.ts';
 import type { BudgetStore, RequestBudget } from '../http/budget.ts';
 import { createHttpClient } from '../http/client.ts';
+import { DispatcherPool } from '../http/dispatcher-pool.ts';
 import { readCaBundle } from '../http/settings.ts';
 import type { ClosableHttpClient, DestinationPolicy, ErrorDomain } from '../http/types.ts';
 import type { Redactor } from '../logging/redactor.ts';
@@ -126,6 +127,8 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
             metrics,
           }),
         };
+  // Runs on this thread lease their source clients' connections from here (see DispatcherPool).
+  const sourceDispatchers = new DispatcherPool();
   const httpClient = (
     policy: DestinationPolicy,
     errorDomain: ErrorDomain,
@@ -144,6 +147,7 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
       nodeExtraCaCerts: options.env['NODE_EXTRA_CA_CERTS'],
       ...(clientCert === undefined ? {} : { clientCert }),
       ...budgetFor(source),
+      ...(source === undefined ? {} : { dispatchers: sourceDispatchers }),
     });
   let ledgerStore: LedgerStore | undefined =
     config.ledger.file === undefined ? undefined : createFileLedgerStore(config.ledger.file);
@@ -218,7 +222,9 @@ export function assembleRuntime(options: RuntimeOptions): Runtime {
         reviewSink?.close(),
         resolver.close(),
         pool?.close(),
-      ]).then(() => undefined);
+      ])
+        .then(() => sourceDispatchers.close())
+        .then(() => undefined);
       return closing;
     },
   };

@@ -10,6 +10,8 @@ import {
   registerProxyCredentials,
 } from './credentials.ts';
 import { createDispatcher } from './dispatcher.ts';
+import { dispatcherKey } from './dispatcher-pool.ts';
+import type { DispatcherLease, DispatcherPool } from './dispatcher-pool.ts';
 import type { FailureContext } from './error-map.ts';
 import { statusError } from './error-map.ts';
 import { exchange, failureContext, firstValue } from './exchange.ts';
@@ -46,6 +48,11 @@ export interface HttpClientOptions {
   readonly clock?: Clock;
   /** The source's request budget, awaited before every attempt (retries too). */
   readonly budget?: RequestBudget;
+  /**
+   * Where to lease the dispatcher from, shared with the thread's other clients of the same
+   * settings (a run's source client); without it the client has a dispatcher of its own.
+   */
+  readonly dispatchers?: DispatcherPool;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -69,7 +76,13 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     },
     options.defaultCaPems,
   );
-  const dispatcher = createDispatcher(settings, { ca: trust.ca, clientCert: options.clientCert });
+  const build = (): Dispatcher =>
+    createDispatcher(settings, { ca: trust.ca, clientCert: options.clientCert });
+  const lease = options.dispatchers?.lease(
+    dispatcherKey([settings, options.extraCaPem, options.defaultCaPems, options.clientCert]),
+    build,
+  );
+  const dispatcher = lease?.dispatcher ?? build();
   const deps: ExchangeDeps = {
     dispatcher,
     settings,
@@ -80,15 +93,26 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     clock: options.clock ?? systemClock,
     budget: options.budget,
   };
+  // On a shared dispatcher the client ends its own requests when it closes; with its own, it
+  // closes the dispatcher, letting requests in flight finish within the grace.
+  const shared = lease === undefined ? undefined : { lease, closed: new AbortController() };
   let closing: Promise<void> | undefined;
   return {
     request: async (request: HttpRequest): Promise<HttpResponse> => {
       if (closing !== undefined) {
         throw new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.');
       }
-      return send(options, deps, request);
+      const signal =
+        shared === undefined
+          ? request.signal
+          : AbortSignal.any([request.signal, shared.closed.signal]);
+      return send(options, deps, { ...request, signal });
     },
-    close: (): Promise<void> => (closing ??= closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)),
+    close: (): Promise<void> =>
+      (closing ??=
+        shared === undefined
+          ? closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)
+          : releaseLease(shared)),
   };
 }
 
@@ -171,6 +195,16 @@ function flattenHeaders(
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
+}
+
+/** Ends what a client on a shared dispatcher still has in flight, and gives the dispatcher back. */
+function releaseLease(shared: {
+  readonly lease: DispatcherLease;
+  readonly closed: AbortController;
+}): Promise<void> {
+  shared.closed.abort(new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.'));
+  shared.lease.release();
+  return Promise.resolve();
 }
 
 async function closeWithin(dispatcher: Dispatcher, graceMs: number, clock: Clock): Promise<void> {

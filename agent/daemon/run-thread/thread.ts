@@ -1,10 +1,12 @@
 // Entry of a run thread: runs one connector operation at a time for the core, inside the heap
-// cap the thread was created with. Nothing here outlives a run except the loaded connectors.
+// cap the thread was created with. Nothing here outlives a run except the loaded connectors and
+// the idle keep-alive connections of the thread's dispatchers (see DispatcherPool).
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import { createRequestBudget } from '../../http/budget.ts';
 import { createHttpClient } from '../../http/client.ts';
+import { DispatcherPool } from '../../http/dispatcher-pool.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { Redactor } from '../../logging/redactor.ts';
 import { PerimeterError, SecretValue } from '../../plugin-api/index.ts';
@@ -38,6 +40,8 @@ const byName = new Map(connectors.map((connector) => [connector.name, connector]
 // clients built.
 const redactor = new Redactor();
 let current: AbortController | undefined;
+/** The runs' source connections, kept for the next run of the same source. */
+const dispatchers = new DispatcherPool();
 /**
  * The thread's root logger per level, made once: a pino root costs more to build (its
  * redaction paths compiled, its call sites read) than a whole small run. Runs only differ by
@@ -141,6 +145,7 @@ async function operate(
     metrics,
     ...(data.extraCaPem === undefined ? {} : { extraCaPem: data.extraCaPem }),
     nodeExtraCaCerts: data.nodeExtraCaCerts,
+    dispatchers,
     ...budget,
   });
   try {
