@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestBudget } from './budget.ts';
 import type { Redactor } from '../logging/redactor.ts';
@@ -95,31 +96,78 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   };
   // On a shared dispatcher the client ends its own requests when it closes; with its own, it
   // closes the dispatcher, letting requests in flight finish within the grace.
-  const shared = lease === undefined ? undefined : { lease, closed: new AbortController() };
+  const shared = lease === undefined ? undefined : new SharedUse(lease);
   let closing: Promise<void> | undefined;
   return {
     request: async (request: HttpRequest): Promise<HttpResponse> => {
       if (closing !== undefined) {
         throw new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.');
       }
-      const signal =
-        shared === undefined
-          ? request.signal
-          : AbortSignal.any([request.signal, shared.closed.signal]);
-      return send(options, deps, { ...request, signal });
+      return shared === undefined
+        ? send(options, deps, request)
+        : shared.track(
+            (signal, onBody) => send(options, deps, { ...request, signal }, onBody),
+            request.signal,
+          );
     },
     close: (): Promise<void> =>
       (closing ??=
         shared === undefined
           ? closeWithin(dispatcher, CLOSE_GRACE_MS, deps.clock)
-          : releaseLease(shared)),
+          : shared.release()),
   };
 }
 
+/**
+ * A client's use of a leased dispatcher: counts its requests until their response bodies close,
+ * so that closing the client aborts those still open (and builds no abort when none is).
+ */
+class SharedUse {
+  readonly #lease: DispatcherLease;
+  readonly #closed = new AbortController();
+  #open = 0;
+
+  constructor(lease: DispatcherLease) {
+    this.#lease = lease;
+  }
+
+  async track(
+    sendOne: (signal: AbortSignal, onBody: (body: Readable) => void) => Promise<HttpResponse>,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> {
+    this.#open += 1;
+    let settled = false;
+    const done = (): void => {
+      if (!settled) {
+        settled = true;
+        this.#open -= 1;
+      }
+    };
+    try {
+      return await sendOne(AbortSignal.any([signal, this.#closed.signal]), (body) => {
+        body.once('close', done);
+      });
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  release(): Promise<void> {
+    if (this.#open > 0) {
+      this.#closed.abort(new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.'));
+    }
+    this.#lease.release();
+    return Promise.resolve();
+  }
+}
+
+/** Sends a request through its redirects; `onBody` gets the body of the response it returns. */
 async function send(
   options: HttpClientOptions,
   deps: ExchangeDeps,
   request: HttpRequest,
+  onBody?: (body: Readable) => void,
 ): Promise<HttpResponse> {
   const outgoing = buildOutgoing(request, options.userAgent);
   registerCredentialHeaders(options.redactor, outgoing.headers);
@@ -140,6 +188,7 @@ async function send(
     const { raw, attempt, retryAfterMs } = await exchange(deps, hop);
     const context = failureContext(deps, hop, attempt);
     if (hop.accepts(raw.statusCode)) {
+      onBody?.(raw.body);
       return createHttpResponse({
         status: raw.statusCode,
         headers: flattenHeaders(raw.headers),
@@ -195,16 +244,6 @@ function flattenHeaders(
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-/** Ends what a client on a shared dispatcher still has in flight, and gives the dispatcher back. */
-function releaseLease(shared: {
-  readonly lease: DispatcherLease;
-  readonly closed: AbortController;
-}): Promise<void> {
-  shared.closed.abort(new PerimeterError('RUN_ABORTED', 'The HTTP client is closed.'));
-  shared.lease.release();
-  return Promise.resolve();
 }
 
 async function closeWithin(dispatcher: Dispatcher, graceMs: number, clock: Clock): Promise<void> {

@@ -104,6 +104,24 @@ describe('HTTP clients on a shared dispatcher pool', () => {
     });
   });
 
+  it('ends a response body the run left unread when its client closes', async () => {
+    const target = await server((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('[');
+      // The rest never comes: the body stays open until the client ends it.
+    });
+    const dispatchers = newPool();
+    const { client: http } = client({ allowedHosts: [target.hostPattern] }, { dispatchers });
+    const response = await http.request({
+      method: 'GET',
+      url: `${target.origin}/x`,
+      signal: signal(),
+    });
+    await http.close();
+    const error = await rejectionOf(response.text());
+    expect(isPerimeterError(error, 'RUN_ABORTED')).toBe(true);
+  });
+
   it('keeps clients with different trust or client certificates on different dispatchers', () => {
     const base = [{ connectTimeoutMs: 1 }, undefined, undefined, undefined];
     const withCa = [{ connectTimeoutMs: 1 }, 'CA PEM', undefined, undefined];
