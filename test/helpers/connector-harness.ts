@@ -27,6 +27,8 @@ export function sourceHttpClient(options: {
   readonly attempts?: number;
   /** Ceiling of the first retry wait, in ms. @default 5 */
   readonly baseDelayMs?: number;
+  /** Times the waits between retries (test/helpers/test-clock.ts has clocks that record them). */
+  readonly clock?: Clock;
 }): ClosableHttpClient {
   const { connector, logs } = options;
   const baseDelayMs = options.baseDelayMs ?? 5;
@@ -48,6 +50,7 @@ export function sourceHttpClient(options: {
     logger: logs.logger,
     errorDomain: 'source',
     userAgent: 'perimeter/test',
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
 }
 

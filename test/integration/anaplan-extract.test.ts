@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunCheckpoint, Sink, SinkSummary } from '../../agent/sink/types.ts';
 import { connector } from '../../connectors/anaplan/index.ts';
-import type { AnaplanContext } from '../../connectors/anaplan/extract.ts';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
 import { catalogSinkHarness } from '../fakes/catalog/sink-harness.ts';
 import { startAnaplanHarness } from '../fakes/anaplan/harness.ts';
@@ -9,35 +7,9 @@ import { makeUserCertificate } from '../fakes/anaplan/pki.ts';
 import type { AnaplanTenantSize } from '../fakes/anaplan/tenant.ts';
 import { findCanary, makeCanary } from '../helpers/canary.ts';
 import { deferredCleanup } from '../helpers/cleanup.ts';
+import { expectEachAssetOnce, pushExtract, pushedText } from './support/delivery.ts';
 
 const defer = deferredCleanup();
-
-/** Drives connector → catalog sink as the run executor does. */
-async function pushExtract(
-  sink: Sink,
-  ctx: AnaplanContext,
-): Promise<{ commits: RunCheckpoint[]; summary?: SinkSummary; error?: unknown }> {
-  const commits: RunCheckpoint[] = [];
-  const run = sink.open({
-    runId: 'anaplan-run',
-    connector: 'anaplan',
-    signal: ctx.signal,
-    onCommit: (checkpoint) => {
-      commits.push(checkpoint);
-      return Promise.resolve();
-    },
-  });
-  try {
-    for await (const event of connector.read(ctx)) {
-      if (event.type === 'asset') await run.write(event.asset);
-      if (event.type === 'checkpoint') await run.checkpoint(event.cursor);
-    }
-    return { commits, summary: await run.complete() };
-  } catch (error) {
-    await run.abort();
-    return { commits, error };
-  }
-}
 
 /** Assets a tenant of this size yields when every model is readable and none archived. */
 function expectedTotal(size: AnaplanTenantSize): number {
@@ -72,21 +44,25 @@ describe('anaplan extract through the catalog sink', () => {
 
     const result = await pushExtract(
       sink,
+      connector,
       anaplan.context({ config: { authMode: 'certificate' } }),
+      { runId: 'anaplan-run' },
     );
 
     const total = expectedTotal(simulator.tenant.size);
     expect(result.error).toBeUndefined();
     expect(result.summary?.assets).toBe(total);
-    const counts = [...receiver.assetCounts().values()];
-    expect(counts).toHaveLength(total);
-    expect(counts.filter((times) => times !== 1)).toEqual([]);
+    expectEachAssetOnce(receiver, total);
+    expect(receiver.completes).toEqual([
+      expect.objectContaining({ runId: 'anaplan-run', assets: total }),
+    ]);
     const stats = simulator.stats();
     expect(stats.certificateLogins).toBeGreaterThan(1);
     expect(stats).toMatchObject({ refusedLogins: [], rateLimited: 1, serverErrors: 1, logouts: 1 });
     expect(simulator.outstandingTokens()).toBe(0);
     expect(simulator.dataCalls()).toEqual([]);
-    const sent = receiver.requests.map((r) => r.body.toString('latin1')).join('');
+    const sent = pushedText(receiver);
+    expect(sent).toContain('AnaplanLineItem');
     expect(findCanary(passphrase, { sent, logs: anaplan.logs.text() })).toEqual([]);
     expect(sent).not.toContain('PRIVATE KEY');
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunCheckpoint } from '../../agent/run/types.ts';
-import type { Sink, SinkSummary } from '../../agent/sink/types.ts';
+import type { Sink } from '../../agent/sink/types.ts';
 import { connector } from '../../connectors/cyera/index.ts';
 import type { CyeraContext } from '../../connectors/cyera/extract.ts';
 import { startCatalogReceiver } from '../fakes/catalog-receiver.ts';
@@ -11,6 +11,8 @@ import { startCyeraHarness } from '../fakes/cyera/harness.ts';
 import type { CyeraHarness } from '../fakes/cyera/harness.ts';
 import { PERSONAL_MARKER } from '../fakes/cyera/vocabulary.ts';
 import { findCanary } from '../helpers/canary.ts';
+import { expectEachAssetOnce, pushExtract, pushedText } from './support/delivery.ts';
+import type { Attempt } from './support/delivery.ts';
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -34,40 +36,12 @@ async function setUp(size: Record<string, number>): Promise<{
   return { cyera, receiver, sink };
 }
 
-/** Drives connector → sink as the run executor does; returns the commits and how it ended. */
-async function pushExtract(
-  sink: Sink,
-  ctx: CyeraContext,
-  resume?: RunCheckpoint,
-): Promise<{ commits: RunCheckpoint[]; summary?: SinkSummary; error?: unknown }> {
-  const commits: RunCheckpoint[] = [];
-  const run = sink.open({
+/** One attempt of the run, as the run executor makes it. */
+function pushCyera(sink: Sink, ctx: CyeraContext, resume?: RunCheckpoint): Promise<Attempt> {
+  return pushExtract(sink, connector, ctx, {
     runId: 'cyera-run',
-    connector: 'cyera',
-    signal: ctx.signal,
     ...(resume === undefined ? {} : { resume }),
-    onCommit: (checkpoint) => {
-      commits.push(checkpoint);
-      return Promise.resolve();
-    },
   });
-  try {
-    for await (const event of connector.read(ctx)) {
-      if (event.type === 'asset') await run.write(event.asset);
-      if (event.type === 'checkpoint') await run.checkpoint(event.cursor);
-    }
-    return { commits, summary: await run.complete() };
-  } catch (error) {
-    await run.abort();
-    return { commits, error };
-  }
-}
-
-function expectEachAssetOnce(receiver: CatalogReceiver, total: number): void {
-  const counts = [...receiver.assetCounts().values()];
-  expect(counts).toHaveLength(total);
-  expect(counts.filter((times) => times !== 1)).toEqual([]);
-  expect(receiver.conflicts).toEqual([]);
 }
 
 describe('cyera extract through the catalog sink', () => {
@@ -83,7 +57,7 @@ describe('cyera extract through the catalog sink', () => {
     cyera.simulator.expireTokensMidStream(250);
     cyera.simulator.rateLimit(0, 2);
     receiver.chaos({ seed: 7, rate429: 0.05, rate503: 0.05, rateDrop: 0.02 });
-    const result = await pushExtract(sink, cyera.context());
+    const result = await pushCyera(sink, cyera.context());
     const expected = expectedAssets(cyera.simulator.tenant);
     expect(expected.CyeraColumn).toBe(120_000);
     expect(result.error).toBeUndefined();
@@ -92,7 +66,8 @@ describe('cyera extract through the catalog sink', () => {
     expect(receiver.completes).toHaveLength(1);
     expect(cyera.simulator.stats()).toMatchObject({ streamsBroken: 3, rateLimited: 2 });
     expect(cyera.simulator.refused()).toEqual([]);
-    const sent = receiver.requests.map((r) => r.body.toString('latin1')).join('');
+    const sent = pushedText(receiver);
+    expect(sent).toContain('CyeraColumn');
     expect(findCanary(cyera.simulator.secret, { sent, logs: cyera.logs.text() })).toEqual([]);
   });
 
@@ -108,7 +83,7 @@ describe('cyera extract through the catalog sink', () => {
     const second = tenant.datastoreUid(indexesByUid(tenant)[1]!);
     cyera.simulator.malformedLine(40, second);
     const config = { checkpointEveryAssets: 700 };
-    const failed = await pushExtract(sink, cyera.context({ config }));
+    const failed = await pushCyera(sink, cyera.context({ config }));
     expect(failed.error).toMatchObject({ code: 'SOURCE_RESPONSE_INVALID' });
     const last = failed.commits.at(-1)!;
     // The last commit is inside the second datastore, 39 good lines in.
@@ -116,7 +91,7 @@ describe('cyera extract through the catalog sink', () => {
     const before = cyera.simulator.targets().length;
 
     cyera.simulator.restore();
-    const resumed = await pushExtract(sink, cyera.context({ config, cursor: last.cursor }), last);
+    const resumed = await pushCyera(sink, cyera.context({ config, cursor: last.cursor }), last);
     const first = tenant.datastoreUid(indexesByUid(tenant)[0]!);
     expect(
       cyera.simulator
@@ -129,9 +104,14 @@ describe('cyera extract through the catalog sink', () => {
     expect(resumed.summary?.assets).toBe(expected.total);
     expectEachAssetOnce(receiver, expected.total);
     expect(receiver.completes).toEqual([
-      { runId: 'cyera-run', assets: expected.total, batches: resumed.summary?.batches },
+      expect.objectContaining({
+        runId: 'cyera-run',
+        assets: expected.total,
+        batches: resumed.summary?.batches,
+      }),
     ]);
-    const stored = receiver.requests.map((r) => r.body.toString('latin1')).join('');
+    const stored = pushedText(receiver);
+    expect(stored).toContain('CyeraColumn');
     expect(stored).not.toContain(PERSONAL_MARKER);
   });
 });

@@ -9,9 +9,17 @@ import type { ModelRef, SimulatedTenant } from './tenant.ts';
 /** Anaplan's default page size and hard cap. */
 export const PAGE_CAP = 5000;
 
+/**
+ * Where the source ends its pages: the page of the listing at `path` that starts at `offset`
+ * holds at most this many items (at least one), whatever `limit` asked.
+ */
+export type PageEnds = (path: string, offset: number) => number;
+
 /** What a route may consult besides the tenant. */
 export interface RouteContext {
   readonly tenant: SimulatedTenant;
+  /** Pages end early (as where Anaplan truncates a `limit` silently); undefined: at `limit`. */
+  readonly pageEnds: PageEnds | undefined;
   /** Not a workspace administrator: workspace detail 404, versions and calendar 403. */
   readonly nonAdmin: boolean;
   /** `GET /path` of every data endpoint called. */
@@ -37,20 +45,21 @@ export function routeApi(
 ): void {
   const rest = path.slice('/2/0/'.length);
   const { tenant } = ctx;
+  const exchange = { path, query, response, pageEnds: ctx.pageEnds };
   const details = query.get('modelDetails') === 'true';
   const listed = /^(?:workspaces\/([^/]+)\/)?models$/.exec(rest);
   if (listed !== null) {
     const refs = tenant
       .modelRefs()
       .filter((ref) => listed[1] === undefined || tenant.workspaceId(ref.workspace) === listed[1]);
-    sendPage(response, query, 'models', refs.length, (i) =>
+    sendPage(exchange, 'models', refs.length, (i) =>
       modelRecord(tenant, refs[i] ?? { workspace: 0, index: 0 }, details),
     );
     return;
   }
   const model = /^(?:workspaces\/([^/]+)\/)?models\/([^/]+)(?:\/(.+))?$/.exec(rest);
   if (model !== null) {
-    routeModel(ctx, { path, query, response }, model[1], model[2] ?? '', model[3]);
+    routeModel(ctx, exchange, model[1], model[2] ?? '', model[3]);
     return;
   }
   if (rest === 'users/me') {
@@ -62,7 +71,7 @@ export function routeApi(
       },
     });
   } else if (rest === 'workspaces') {
-    sendPage(response, query, 'workspaces', tenant.size.workspaces, (w) => tenant.workspace(w));
+    sendPage(exchange, 'workspaces', tenant.size.workspaces, (w) => tenant.workspace(w));
   } else if (/^workspaces\/[^/]+$/.test(rest)) {
     const w = tenant.workspaceIndexOf(rest.slice('workspaces/'.length));
     if (w === undefined || ctx.nonAdmin) sendApiError(response, 404, path);
@@ -76,6 +85,7 @@ interface Exchange {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly response: ServerResponse;
+  readonly pageEnds: PageEnds | undefined;
 }
 
 function routeModel(
@@ -125,25 +135,23 @@ function routeModelMetadata(ctx: RouteContext, exchange: Exchange, resource: str
   const listMeta = /^lists\/([^/]+)$/.exec(resource);
   const moduleScoped = /^modules\/([^/]+)\/(lineItems|views)$/.exec(resource);
   if (resource === 'modules') {
-    sendPage(response, query, 'modules', size.modulesPerModel, (k) => tenant.module(k));
+    sendPage(exchange, 'modules', size.modulesPerModel, (k) => tenant.module(k));
   } else if (resource === 'lineItems') {
-    sendPage(response, query, 'items', tenant.lineItemCount(), (i) =>
-      lineItemView(tenant, i, full),
-    );
+    sendPage(exchange, 'items', tenant.lineItemCount(), (i) => lineItemView(tenant, i, full));
   } else if (resource === 'lists') {
-    sendPage(response, query, 'lists', size.listsPerModel, (l) => tenant.list(l));
+    sendPage(exchange, 'lists', size.listsPerModel, (l) => tenant.list(l));
   } else if (listMeta?.[1] !== undefined) {
     const l = tenant.listIndexOf(listMeta[1]);
     if (l === undefined) sendApiError(response, 404, path);
     else sendJson(response, 200, { metadata: tenant.listMetadata(l) });
   } else if (resource === 'views') {
-    sendPage(response, query, 'views', tenant.viewCount(), (v) => tenant.view(v));
+    sendPage(exchange, 'views', tenant.viewCount(), (v) => tenant.view(v));
   } else if (moduleScoped?.[1] !== undefined) {
     routeModuleScoped(ctx, exchange, moduleScoped[1], moduleScoped[2] === 'views', full);
   } else if (resource === 'versions' || resource === 'modelCalendar') {
     if (nonAdmin) sendApiError(response, 403, path);
     else if (resource === 'versions')
-      sendPage(response, query, 'versionMetadata', 2, (v) => tenant.versions()[v]);
+      sendPage(exchange, 'versionMetadata', 2, (v) => tenant.versions()[v]);
     else sendJson(response, 200, { modelCalendar: tenant.calendar() });
   } else if (resource === 'currentPeriod') {
     sendJson(response, 200, {
@@ -172,12 +180,10 @@ function routeModuleScoped(
   if (k === undefined) {
     sendApiError(exchange.response, 404, exchange.path);
   } else if (views) {
-    sendPage(exchange.response, exchange.query, 'views', 2, (v) => tenant.view(2 * k + v));
+    sendPage(exchange, 'views', 2, (v) => tenant.view(2 * k + v));
   } else {
     const per = tenant.size.lineItemsPerModule;
-    sendPage(exchange.response, exchange.query, 'items', per, (i) =>
-      lineItemView(tenant, k * per + i, full),
-    );
+    sendPage(exchange, 'items', per, (i) => lineItemView(tenant, k * per + i, full));
   }
 }
 
@@ -205,18 +211,21 @@ export function modelRecord(tenant: SimulatedTenant, ref: ModelRef, details: boo
 /**
  * One page of Anaplan's envelope: `meta.paging` with `next`/`previous` only when they exist,
  * the collection under `key`, omitted when the page is empty (as Anaplan omits empty lists).
+ * The page ends at `limit`, or earlier where `pageEnds` says; `next` starts after its last item.
  */
-export function sendPage(
-  response: ServerResponse,
-  query: URLSearchParams,
+function sendPage(
+  exchange: Exchange,
   key: string,
   total: number,
   record: (index: number) => unknown,
 ): void {
+  const { path, query, response, pageEnds } = exchange;
   const limit = Math.min(PAGE_CAP, positiveInt(query.get('limit')) ?? PAGE_CAP);
   const offset = positiveInt(query.get('offset')) ?? 0;
+  const served =
+    pageEnds === undefined ? limit : Math.max(1, Math.min(limit, pageEnds(path, offset)));
   const items: unknown[] = [];
-  for (let index = offset; index < Math.min(total, offset + limit); index += 1) {
+  for (let index = offset; index < Math.min(total, offset + served); index += 1) {
     items.push(record(index));
   }
   const paging: Record<string, unknown> = {
@@ -224,7 +233,8 @@ export function sendPage(
     totalSize: total,
     offset,
   };
-  if (offset + items.length < total) paging['next'] = `?limit=${limit}&offset=${offset + limit}`;
+  const nextOffset = offset + items.length;
+  if (nextOffset < total) paging['next'] = `?limit=${limit}&offset=${nextOffset}`;
   if (offset > 0) paging['previous'] = `?limit=${limit}&offset=${Math.max(0, offset - limit)}`;
   sendJson(response, 200, {
     meta: { schema: `https://api.anaplan.com/2/0/objects/${key}`, paging },

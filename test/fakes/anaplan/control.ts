@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { PageEnds } from './api-routes.ts';
 
 /** Anaplan's token lifetime: 35 minutes. */
 export const TOKEN_LIFETIME_MS = 35 * 60_000;
@@ -13,6 +14,8 @@ export class AnaplanFaults {
   revokeEvery: number | undefined;
   /** Lifetime of tokens issued from now on; undefined: 35 minutes. */
   tokenLifetimeMs: number | undefined;
+  /** Where pages end before `limit`; undefined: at `limit`. */
+  pageEnds: PageEnds | undefined;
 
   restore(): void {
     this.rejectCredentials = false;
@@ -21,6 +24,7 @@ export class AnaplanFaults {
     this.slowMs = 0;
     this.revokeEvery = undefined;
     this.tokenLifetimeMs = undefined;
+    this.pageEnds = undefined;
   }
 
   /** The error an API call answers instead of its data, if any is armed (consumes one). */

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routeApi } from './api-routes.ts';
+import type { PageEnds } from './api-routes.ts';
 import { handleAuth } from './auth-server.ts';
 import type { AuthState } from './auth-server.ts';
 import { AnaplanFaults, TokenStore, emptyStats } from './control.ts';
@@ -59,6 +60,8 @@ export interface AnaplanSimulator {
   shortExpiry(ms: number): void;
   /** Every `calls` API calls, every token is revoked, so the client must log in again. */
   revokeTokensEvery(calls: number): void;
+  /** From now on each page ends where `pageEnds` says (at least one item, at most `limit`). */
+  endPagesAt(pageEnds: PageEnds): void;
   /** Every switch off. */
   restore(): void;
   close(): Promise<void>;
@@ -128,8 +131,11 @@ export async function startAnaplanSimulator(
     if (faults.slowMs > 0) {
       await sleep(faults.slowMs, undefined, { signal: closing.signal }).catch(() => undefined);
     }
-    if (url.pathname.startsWith('/2/0/')) routeApi(route, url.pathname, url.searchParams, response);
-    else sendApiError(response, 404, url.pathname);
+    if (url.pathname.startsWith('/2/0/')) {
+      routeApi({ ...route, pageEnds: faults.pageEnds }, url.pathname, url.searchParams, response);
+    } else {
+      sendApiError(response, 404, url.pathname);
+    }
   });
 
   function listen(
@@ -181,6 +187,9 @@ export async function startAnaplanSimulator(
     },
     revokeTokensEvery: (calls) => {
       faults.revokeEvery = calls;
+    },
+    endPagesAt: (pageEnds) => {
+      faults.pageEnds = pageEnds;
     },
     restore: () => {
       faults.restore();

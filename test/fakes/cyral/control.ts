@@ -20,6 +20,8 @@ export class CyralFaults {
   failPaths: { pattern: RegExp; status: number }[] = [];
   /** Largest page `composedBindings/filter` serves, whatever `pageSize` asks. */
   maxPageSize = 100;
+  /** Data calls whose connection is cut, each consumed by the next call to a matching path. */
+  drops: ConnectionDrop[] = [];
   #dataCalls = 0;
 
   restore(): void {
@@ -33,6 +35,17 @@ export class CyralFaults {
     this.failPaths = [];
     this.notFoundStatus = 404;
     this.slowMs = 0;
+    this.drops = [];
+  }
+
+  /** How the connection of a call to `path` is cut, if a drop is armed for it (consumes one). */
+  takeDrop(path: string): ConnectionDrop['when'] | undefined {
+    const drop = this.drops.find(({ pattern, remaining }) => remaining > 0 && pattern.test(path));
+    if (drop === undefined) {
+      return undefined;
+    }
+    drop.remaining -= 1;
+    return drop.when;
   }
 
   /** The error a data call answers instead of its data, if any is armed (consumes one). */
@@ -59,6 +72,17 @@ export class CyralFaults {
     }
     return undefined;
   }
+}
+
+/**
+ * A connection the simulator cuts: `before-answer` closes it before any byte of the answer (the
+ * client sees a reset and may retry); `mid-body` sends the status, the headers and half the body
+ * of the real answer, then closes it (the client sees a body cut short).
+ */
+export interface ConnectionDrop {
+  readonly pattern: RegExp;
+  readonly when: 'before-answer' | 'mid-body';
+  remaining: number;
 }
 
 /** How tokens are issued; switches a test may flip between calls. */
@@ -149,6 +173,8 @@ export interface CyralSimulatorStats {
   rateLimited: number;
   serverErrors: number;
   notFound: number;
+  /** Connections cut by a drop fault. */
+  droppedConnections: number;
 }
 
 export function emptyStats(): CyralSimulatorStats {
@@ -164,5 +190,6 @@ export function emptyStats(): CyralSimulatorStats {
     rateLimited: 0,
     serverErrors: 0,
     notFound: 0,
+    droppedConnections: 0,
   };
 }

@@ -74,6 +74,12 @@ export async function handleCyral(
     maxPageSize: state.faults.maxPageSize,
     servesPoliciesV2: state.servesPoliciesV2,
   });
+  const drop = state.faults.takeDrop(url.pathname);
+  if (drop !== undefined) {
+    state.stats.droppedConnections += 1;
+    cutConnection(response, drop, answer?.kind === 'json' ? answer.body : undefined);
+    return;
+  }
   if (answer === undefined) {
     sendError(response, 404, 'NotFound: no such endpoint');
   } else if (answer.kind === 'notFound') {
@@ -82,6 +88,26 @@ export async function handleCyral(
   } else {
     sendJson(response, 200, answer.body);
   }
+}
+
+/** Closes the connection before any answer, or after half of `body` (a 200 announced whole). */
+function cutConnection(
+  response: ServerResponse,
+  when: 'before-answer' | 'mid-body',
+  body: unknown,
+): void {
+  if (when === 'before-answer' || body === undefined) {
+    response.socket?.destroy();
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(body));
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(bytes.length),
+  });
+  response.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+    response.socket?.destroy();
+  });
 }
 
 /** The error body of the simulator: `{message, status}`. */

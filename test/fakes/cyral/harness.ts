@@ -1,5 +1,5 @@
 import type { ClosableHttpClient } from '../../../agent/http/types.ts';
-import type { JsonValue } from '../../../agent/plugin-api/index.ts';
+import type { Clock, JsonValue } from '../../../agent/plugin-api/index.ts';
 import { connector } from '../../../connectors/cyral/index.ts';
 import { CyralConfigSchema, CyralParamsSchema } from '../../../connectors/cyral/config.ts';
 import { extract } from '../../../connectors/cyral/extract.ts';
@@ -25,6 +25,8 @@ export interface CyralHarnessOptions extends CyralSimulatorOptions {
   readonly stepFor?: (path: string) => number | undefined;
   /** Attempts of the agent's HTTP client per request. @default 3 */
   readonly httpAttempts?: number;
+  /** Times the HTTP client's waits between retries. @default the system clock */
+  readonly httpClock?: Clock;
 }
 
 /** A simulator, the real HTTP client bound to it, a shared clock and connector contexts. */
@@ -55,11 +57,12 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
   const clock = new ManualClock();
   const step = options.clockStepMs ?? 0;
   const simulator = await startCyralSimulator({
+    ...options,
     now: () => clock.now(),
     onRequest: (path) => {
       clock.advance(options.stepFor?.(path) ?? step);
+      options.onRequest?.(path);
     },
-    ...options,
   });
   const logs = captureLogs();
   logs.redactor.add(simulator.clientSecret);
@@ -69,6 +72,7 @@ export async function startCyralHarness(options: CyralHarnessOptions = {}): Prom
     logs,
     attempts: options.httpAttempts ?? 3,
     baseDelayMs: 2,
+    ...(options.httpClock === undefined ? {} : { clock: options.httpClock }),
   });
   const context = (overrides: ContextOverrides = {}): CyralContext => ({
     config: CyralConfigSchema.parse({

@@ -72,6 +72,11 @@ export interface CyralSimulator {
   notFoundStatus(status: number): void;
   /** Every data response waits `ms` first. */
   slowDown(ms: number): void;
+  /**
+   * The next `times` data calls to a path matching `pattern` lose their connection, before any
+   * answer or (`mid-body`) halfway through the body of a 200.
+   */
+  dropConnection(pattern: RegExp, when: 'before-answer' | 'mid-body', times?: number): void;
   /** `composedBindings/filter` serves at most `size` bindings a page. */
   maxPageSize(size: number): void;
   /** Changes how tokens are issued from now on (lifetime, string expiry, refresh tokens). */
@@ -157,6 +162,7 @@ type Switches = Pick<
   | 'failPath'
   | 'notFoundStatus'
   | 'slowDown'
+  | 'dropConnection'
   | 'maxPageSize'
   | 'tokenPolicy'
   | 'expireTokens'
@@ -199,6 +205,9 @@ function switches(state: CyralSimulatorState): Switches {
     },
     slowDown: (ms) => {
       faults.slowMs = ms;
+    },
+    dropConnection: (pattern, when, times = 1) => {
+      faults.drops.push({ pattern, when, remaining: times });
     },
     maxPageSize: (size) => {
       faults.maxPageSize = size;
