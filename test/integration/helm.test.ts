@@ -109,6 +109,18 @@ describe('the Helm chart', () => {
     expect(refuses({ worker: { runMemoryMb: 8 } })).toMatch(/runMemoryMb/);
   });
 
+  it("counts a connector whose policy raises its runs' cap in the pod memory check", () => {
+    const worker = { concurrency: 4, runMemoryMb: 128, resources: { limits: { memory: '1Gi' } } };
+    const config = (runMemoryMb: number): Record<string, unknown> => ({
+      policy: { connectors: { cyera: { runMemoryMb } } },
+    });
+    const split = { topology: 'split', worker };
+    expect(deployments(render({ ...split, config: config(200) })).length).toBe(2);
+    expect(refuses({ ...split, config: config(512) })).toContain(
+      'worker.concurrency × config.policy.connectors.cyera.runMemoryMb + 200 MiB for the agent (4 × 512 + 200 = 2248 MiB) exceeds',
+    );
+  });
+
   it('mounts the agent token and workload identity for a control-plane deployment the agent accepts', () => {
     const manifests = render({
       controlPlane: {

@@ -42,9 +42,19 @@ missing value together, before anything reaches the cluster (a pod would only cr
 {{- end -}}
 {{- $workerPod := ternary $v.combined $v.worker (eq $v.topology "combined") -}}
 {{- $limit := include "perimeter.mebibytes" (dig "resources" "limits" "memory" "" $workerPod) -}}
-{{- $needed := add (mul $v.worker.concurrency $v.worker.runMemoryMb) 200 -}}
+{{- /* The largest cap a run may get: a connector's policy.connectors.<name>.runMemoryMb overrides worker.runMemoryMb for its runs. */ -}}
+{{- $runMb := int64 $v.worker.runMemoryMb -}}
+{{- $runFrom := "worker.runMemoryMb" -}}
+{{- range $name, $connector := (dig "policy" "connectors" (dict) $v.config) -}}
+{{- $cap := dig "runMemoryMb" 0 (default (dict) $connector) -}}
+{{- if gt (int64 $cap) $runMb -}}
+{{- $runMb = int64 $cap -}}
+{{- $runFrom = printf "config.policy.connectors.%s.runMemoryMb" $name -}}
+{{- end -}}
+{{- end -}}
+{{- $needed := add (mul $v.worker.concurrency $runMb) 200 -}}
 {{- if and $limit (gt (int64 $needed) (int64 $limit)) -}}
-{{- $problems = append $problems (printf "worker.concurrency × worker.runMemoryMb + 200 MiB for the agent (%d × %d + 200 = %d MiB) exceeds the %s pod's memory limit (%s MiB): the kernel would kill the pod, every run in it with it, before a run reaches its own cap. Lower worker.concurrency or worker.runMemoryMb, or raise %s.resources.limits.memory." (int64 $v.worker.concurrency) (int64 $v.worker.runMemoryMb) (int64 $needed) (ternary "combined" "worker" (eq $v.topology "combined")) $limit (ternary "combined" "worker" (eq $v.topology "combined"))) -}}
+{{- $problems = append $problems (printf "worker.concurrency × %s + 200 MiB for the agent (%d × %d + 200 = %d MiB) exceeds the %s pod's memory limit (%s MiB): the kernel would kill the pod, every run in it with it, before a run reaches its own cap. Lower worker.concurrency or %s, or raise %s.resources.limits.memory." $runFrom (int64 $v.worker.concurrency) $runMb (int64 $needed) (ternary "combined" "worker" (eq $v.topology "combined")) $limit $runFrom (ternary "combined" "worker" (eq $v.topology "combined"))) -}}
 {{- end -}}
 {{- if $problems -}}
 {{- fail (printf "\n\nPerimeter cannot be installed with these values:\n  - %s\nSee the chart's values.yaml and docs/operations.md.\n" (join "\n  - " $problems)) -}}
