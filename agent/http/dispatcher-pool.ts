@@ -20,7 +20,7 @@ interface Entry {
  * runs, one per set of what a dispatcher is built from (timeouts, proxies, trusted CAs, client
  * certificate; see {@link dispatcherKey}). The next run of a source reuses the keep-alive
  * connections, and TLS sessions, that the run before it opened, instead of connecting anew:
- * for a small run, connecting was a third of the agent's CPU.
+ * for a small run, connecting was much of its thread's CPU.
  *
  * A connection carries nothing of the run that opened it: every request brings its own
  * credentials and is checked against its own run's destination policy before it is sent, and a
