@@ -61,14 +61,15 @@ export function createControlPlaneApi(options: {
     request: Omit<HttpRequest, 'signal' | 'headers' | 'retry'>,
     signal: AbortSignal,
     timeoutMs: number,
-  ): Promise<HttpResponse> => sendWithin(options, request, signal, timeoutMs);
+    onHandedOver?: () => void,
+  ): Promise<HttpResponse> => sendWithin(options, request, { signal, timeoutMs, onHandedOver });
   const post = (
     call: { readonly url: string; readonly json: unknown; readonly endpoint: string },
     record: Pick<OutboundRequest, 'kind' | 'runId'>,
     signal: AbortSignal,
   ): Promise<HttpResponse> =>
-    postRecorded(options.ledger, { ...call, record }, (request) =>
-      send(request, signal, CALL_TIMEOUT_MS),
+    postRecorded(options.ledger, { ...call, record }, (request, onHandedOver) =>
+      send(request, signal, CALL_TIMEOUT_MS, onHandedOver),
     );
   return {
     pollInstructions: async (waitSeconds, signal) => {
@@ -131,20 +132,23 @@ async function postRecorded(
     readonly endpoint: string;
     readonly record: Pick<OutboundRequest, 'kind' | 'runId'>;
   },
-  send: (request: Omit<HttpRequest, 'signal' | 'headers' | 'retry'>) => Promise<HttpResponse>,
+  send: (
+    request: Omit<HttpRequest, 'signal' | 'headers' | 'retry'>,
+    onHandedOver: () => void,
+  ) => Promise<HttpResponse>,
 ): Promise<HttpResponse> {
   const body = JSON.stringify(call.json);
   const record = (status: number | undefined): Promise<void> | undefined =>
     ledger?.record({ ...call.record, method: 'POST', url: call.url, body, status });
+  const attempt = { handedOver: false };
   let response: HttpResponse;
   try {
-    response = await send({ method: 'POST', url: call.url, body, endpoint: call.endpoint });
+    response = await send({ method: 'POST', url: call.url, body, endpoint: call.endpoint }, () => {
+      attempt.handedOver = true;
+    });
   } catch (error) {
-    // Refused or unanswered, the body may have arrived; a policy or token failure sent nothing.
-    if (
-      isPerimeterError(error, 'CONTROL_PLANE_UNAVAILABLE') ||
-      isPerimeterError(error, 'CONTROL_PLANE_REJECTED')
-    ) {
+    // A failure while the token was looked up sent nothing.
+    if (attempt.handedOver && mayHaveArrived(error)) {
       const status = error.context['status'];
       await record(typeof status === 'number' ? status : undefined);
     }
@@ -154,12 +158,31 @@ async function postRecorded(
   return response;
 }
 
+/**
+ * Whether a request the HTTP client failed may still have reached the control plane: refused,
+ * unanswered, timed out, or aborted (the link stopping) while it was on its way. A destination
+ * policy refusal or a failed handshake sent no body.
+ */
+function mayHaveArrived(error: unknown): error is PerimeterError {
+  return isPerimeterError(
+    error,
+    'CONTROL_PLANE_UNAVAILABLE',
+    'CONTROL_PLANE_REJECTED',
+    'RUN_ABORTED',
+  );
+}
+
 async function sendWithin(
   options: { readonly http: HttpClient; readonly token: AgentTokenSource },
   request: Omit<HttpRequest, 'signal' | 'headers' | 'retry'>,
-  signal: AbortSignal,
-  timeoutMs: number,
+  within: {
+    readonly signal: AbortSignal;
+    readonly timeoutMs: number;
+    /** Called once the token is resolved and the request goes to the HTTP client. */
+    readonly onHandedOver?: (() => void) | undefined;
+  },
 ): Promise<HttpResponse> {
+  const { signal, timeoutMs } = within;
   const endpoint = request.endpoint ?? request.method;
   const deadline = new AbortController();
   const timer = setTimeout(() => {
@@ -176,6 +199,7 @@ async function sendWithin(
   const bounded = AbortSignal.any([signal, deadline.signal]);
   try {
     const token = await raceAbort(options.token(), bounded);
+    within.onHandedOver?.();
     return await options.http.request({
       ...request,
       headers: {

@@ -11,7 +11,8 @@ import { crc32c } from './crc32c.ts';
 import { buildGoogleAuth } from './credentials.ts';
 import { endpointFor } from './endpoint.ts';
 import type { GcpSmProfile } from './profile.ts';
-import { callOptionsFor, createSecretManagerClient, createTransporter } from './transport.ts';
+import { readWithRetries } from './attempts.ts';
+import { attemptOptions, createSecretManagerClient, createTransporter } from './transport.ts';
 
 type GoogleAuth = googleAuthLibrary.GoogleAuth;
 
@@ -51,7 +52,6 @@ class GcpBackend implements SecretStoreBackend {
   readonly #lifetime: AbortSignal;
   readonly #transporter: ReturnType<typeof createTransporter>;
   readonly #clients = new Map<string, SecretManagerServiceClient>();
-  readonly #callOptions: ReturnType<typeof callOptionsFor>;
   #auth: Promise<GoogleAuth> | undefined;
 
   constructor(profile: GcpSmProfile, deps: SecretStoreDeps, lifetime: AbortSignal) {
@@ -59,7 +59,6 @@ class GcpBackend implements SecretStoreBackend {
     this.#deps = deps;
     this.#lifetime = lifetime;
     this.#transporter = createTransporter(deps);
-    this.#callOptions = callOptionsFor(profile);
     if (profile.transport === 'grpc' && deps.network.httpsProxy !== undefined) {
       // grpc-js reads https_proxy / no_proxy from the process environment only.
       deps.logger.warn({ transport: 'grpc' }, 'gcp-sm grpc ignores the configured proxy');
@@ -69,7 +68,14 @@ class GcpBackend implements SecretStoreBackend {
   async read(ref: CanonicalSecretRef, signal: AbortSignal): Promise<FetchedSecret> {
     const client = await this.#clientFor(ref.details['location'] ?? '', signal);
     const request = { name: ref.details['versionName'] ?? '' };
-    const [response] = await client.accessSecretVersion(request, this.#callOptions);
+    const [response] = await readWithRetries(
+      (timeoutMs) => client.accessSecretVersion(request, attemptOptions(timeoutMs)),
+      {
+        attemptTimeoutMs: this.#profile.attemptTimeoutMs,
+        totalTimeoutMs: this.#profile.totalTimeoutMs,
+        signal,
+      },
+    );
     const data = response.payload?.data;
     if (data === null || data === undefined) {
       throw new PerimeterError(

@@ -10,9 +10,6 @@ import type { GcpSmProfile } from './profile.ts';
 type GoogleAuth = googleAuthLibrary.GoogleAuth;
 type Gaxios = googleAuthLibrary.gaxios.Gaxios;
 
-/** gRPC codes the SDK retries within the read's time bound: RESOURCE_EXHAUSTED, UNAVAILABLE. */
-const RETRY_CODES = [8, 14];
-
 /** Registers the bearer of an `authorization` value (access token or self-signed JWT). */
 function redactBearer(deps: SecretStoreDeps, value: string | null | undefined): void {
   if (value) {
@@ -97,22 +94,9 @@ export function createSecretManagerClient(
 }
 
 /**
- * Call options bounding one read: the SDK default retries for up to 10 minutes (reference §3.5,
- * pitfall 2); here each attempt and the whole read have the profile's limits.
+ * Call options of one AccessSecretVersion attempt: its own deadline and no retries by the SDK,
+ * which would retry a TLS failure as `UNAVAILABLE` (the read retries: attempts.ts).
  */
-export function callOptionsFor(profile: GcpSmProfile): CallOptions {
-  return {
-    retry: {
-      retryCodes: RETRY_CODES,
-      backoffSettings: {
-        initialRetryDelayMillis: 100,
-        retryDelayMultiplier: 2,
-        maxRetryDelayMillis: 2_000,
-        initialRpcTimeoutMillis: profile.attemptTimeoutMs,
-        rpcTimeoutMultiplier: 1,
-        maxRpcTimeoutMillis: profile.attemptTimeoutMs,
-        totalTimeoutMillis: profile.totalTimeoutMs,
-      },
-    },
-  };
+export function attemptOptions(timeoutMs: number): CallOptions {
+  return { timeout: timeoutMs, retry: null };
 }

@@ -20,6 +20,7 @@ import type { InstructionLedger } from '../../agent/link/ledger.ts';
 import { createMemoryInstructionLedger } from '../../agent/link/ledger.ts';
 import { createLink } from '../../agent/link/link.ts';
 import type { OutboundLedger } from '../../agent/ledger/ledger.ts';
+import type { Clock } from '../../agent/plugin-api/index.ts';
 import {
   ControlPlaneSettingsSchema,
   controlPlaneDestinationPolicy,
@@ -62,6 +63,8 @@ export interface HarnessOptions {
   readonly outboundLedger?: OutboundLedger;
   /** Source of the backoff jitter. */
   readonly random?: () => number;
+  /** Times the link's waits between turns (e.g. a held clock: a heartbeat only when let). */
+  readonly clock?: Clock;
 }
 
 /** A started link, its fake control plane and everything the tests look at. */
@@ -124,6 +127,7 @@ export async function startLinkHarness(options: HarnessOptions = {}): Promise<Li
     logger: logs.logger,
     metrics,
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   link.start();
   return {

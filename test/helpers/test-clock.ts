@@ -18,36 +18,46 @@ export function instantClock(): RecordingClock {
   return recordingClock(true);
 }
 
-/** Waits never end by themselves: a test aborts them, or asserts they were asked for. */
-export function heldClock(): RecordingClock {
+/** A clock whose waits end only when the test says so. */
+export interface HeldClock extends RecordingClock {
+  /** Ends every wait pending now (as if its time had come); returns how many it ended. */
+  releaseAll(): number;
+}
+
+/**
+ * Waits never end by themselves: a test aborts them, asserts they were asked for, or releases
+ * them, so that the next turn of a loop happens exactly when the test lets it.
+ */
+export function heldClock(): HeldClock {
   return recordingClock(false);
 }
 
-function recordingClock(instant: boolean): RecordingClock {
+function recordingClock(instant: boolean): HeldClock {
   const delaysMs: number[] = [];
-  let pending = 0;
+  const held = new Set<() => void>();
   return {
     delaysMs,
     get pending() {
-      return pending;
+      return held.size;
+    },
+    releaseAll: () => {
+      const due = [...held];
+      due.forEach((release) => {
+        release();
+      });
+      return due.length;
     },
     now: () => Date.now(),
     schedule: (callback, delayMs) => {
       delaysMs.push(delayMs);
-      pending += 1;
-      let live = true;
-      const end = (): void => {
-        if (live) {
-          live = false;
-          pending -= 1;
+      const end = (): boolean => held.delete(release);
+      const release = (): void => {
+        if (end()) {
+          callback();
         }
       };
-      const immediate = instant
-        ? setImmediate(() => {
-            end();
-            callback();
-          })
-        : undefined;
+      held.add(release);
+      const immediate = instant ? setImmediate(release) : undefined;
       return () => {
         end();
         if (immediate !== undefined) {

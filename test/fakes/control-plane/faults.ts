@@ -4,7 +4,8 @@ export type CallName = 'agent' | 'poll' | 'ack' | 'heartbeat' | 'events';
 /**
  * An answer the fake gives instead of (or before) the real one, until it runs out:
  * - `status`: that status with a JSON error (`Retry-After` when given), e.g. 503, 401, 429;
- * - `slow`: waits `delayMs`, then answers normally;
+ * - `slow`: waits `delayMs`, then answers normally (a call the agent gives up on meanwhile is
+ *   neither handled nor answered);
  * - `drop-after-store`: handles the call (an event is stored, an ack recorded), then destroys the
  *   socket instead of answering: the agent never hears so and must send it again.
  * `forMs` bounds it in time, `count` in calls, `calls` to some calls (all by default).

@@ -94,8 +94,9 @@ async function handle(
     answer(fault.status, { error: 'injected fault' }, retryAfter);
     return;
   }
-  if (fault?.kind === 'slow') {
-    await sleep(fault.delayMs);
+  if (fault?.kind === 'slow' && !(await heldWhileOpen(response, fault.delayMs))) {
+    // The agent gave up on the call (abort, stop) before its answer: nothing is handled.
+    return;
   }
   if (recorded.headers['authorization'] !== `Bearer ${state.token}`) {
     answer(401, { error: 'unauthorized' });
@@ -182,6 +183,23 @@ async function poll(state: ControlPlaneState, agentId: string, exchange: Exchang
       return;
     }
     await state.sleepUntilWoken(Math.min(remainingMs, queue.nextLeaseEndMs() ?? remainingMs));
+  }
+}
+
+/** Waits `ms` before answering; false (sooner) when the agent closes the connection first. */
+async function heldWhileOpen(response: ServerResponse, ms: number): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  response.once('close', onClose);
+  try {
+    await sleep(ms, undefined, { signal: gone.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    response.off('close', onClose);
   }
 }
 
