@@ -145,12 +145,16 @@ export async function findRun(
   connectorOf: ConnectorOf,
 ): Promise<RunDetail | undefined> {
   for (const jobId of jobIdsOfRun(runId)) {
-    const job = await queue.getJob(jobId);
-    if (job === undefined) {
+    // The state before the job: BullMQ writes a finished job's reason, result and time in the
+    // same script that moves it, so a finished state read first is never paired with the fields
+    // the job had before it finished (the other order can show a cancelled run as failed,
+    // without its finish time). A job that finishes in between reads as not finished.
+    const state = stateOf(await queue.getJobState(jobId));
+    const job = state === undefined ? undefined : await queue.getJob(jobId);
+    if (job === undefined || state === undefined) {
       continue;
     }
-    const state = stateOf(await job.getState());
-    const summary = state === undefined ? undefined : summariseJob(job, state, connectorOf);
+    const summary = summariseJob(job, state, connectorOf);
     if (summary !== undefined) {
       return detailOf(job, summary);
     }
