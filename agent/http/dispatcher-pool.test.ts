@@ -1,8 +1,11 @@
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPerimeterError } from '../plugin-api/index.ts';
+import type { HttpClient, HttpResponse } from '../plugin-api/index.ts';
 import { closedAfterEach, rejectionOf, sendJson } from '../../test/helpers/loopback.ts';
 import { DispatcherPool, MAX_IDLE_DISPATCHERS, dispatcherKey } from './dispatcher-pool.ts';
+import type { DispatcherLease } from './dispatcher-pool.ts';
 
 const { server, client } = closedAfterEach();
 const pools: DispatcherPool[] = [];
@@ -19,8 +22,22 @@ function newPool(): DispatcherPool {
 const RUNS = 6;
 const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 
+/** A GET of `path` on `origin`. */
+function get(http: HttpClient, origin: string, path = '/x'): Promise<HttpResponse> {
+  return http.request({ method: 'GET', url: `${origin}${path}`, signal: signal() });
+}
+
+const answerOk = (_request: unknown, response: ServerResponse): void => {
+  sendJson(response, 200, { ok: true });
+};
+
+type FakeDispatcher = Dispatcher & { readonly closes: number };
+
+/** How many times a lease's stand-in dispatcher was closed. */
+const closesOf = (lease: DispatcherLease): number => (lease.dispatcher as FakeDispatcher).closes;
+
 /** A stand-in dispatcher that only counts its close. */
-function fakeDispatcher(): Dispatcher & { readonly closes: number } {
+function fakeDispatcher(): FakeDispatcher {
   const fake = {
     closes: 0,
     close: () => {
@@ -28,24 +45,18 @@ function fakeDispatcher(): Dispatcher & { readonly closes: number } {
       return Promise.resolve();
     },
   };
-  return fake as unknown as Dispatcher & { readonly closes: number };
+  return fake as unknown as FakeDispatcher;
 }
 
 describe('HTTP clients on a shared dispatcher pool', () => {
   // One run after another: each request finds the connection of the run before it free, or,
   // when that one is still being handed back, opens a second one; never more.
   it('lets the next runs of a source reuse the connections the runs before them opened', async () => {
-    const target = await server((_request, response) => {
-      sendJson(response, 200, { ok: true });
-    });
+    const target = await server(answerOk);
     const dispatchers = newPool();
     for (let run = 0; run < RUNS; run += 1) {
       const { client: http } = client({ allowedHosts: [target.hostPattern] }, { dispatchers });
-      const response = await http.request({
-        method: 'GET',
-        url: `${target.origin}/x`,
-        signal: signal(),
-      });
+      const response = await get(http, target.origin);
       await response.text();
       await http.close();
     }
@@ -55,14 +66,10 @@ describe('HTTP clients on a shared dispatcher pool', () => {
   });
 
   it('gives each client its own connections without a pool', async () => {
-    const target = await server((_request, response) => {
-      sendJson(response, 200, { ok: true });
-    });
+    const target = await server(answerOk);
     for (let run = 0; run < RUNS; run += 1) {
       const { client: http } = client({ allowedHosts: [target.hostPattern] });
-      await (
-        await http.request({ method: 'GET', url: `${target.origin}/x`, signal: signal() })
-      ).text();
+      await (await get(http, target.origin)).text();
       await http.close();
     }
     expect(target.connections()).toBe(RUNS);
@@ -83,20 +90,12 @@ describe('HTTP clients on a shared dispatcher pool', () => {
     const policy = { allowedHosts: [target.hostPattern] };
     const { client: finished } = client(policy, { dispatchers });
     const { client: other } = client(policy, { dispatchers });
-    const inFlight = finished.request({
-      method: 'GET',
-      url: `${target.origin}/hold`,
-      signal: signal(),
-    });
+    const inFlight = get(finished, target.origin, '/hold');
     await expect.poll(() => held.length).toBe(1);
     await finished.close();
     const error = await rejectionOf(inFlight);
     expect(isPerimeterError(error, 'RUN_ABORTED')).toBe(true);
-    const response = await other.request({
-      method: 'GET',
-      url: `${target.origin}/x`,
-      signal: signal(),
-    });
+    const response = await get(other, target.origin);
     expect(response.status).toBe(200);
     await response.text();
     held.forEach((answer) => {
@@ -112,11 +111,7 @@ describe('HTTP clients on a shared dispatcher pool', () => {
     });
     const dispatchers = newPool();
     const { client: http } = client({ allowedHosts: [target.hostPattern] }, { dispatchers });
-    const response = await http.request({
-      method: 'GET',
-      url: `${target.origin}/x`,
-      signal: signal(),
-    });
+    const response = await get(http, target.origin);
     await http.close();
     const error = await rejectionOf(response.text());
     expect(isPerimeterError(error, 'RUN_ABORTED')).toBe(true);
@@ -139,7 +134,7 @@ describe('DispatcherPool', () => {
   it('closes the least recently used idle dispatchers past its limit, never one in use', () => {
     const pool = newPool();
     const inUse = pool.lease('in-use', fakeDispatcher);
-    const made: ReturnType<typeof fakeDispatcher>[] = [];
+    const made: FakeDispatcher[] = [];
     for (let index = 0; index < MAX_IDLE_DISPATCHERS + 2; index += 1) {
       pool
         .lease(`idle-${String(index)}`, () => {
@@ -155,7 +150,7 @@ describe('DispatcherPool', () => {
       1,
       ...Array<number>(MAX_IDLE_DISPATCHERS).fill(0),
     ]);
-    expect((inUse.dispatcher as ReturnType<typeof fakeDispatcher>).closes).toBe(0);
+    expect(closesOf(inUse)).toBe(0);
   });
 
   it('counts a release once, and keeps a dispatcher while another client holds it', () => {
@@ -168,7 +163,7 @@ describe('DispatcherPool', () => {
     for (let index = 0; index < MAX_IDLE_DISPATCHERS + 1; index += 1) {
       pool.lease(`other-${String(index)}`, fakeDispatcher).release();
     }
-    expect((first.dispatcher as ReturnType<typeof fakeDispatcher>).closes).toBe(0);
+    expect(closesOf(first)).toBe(0);
     second.release();
   });
 
@@ -176,11 +171,11 @@ describe('DispatcherPool', () => {
     const pool = newPool();
     const held = pool.lease('a', fakeDispatcher);
     await Promise.all([pool.close(), pool.close()]);
-    expect((held.dispatcher as ReturnType<typeof fakeDispatcher>).closes).toBe(1);
+    expect(closesOf(held)).toBe(1);
     expect(pool.size).toBe(0);
     const late = pool.lease('a', fakeDispatcher);
     expect(late.dispatcher).not.toBe(held.dispatcher);
     late.release();
-    await expect.poll(() => (late.dispatcher as ReturnType<typeof fakeDispatcher>).closes).toBe(1);
+    await expect.poll(() => closesOf(late)).toBe(1);
   });
 });
